@@ -1,0 +1,28 @@
+"""Step Down Forms: form specs, validation, and (in later layers) Word/PDF documents.
+
+The public surface is what this module exports; the CLI and the HTTP layer import nothing else.
+"""
+
+from . import data
+from .data import parse_json_data
+from .errors import DataError, SpecError, StepDownError, UnknownFormError
+from .spec import FormSpec, Registry, default_registry, load_spec_file, load_spec_text
+from .spec.schema import json_schema
+from .validation import Issue, Report, validate
+
+__all__ = [
+    "DataError",
+    "FormSpec",
+    "Issue",
+    "Registry",
+    "Report",
+    "SpecError",
+    "StepDownError",
+    "UnknownFormError",
+    "default_registry",
+    "json_schema",
+    "load_spec_file",
+    "load_spec_text",
+    "parse_json_data",
+    "validate",
+]

@@ -1,0 +1,37 @@
+"""Read a data set (JSON) from bytes a user gave us, refusing what is unusable."""
+
+from __future__ import annotations
+
+import json
+
+from .errors import DataError
+
+MAX_DATA_BYTES = 20 * 1024 * 1024
+
+
+def _no_duplicates(pairs: list[tuple[str, object]]) -> dict:
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:
+            raise DataError(f"the JSON names the key {key!r} twice in one object")
+        out[key] = value
+    return out
+
+
+def _no_constants(name: str) -> None:
+    raise DataError(f"the JSON contains {name}, which is not a number JSON allows")
+
+
+def parse_json_data(raw: bytes, *, source: str = "the data") -> object:
+    if len(raw) > MAX_DATA_BYTES:
+        raise DataError(f"{source} is larger than {MAX_DATA_BYTES // (1024 * 1024)} MiB")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{source} is not UTF-8 text (byte {exc.start})") from None
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{source} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except RecursionError:
+        raise DataError(f"{source} is nested too deeply") from None

@@ -1,0 +1,51 @@
+"""The exceptions Step Down Forms raises, in one tree.
+
+    StepDownError                 every error the package raises on purpose; has a stable ``code``
+    ├── SpecError                 a form spec file is malformed (names the file and the place)
+    ├── UnknownFormError          no spec has the form id asked for
+    └── DataError                 input data is unusable (unreadable JSON, not an object, ...)
+
+Problems *inside* a data set (a required field left empty, a date out of policy) are not
+exceptions: validation returns them as issues in a :class:`service.validation.Report`.
+
+Each edge translates these once: the CLI to a one-line message and exit code 2, the HTTP
+layer (later) to a status and a JSON body carrying ``code``.
+"""
+
+from __future__ import annotations
+
+
+class StepDownError(Exception):
+    """Base class. ``code`` is stable and machine-readable; ``str(err)`` is plain English."""
+
+    code = "stepdown_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class SpecError(StepDownError):
+    """A form spec could not be loaded. ``file`` and ``location`` say where."""
+
+    code = "spec_invalid"
+
+    def __init__(self, message: str, *, file: str = "", location: str = "", line: int | None = None) -> None:
+        self.file = file
+        self.location = location
+        self.line = line
+        where = file
+        if line is not None:
+            where = f"{where}:{line}" if where else f"line {line}"
+        if location:
+            where = f"{where} at {location}" if where else location
+        super().__init__(f"{where}: {message}" if where else message)
+        self.detail = message
+
+
+class UnknownFormError(StepDownError):
+    code = "form_unknown"
+
+
+class DataError(StepDownError):
+    code = "data_unusable"
