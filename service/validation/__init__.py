@@ -23,7 +23,7 @@ def validate(spec: FormSpec, data: object, *, partial: bool = False) -> Report:
     for issue in checker.issues:
         report.add(issue)
     error_paths = {i.path for i in checker.issues}
-    for issue in evaluate(spec, data, error_paths):
+    for issue in evaluate(spec, data, error_paths, partial):
         report.add(issue)
     return report
 

@@ -25,8 +25,9 @@ class _Values:
     field-path prefix (``actions[].``) and ``at`` the prefix of issue paths (``actions[2].``).
     """
 
-    def __init__(self, spec: FormSpec, data: dict, error_paths: set[str], scope: str = "", at: str = "") -> None:
-        self.spec, self.data, self.scope, self.at = spec, data, scope, at
+    def __init__(self, spec: FormSpec, data: dict, error_paths: set[str], scope: str = "", at: str = "",
+                 partial: bool = False) -> None:
+        self.spec, self.data, self.scope, self.at, self.partial = spec, data, scope, at, partial
         self.error_paths = {e[len(at):] for e in error_paths if e.startswith(at)} if at else error_paths
 
     def field(self, path: str):
@@ -45,7 +46,8 @@ class _Values:
             node = node.get(part)
         f = self.field(path)
         if isinstance(f, CheckboxField):
-            return bool(node)
+            # In a draft an absent box is unanswered; in a finished form it is unticked.
+            return None if node is None and self.partial else bool(node)
         if node is None or (isinstance(node, str) and not node.strip()) or node == []:
             return None
         if isinstance(f, DateField):
@@ -66,8 +68,8 @@ def _related(path: str, error_path: str) -> bool:
             or path.startswith(error_path + "."))
 
 
-def evaluate(spec: FormSpec, data: dict, error_paths: set[str]) -> list[Issue]:
-    whole = _Values(spec, data, error_paths)
+def evaluate(spec: FormSpec, data: dict, error_paths: set[str], partial: bool = False) -> list[Issue]:
+    whole = _Values(spec, data, error_paths, partial=partial)
     issues: list[Issue] = []
     for rule in spec.rules:
         if rule.each is None:
@@ -79,7 +81,8 @@ def evaluate(spec: FormSpec, data: dict, error_paths: set[str]) -> list[Issue]:
         for i, row in enumerate(rows):
             at = f"{rule.each}[{i}]."
             if isinstance(row, dict) and at.rstrip(".") not in error_paths:
-                issues += _apply(rule, _Values(spec, row, error_paths, scope=f"{rule.each}[].", at=at))
+                issues += _apply(rule, _Values(spec, row, error_paths, scope=f"{rule.each}[].", at=at,
+                                                 partial=partial))
     return issues
 
 
