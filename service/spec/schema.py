@@ -79,17 +79,23 @@ def _text(max_length: int, single_line: bool, required: bool) -> dict:
 
 
 def _field(f) -> dict:
+    # Optional containers take null through a type list, not anyOf, so that errors inside them
+    # are reported at the inner field's path.
     if isinstance(f, GroupField):
         obj = _object(f.fields)
-        return _annotate(obj if _must_be_present(f) else {"anyOf": [obj, {"type": "null"}]}, f)
+        if not _must_be_present(f):
+            obj["type"] = ["object", "null"]
+        return _annotate(obj, f)
     if isinstance(f, RepeatField):
         rows: dict = {"type": "array", "items": _object(f.fields)}
         need = max(f.min_rows, 1 if f.required else 0)
         if need:
             rows["minItems"] = need
+        else:
+            rows["type"] = ["array", "null"]
         if f.max_rows is not None:
             rows["maxItems"] = f.max_rows
-        return _annotate(rows if need else {"anyOf": [rows, {"type": "null"}]}, f)
+        return _annotate(rows, f)
     if isinstance(f, CheckboxField):
         s: dict = {"const": True} if f.required else {"type": ["boolean", "null"]}
         return _annotate(s, f)
