@@ -3,8 +3,7 @@
 The public surface is what this module exports; the CLI and the HTTP layer import nothing else.
 """
 
-from . import data
-from .data import parse_json_data
+from .data import MAX_DATA_BYTES, load_json_file, parse_json_data
 from .errors import DataError, SpecError, StepDownError, UnknownFormError
 from .spec import FormSpec, Registry, default_registry, load_spec_file, load_spec_text
 from .spec.schema import json_schema
@@ -13,6 +12,7 @@ from .validation import Issue, Report, validate
 __all__ = [
     "DataError",
     "FormSpec",
+    "MAX_DATA_BYTES",
     "Issue",
     "Registry",
     "Report",
@@ -21,6 +21,7 @@ __all__ = [
     "UnknownFormError",
     "default_registry",
     "json_schema",
+    "load_json_file",
     "load_spec_file",
     "load_spec_text",
     "parse_json_data",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import click
 
@@ -23,18 +22,10 @@ def _registry(ctx: click.Context) -> service.Registry:
     return service.Registry(folder) if folder else service.default_registry()
 
 
-def _read_input(path: str) -> bytes:
+def _read_data(path: str) -> object:
     if path == "-":
-        return sys.stdin.buffer.read(service.data.MAX_DATA_BYTES + 1)
-    p = Path(path)
-    try:
-        if p.stat().st_size > service.data.MAX_DATA_BYTES:
-            raise service.DataError(f"{path} is larger than {service.data.MAX_DATA_BYTES // (1024 * 1024)} MiB")
-        return p.read_bytes()
-    except IsADirectoryError:
-        raise service.DataError(f"{path} is a folder, not a file") from None
-    except OSError as exc:
-        raise service.DataError(f"cannot read {path}: {exc.strerror}") from None
+        return service.parse_json_data(sys.stdin.buffer.read(service.MAX_DATA_BYTES + 1), source="standard input")
+    return service.load_json_file(path)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -79,7 +70,7 @@ def schema_cmd(ctx: click.Context, form: str) -> None:
 def validate_cmd(ctx: click.Context, form: str, data: str, partial: bool, as_json: bool) -> None:
     """Check DATA.json against FORM: errors, then policy warnings. Use - for standard input."""
     spec = _registry(ctx).get(form)
-    parsed = service.parse_json_data(_read_input(data), source=data)
+    parsed = _read_data(data)
     report = service.validate(spec, parsed, partial=partial)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from .errors import DataError
 
@@ -35,3 +36,17 @@ def parse_json_data(raw: bytes, *, source: str = "the data") -> object:
         raise DataError(f"{source} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
     except RecursionError:
         raise DataError(f"{source} is nested too deeply") from None
+
+
+def load_json_file(path: str | Path) -> object:
+    """Read and parse a JSON data file, with the same limits and messages as parse_json_data."""
+    p = Path(path)
+    try:
+        if p.is_dir():
+            raise DataError(f"{path} is a folder, not a file")
+        if p.stat().st_size > MAX_DATA_BYTES:
+            raise DataError(f"{path} is larger than {MAX_DATA_BYTES // (1024 * 1024)} MiB")
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror}") from None
+    return parse_json_data(raw, source=str(path))

@@ -139,12 +139,13 @@ def _explain(err: dict) -> str:
         return f"missing required setting {last!r}"
     if kind == "extra_forbidden":
         return f"unknown setting {last!r}"
-    if kind == "string_pattern_mismatch" and last in _PATTERN_HINTS:
-        return _PATTERN_HINTS[last]
+    if kind in ("string_pattern_mismatch", "string_type") and last in _PATTERN_HINTS:
+        return _PATTERN_HINTS[last] + (" (write it in quotes)" if kind == "string_type" else "")
     if kind == "union_tag_invalid":
         ctx = err.get("ctx", {})
-        return f"unknown {ctx.get('discriminator', 'type')} {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"
+        what = str(ctx.get("discriminator", "type")).strip("'")
+        return f"unknown {what} {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"
     if kind == "union_tag_not_found":
-        return f"missing {err.get('ctx', {}).get('discriminator', 'type')}"
+        return f"missing {str(err.get('ctx', {}).get('discriminator', 'type')).strip(chr(39))}"
     msg = err["msg"]
     return msg.removeprefix("Value error, ")
