@@ -3,7 +3,12 @@
     StepDownError                 every error the package raises on purpose; has a stable ``code``
     ├── SpecError                 a form spec file is malformed (names the file and the place)
     ├── UnknownFormError          no spec has the form id asked for
-    └── DataError                 input data is unusable (unreadable JSON, not an object, ...)
+    ├── DataError                 input data is unusable (unreadable JSON, not an object, ...)
+    └── DocumentError             an uploaded document cannot be read; ``code`` says why:
+                                  not_a_zip, corrupt_zip, zip_bomb, file_too_large, xml_doctype,
+                                  xml_malformed, macro_enabled, embedded_object,
+                                  external_reference, not_a_word_document, not_our_form,
+                                  wrong_form, ...
 
 Problems *inside* a data set (a required field left empty, a date out of policy) are not
 exceptions: validation returns them as issues in a :class:`service.validation.Report`.
@@ -49,3 +54,14 @@ class UnknownFormError(StepDownError):
 
 class DataError(StepDownError):
     code = "data_unusable"
+
+
+class DocumentError(StepDownError):
+    """A document we were given cannot be read. Nothing of it was executed or followed."""
+
+    code = "document_unreadable"
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        if code:
+            self.code = code

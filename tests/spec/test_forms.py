@@ -30,6 +30,7 @@ def test_key_criteria_five_ranked_criteria_with_drop_down_and_comment():
     assert (rows.type, rows.max_rows, rows.blank_rows, rows.numbered) == ("repeat", 5, 5, True)
     criterion, comment = rows.fields
     assert criterion.type == "choice" and criterion.placeholder == "Choose an item."
+    assert criterion.label == "Key Matching Criteria – Please select drop down option"
     assert len(criterion.choices) >= 10 and criterion.choices[-1].value == "other"
     assert comment.label == "Please include comments to provide context to this"
 

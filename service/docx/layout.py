@@ -1,0 +1,191 @@
+"""The page layout of a form, worked out once from its spec.
+
+The writer draws these blocks; the reader walks the same blocks to find values by position
+when an editor has stripped the controls' tags or the controls themselves. Keeping one plan
+means the two can never disagree about where a field is.
+
+Blocks, in document order:
+
+    TitleBlock      title, subtitle, organisation
+    HeadingBlock    a section heading (Heading 1) or a sub-heading (Heading 2)
+    TextBlock       guidance under a heading
+    AgendaBlock     a numbered list that is shown, not filled
+    TablePlan       a fixed grid of cells: labels, headers and value slots
+    RepeatPlan      a table whose rows grow: a header row, then one row per entry
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..spec.model import FormSpec, GroupField, RepeatField
+from .oxml import TEXT_WIDTH
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A cell that holds one field's value."""
+
+    path: str
+    field: object
+
+
+@dataclass(frozen=True)
+class Label:
+    text: str
+    header: bool = False  # a column header (shaded) rather than a row label
+
+
+EMPTY = Label("")
+CellSpec = Slot | Label
+
+
+@dataclass
+class TitleBlock:
+    title: str
+    subtitle: str
+    organisation: str
+
+
+@dataclass
+class HeadingBlock:
+    text: str
+    level: int = 1
+
+
+@dataclass
+class TextBlock:
+    text: str
+
+
+@dataclass
+class AgendaBlock:
+    items: list[str]
+
+
+@dataclass
+class TablePlan:
+    rows: list[list[CellSpec]]
+    widths: list[int]
+    header_rows: int = 0
+
+    def slots(self):
+        for r, row in enumerate(self.rows):
+            for c, cell in enumerate(row):
+                if isinstance(cell, Slot):
+                    yield r, c, cell
+
+
+@dataclass
+class RepeatPlan:
+    path: str
+    field: RepeatField
+    widths: list[int] = field(default_factory=list)
+
+    @property
+    def headers(self) -> list[str]:
+        return (["No."] if self.field.numbered else []) + [f.label for f in self.field.fields]
+
+    @property
+    def offset(self) -> int:
+        """Columns before the first field column (the rank number)."""
+        return 1 if self.field.numbered else 0
+
+
+Block = TitleBlock | HeadingBlock | TextBlock | AgendaBlock | TablePlan | RepeatPlan
+
+
+_CACHE: dict[int, tuple[FormSpec, tuple[Block, ...]]] = {}
+
+
+def plan(spec: FormSpec) -> tuple[Block, ...]:
+    """The blocks of ``spec``, cached per spec object (specs are not changed after loading)."""
+    hit = _CACHE.get(id(spec))
+    if hit is None or hit[0] is not spec:
+        if len(_CACHE) > 64:
+            _CACHE.clear()
+        hit = _CACHE[id(spec)] = (spec, tuple(_plan(spec)))
+    return hit[1]
+
+
+def _plan(spec: FormSpec) -> list[Block]:
+    blocks: list[Block] = [TitleBlock(spec.title, spec.subtitle, spec.organisation)]
+    for section in spec.sections:
+        heading = f"{section.number}. {section.heading}" if section.number else section.heading
+        blocks.append(HeadingBlock(heading))
+        if section.guidance:
+            blocks.append(TextBlock(section.guidance))
+        if section.agenda:
+            blocks.append(AgendaBlock(list(section.agenda)))
+        columns = section.columns if section.layout == "grid" else 1
+        pending: list[Slot] = []
+        for f in section.fields:
+            if isinstance(f, (GroupField, RepeatField)):
+                if pending:
+                    blocks.append(_pairs(pending, columns))
+                    pending = []
+                blocks.extend(_container(f, f.key, show_label=len(section.fields) > 1))
+            else:
+                pending.append(Slot(f.key, f))
+        if pending:
+            blocks.append(_pairs(pending, columns))
+    return blocks
+
+
+def _pairs(slots: list[Slot], columns: int, headers: list[str] | None = None) -> TablePlan:
+    """Label | value pairs, ``columns`` pairs to a row."""
+    label_w = TEXT_WIDTH // columns * 2 // 5 if columns > 1 else TEXT_WIDTH * 7 // 20
+    value_w = TEXT_WIDTH // columns - label_w
+    rows: list[list[CellSpec]] = []
+    if headers:
+        rows.append([Label(h, header=True) for h in headers] * columns)
+    for i in range(0, len(slots), columns):
+        chunk = slots[i:i + columns]
+        row: list[CellSpec] = []
+        for s in chunk:
+            row += [Label(s.field.label), s]
+        row += [EMPTY, EMPTY] * (columns - len(chunk))
+        rows.append(row)
+    return TablePlan(rows, [label_w, value_w] * columns, header_rows=1 if headers else 0)
+
+
+def _container(f: GroupField | RepeatField, path: str, show_label: bool) -> list[Block]:
+    if isinstance(f, RepeatField):
+        n = len(f.fields) + (1 if f.numbered else 0)
+        first = 700 if f.numbered else 0
+        rest = (TEXT_WIDTH - first) // (n - (1 if f.numbered else 0))
+        widths = ([first] if f.numbered else []) + [rest] * len(f.fields)
+        out: list[Block] = [HeadingBlock(f.label, 2)] if show_label else []
+        return out + [RepeatPlan(path, f, widths)]
+    subs = [Slot(f"{path}.{s.key}", s) for s in f.fields]
+    if f.layout == "grid":
+        return [_pairs(subs, 2, f.headers)]
+    if f.layout == "columns" and all(isinstance(s, GroupField) for s in f.fields):
+        if all(s.headers for s in f.fields):
+            # One small table per sub-group, its own headers over one row of values (RAMP states).
+            return [_row_table(list(s.headers), [Slot(f"{path}.{s.key}.{x.key}", x) for x in s.fields], None)
+                    for s in f.fields]
+        headers = list(f.headers or [f.label] + [x.label for x in f.fields[0].fields])
+        rows = [(s.label, [Slot(f"{path}.{s.key}.{x.key}", x) for x in s.fields]) for s in f.fields]
+        return [_columns(headers, rows)]
+    out = [HeadingBlock(f.label, 2)] if show_label else []
+    return out + [_pairs(subs, 1)]
+
+
+def _row_table(headers: list[str], slots: list[Slot], label: str | None) -> TablePlan:
+    return _columns(headers, [(label, slots)])
+
+
+_WEIGHT = {"longtext": 5, "list": 4, "text": 3}
+
+
+def _columns(headers: list[str], rows: list[tuple[str | None, list[Slot]]]) -> TablePlan:
+    """A header row, then rows of [row label,] value, value, ... Columns are as wide as their
+    content needs: a drop-down or date narrow, long text wide."""
+    has_label = rows[0][0] is not None
+    weights = ([4] if has_label else []) + [_WEIGHT.get(s.field.type, 2) for s in rows[0][1]]
+    widths = [TEXT_WIDTH * w // sum(weights) for w in weights]
+    grid: list[list[CellSpec]] = [[Label(h, header=True) for h in headers]]
+    for label, slots in rows:
+        grid.append(([Label(label)] if label is not None else []) + list(slots))
+    return TablePlan(grid, widths, header_rows=1)

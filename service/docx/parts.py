@@ -1,0 +1,222 @@
+"""Package parts other than the body: content types, relationships, document properties,
+the custom properties that identify the form, and the custom XML part that carries its data.
+
+Identity lives in ``docProps/custom.xml`` (it survives Word, LibreOffice and ODT round trips)::
+
+    StepDownForm = ramp, StepDownSpecVersion = 1.0.0, StepDownDocumentId = <uuid>,
+    StepDownGenerated = 2026-11-22T10:00:00Z
+
+The data part ``customXml/itemN.xml`` has root ``sdf:form`` in namespace
+``urn:stepdown-forms:data``; simple controls bind to it with XPaths like
+``/sdf:form[1]/safety[1]/...``. Readers find it by that namespace, never by file name or
+relationship, which LibreOffice may drop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from xml.sax.saxutils import escape, quoteattr
+
+from lxml import etree
+
+from ..spec.model import CheckboxField, FormSpec, GroupField, ListField, MultiChoiceField, RepeatField
+from .ns import (
+    CT_APP_PROPS, CT_CORE_PROPS, CT_CUSTOM_PROPS, CT_CUSTOM_XML_PROPS, CT_FOOTER, CT_MAIN, CT_SETTINGS,
+    CT_STYLES, FMTID_USER_DEFINED, NS, RT_APP_PROPS, RT_CORE_PROPS, RT_CUSTOM_PROPS, RT_CUSTOM_XML,
+    RT_CUSTOM_XML_PROPS, RT_FOOTER, RT_OFFICE_DOCUMENT, RT_SETTINGS, RT_STYLES, qn,
+)
+
+PROP_FORM = "StepDownForm"
+PROP_VERSION = "StepDownSpecVersion"
+PROP_DOCUMENT_ID = "StepDownDocumentId"
+PROP_GENERATED = "StepDownGenerated"
+
+DATA_ITEM = "customXml/item1.xml"
+DATA_ITEM_PROPS = "customXml/itemProps1.xml"
+
+XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+
+
+@dataclass(frozen=True)
+class Identity:
+    form: str | None = None
+    version: str | None = None
+    document_id: str | None = None
+    generated: str | None = None
+
+
+# -- writing ------------------------------------------------------------------------------
+
+def content_types() -> bytes:
+    overrides = {
+        "/word/document.xml": CT_MAIN, "/word/styles.xml": CT_STYLES, "/word/settings.xml": CT_SETTINGS,
+        "/word/footer1.xml": CT_FOOTER, "/docProps/core.xml": CT_CORE_PROPS, "/docProps/app.xml": CT_APP_PROPS,
+        "/docProps/custom.xml": CT_CUSTOM_PROPS, "/" + DATA_ITEM_PROPS: CT_CUSTOM_XML_PROPS,
+    }
+    body = "".join(f'<Override PartName="{k}" ContentType="{v}"/>' for k, v in overrides.items())
+    return (XML_DECL + f'<Types xmlns="{NS["ct"]}">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>' + body + "</Types>").encode()
+
+
+def _rels(items: list[tuple[str, str, str]]) -> bytes:
+    body = "".join(f'<Relationship Id="{i}" Type="{t}" Target="{target}"/>' for i, t, target in items)
+    return (XML_DECL + f'<Relationships xmlns="{NS["pr"]}">' + body + "</Relationships>").encode()
+
+
+def package_rels() -> bytes:
+    return _rels([("rId1", RT_OFFICE_DOCUMENT, "word/document.xml"), ("rId2", RT_CORE_PROPS, "docProps/core.xml"),
+                  ("rId3", RT_APP_PROPS, "docProps/app.xml"), ("rId4", RT_CUSTOM_PROPS, "docProps/custom.xml")])
+
+
+FOOTER_RID = "rId4"
+
+
+def document_rels() -> bytes:
+    return _rels([("rId1", RT_STYLES, "styles.xml"), ("rId2", RT_SETTINGS, "settings.xml"),
+                  ("rId3", RT_CUSTOM_XML, "../" + DATA_ITEM), (FOOTER_RID, RT_FOOTER, "footer1.xml")])
+
+
+def item_rels() -> bytes:
+    return _rels([("rId1", RT_CUSTOM_XML_PROPS, "itemProps1.xml")])
+
+
+def item_props(store_item_id: str) -> bytes:
+    return (XML_DECL + f'<ds:datastoreItem ds:itemID="{store_item_id}" xmlns:ds="{NS["ds"]}">'
+            f'<ds:schemaRefs><ds:schemaRef ds:uri="{NS["sdf"]}"/></ds:schemaRefs></ds:datastoreItem>').encode()
+
+
+def core_props(title: str, created: str) -> bytes:
+    return (XML_DECL + '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+            'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
+            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+            f"<dc:title>{escape(title)}</dc:title><dc:creator>Step Down Forms</dc:creator>"
+            f'<dcterms:created xsi:type="dcterms:W3CDTF">{created}</dcterms:created>'
+            f'<dcterms:modified xsi:type="dcterms:W3CDTF">{created}</dcterms:modified>'
+            "</cp:coreProperties>").encode()
+
+
+def app_props() -> bytes:
+    return (XML_DECL + '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+            "<Application>Step Down Forms</Application></Properties>").encode()
+
+
+def custom_props(identity: Identity) -> bytes:
+    items = [(PROP_FORM, identity.form), (PROP_VERSION, identity.version),
+             (PROP_DOCUMENT_ID, identity.document_id), (PROP_GENERATED, identity.generated)]
+    body = "".join(
+        f'<property fmtid="{FMTID_USER_DEFINED}" pid="{pid}" name="{name}"><vt:lpwstr>{escape(value or "")}</vt:lpwstr></property>'
+        for pid, (name, value) in enumerate(items, start=2))
+    return (XML_DECL + f'<Properties xmlns="{NS["cp"]}" xmlns:vt="{NS["vt"]}">' + body + "</Properties>").encode()
+
+
+def data_xml(spec: FormSpec, data: dict, identity: Identity) -> bytes:
+    """The custom XML part: every field of the form, filled from ``data`` (complete shape)."""
+    out = [XML_DECL, f'<sdf:form xmlns:sdf="{NS["sdf"]}" form={quoteattr(spec.id)} version={quoteattr(spec.version)} '
+                     f'document={quoteattr(identity.document_id or "")}>']
+    _data_fields(spec.fields, data, out)
+    out.append("</sdf:form>")
+    return "".join(out).encode()
+
+
+def _data_fields(fields: list, obj: dict, out: list[str]) -> None:
+    for f in fields:
+        v = obj.get(f.key)
+        tag = f"sdf:{f.key}"
+        if isinstance(f, GroupField):
+            out.append(f"<{tag}>")
+            _data_fields(f.fields, v or {}, out)
+            out.append(f"</{tag}>")
+        elif isinstance(f, RepeatField):
+            out.append(f"<{tag}>")
+            for row in v or []:
+                out.append("<sdf:row>")
+                _data_fields(f.fields, row, out)
+                out.append("</sdf:row>")
+            out.append(f"</{tag}>")
+        elif isinstance(f, MultiChoiceField):
+            chosen = set(v or [])
+            out.append(f"<{tag}>" + "".join(
+                f'<sdf:opt value={quoteattr(o.value)}>{"true" if o.value in chosen else "false"}</sdf:opt>'
+                for o in f.choices) + f"</{tag}>")
+        else:
+            out.append(f"<{tag}>{escape(data_text(f, v))}</{tag}>")
+
+
+def data_text(f, v: object) -> str:
+    """How a simple value is stored in the data part (what Word's bound controls write)."""
+    if v is None:
+        return "false" if isinstance(f, CheckboxField) else ""
+    if isinstance(f, CheckboxField):
+        return "true" if v else "false"
+    if isinstance(f, ListField):
+        return "\n".join(v)
+    return str(v)
+
+
+def binding_xpath(path: str, option_index: int | None = None) -> str:
+    """'safety.fire_setting.answer' -> '/sdf:form[1]/sdf:safety[1]/sdf:fire_setting[1]/sdf:answer[1]'."""
+    steps = "".join(f"/sdf:{k}[1]" for k in path.split("."))
+    opt = f"/sdf:opt[{option_index + 1}]" if option_index is not None else ""
+    return f"/sdf:form[1]{steps}{opt}"
+
+
+def path_from_xpath(xpath: str) -> tuple[str, int | None] | None:
+    """The inverse of binding_xpath, tolerant of prefixes other than 'sdf'. None if not ours."""
+    parts = [p for p in xpath.strip().split("/") if p]
+    if not parts or _local(parts[0]) != "form[1]":
+        return None
+    keys, option = [], None
+    for p in parts[1:]:
+        local = _local(p)
+        name, _, index = local.partition("[")
+        if name == "opt" and index.rstrip("]").isdigit():
+            option = int(index.rstrip("]")) - 1
+            continue
+        if not name or index not in ("", "1]"):
+            return None
+        keys.append(name)
+    return (".".join(keys), option) if keys else None
+
+
+def _local(step: str) -> str:
+    return step.split(":", 1)[1] if ":" in step else step
+
+
+# -- reading ------------------------------------------------------------------------------
+
+def read_custom_props(root: etree._Element | None) -> Identity:
+    if root is None:
+        return Identity()
+    values: dict[str, str] = {}
+    for prop in root.findall(qn("cp:property")):
+        name = prop.get("name")
+        if name in (PROP_FORM, PROP_VERSION, PROP_DOCUMENT_ID, PROP_GENERATED) and len(prop):
+            values[name] = (prop[0].text or "").strip()
+    return Identity(values.get(PROP_FORM), values.get(PROP_VERSION), values.get(PROP_DOCUMENT_ID),
+                    values.get(PROP_GENERATED))
+
+
+def data_root_identity(root: etree._Element) -> Identity:
+    return Identity(root.get("form"), root.get("version"), root.get("document"))
+
+
+def read_data_part(spec: FormSpec, root: etree._Element) -> dict[str, str | list[bool]]:
+    """Raw texts from the data part by field path (rows are not read: repeats are never bound)."""
+    found: dict[str, object] = {}
+
+    def walk(fields: list, node: etree._Element, prefix: str) -> None:
+        for f in fields:
+            child = node.find(qn("sdf:" + f.key)) if node is not None else None
+            if child is None:
+                continue
+            path = prefix + f.key
+            if isinstance(f, GroupField):
+                walk(f.fields, child, path + ".")
+            elif isinstance(f, MultiChoiceField):
+                found[path] = [(o.get("value"), (o.text or "").strip() == "true") for o in child.findall(qn("sdf:opt"))]
+            elif not isinstance(f, RepeatField):
+                found[path] = child.text or ""
+
+    walk(spec.fields, root, "")
+    return found
