@@ -4,15 +4,21 @@ The public surface is what this module exports; the CLI and the HTTP layer impor
 """
 
 from .data import MAX_DATA_BYTES, load_json_file, parse_json_data
-from .errors import DataError, SpecError, StepDownError, UnknownFormError
+from .documents import extract_document, generate_document
+from .docx.package import MAX_DOCUMENT_BYTES
+from .errors import DataError, DocumentError, SpecError, StepDownError, UnknownFormError
+from .extract import Extraction
 from .spec import FormSpec, Registry, default_registry, load_spec_file, load_spec_text
 from .spec.schema import json_schema
 from .validation import Issue, Report, validate
 
 __all__ = [
     "DataError",
+    "DocumentError",
+    "Extraction",
     "FormSpec",
     "MAX_DATA_BYTES",
+    "MAX_DOCUMENT_BYTES",
     "Issue",
     "Registry",
     "Report",
@@ -20,6 +26,8 @@ __all__ = [
     "StepDownError",
     "UnknownFormError",
     "default_registry",
+    "extract_document",
+    "generate_document",
     "json_schema",
     "load_json_file",
     "load_spec_file",

@@ -7,7 +7,9 @@ form, unreadable JSON, a broken spec, bad arguments), always with a one-line mes
 from __future__ import annotations
 
 import json
+import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -77,6 +79,59 @@ def validate_cmd(ctx: click.Context, form: str, data: str, partial: bool, as_jso
     else:
         _print_report(report)
     ctx.exit(0 if report.valid else EXIT_INVALID)
+
+
+@cli.command("generate")
+@click.argument("form")
+@click.option("--data", "data_path", metavar="DATA.json", help="Prefill values (a draft; need not be complete).")
+@click.option("--format", "fmt", type=click.Choice(["docx"]), default="docx", show_default=True)
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="Where to write the document.")
+@click.pass_context
+def generate_cmd(ctx: click.Context, form: str, data_path: str | None, fmt: str, out: str) -> None:
+    """Write a fillable FORM document, blank or prefilled from --data."""
+    spec = _registry(ctx).get(form)
+    data = _read_data(data_path) if data_path else None
+    if data is not None and not isinstance(data, dict):
+        raise service.DataError(f"{data_path} should hold a JSON object of field values")
+    document = service.generate_document(spec, data, format=fmt)
+    _write_atomically(Path(out), document)
+    click.echo(f"wrote {out} ({spec.id} {spec.version}, {len(document):,} bytes)")
+
+
+@cli.command("extract")
+@click.argument("file", metavar="FILE.docx")
+@click.option("--form", help="The form the document should be (required if it lacks our identity).")
+@click.pass_context
+def extract_cmd(ctx: click.Context, file: str, form: str | None) -> None:
+    """Read a completed form document and print its data, sources, errors and warnings as JSON."""
+    raw = _read_document(file)
+    result = service.extract_document(raw, _registry(ctx), form=form)
+    click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    ctx.exit(0 if result.valid else EXIT_INVALID)
+
+
+def _read_document(path: str) -> bytes:
+    p = Path(path)
+    try:
+        if p.is_dir():
+            raise service.DataError(f"{path} is a folder, not a file")
+        if p.stat().st_size > service.MAX_DOCUMENT_BYTES:
+            raise service.DocumentError(f"{path} is larger than {service.MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB",
+                                        "file_too_large")
+        return p.read_bytes()
+    except OSError as exc:
+        raise service.DataError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _write_atomically(path: Path, content: bytes) -> None:
+    """Write to a temporary file beside ``path``, then rename: never a half-written document."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(content)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise service.DataError(f"cannot write {path}: {exc.strerror}") from None
 
 
 def _print_report(report: service.Report) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 import service
 
 PUBLIC = {
-    "DataError", "FormSpec", "MAX_DATA_BYTES", "load_json_file", "Issue", "Registry", "Report", "SpecError", "StepDownError",
+    "DataError", "DocumentError", "Extraction", "extract_document", "generate_document", "FormSpec", "MAX_DATA_BYTES", "MAX_DOCUMENT_BYTES", "load_json_file", "Issue", "Registry", "Report", "SpecError", "StepDownError",
     "UnknownFormError", "default_registry", "json_schema", "load_spec_file", "load_spec_text",
     "parse_json_data", "validate",
 }
@@ -19,8 +19,9 @@ def test_public_names_are_pinned():
 
 
 def test_every_error_has_a_stable_code():
-    codes = {cls.code for cls in (service.StepDownError, service.SpecError, service.UnknownFormError, service.DataError)}
-    assert len(codes) == 4
+    classes = (service.StepDownError, service.SpecError, service.UnknownFormError, service.DataError,
+               service.DocumentError)
+    assert len({cls.code for cls in classes}) == len(classes)
 
 
 def test_cli_imports_only_the_public_surface():

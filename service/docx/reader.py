@@ -110,6 +110,7 @@ class _Reader:
         self.used: set[int] = set()
         self.by_key: dict[str, list[tuple[SdtInfo, str]]] = {}
         self.unknown_tags: list[str] = []
+        self.lost_controls: list[Issue] = []
         for info in self.infos.values():
             key, how = self._identify(info)
             if key:
@@ -161,6 +162,12 @@ class _Reader:
                     _set(data, slot.path, self._read_simple(slot.path, slot.field, _cell_at(rows, r, c), flattened))
             else:
                 _set(data, block.path, self._read_repeat(block, table))
+        if len(self.lost_controls) > 3:
+            self.issues.append(Issue("$", "controls_removed", f"{len(self.lost_controls)} form boxes were removed from "
+                                     "this document (it was probably saved through another format); their values were "
+                                     "read from the text in each field's cell. Check them before accepting.", "warning"))
+        else:
+            self.issues += self.lost_controls
         for tag in sorted(set(self.unknown_tags)):
             self.issues.append(Issue("$", "unknown_control", f"A control tagged '{tag[:80]}' is not part of this form; "
                                      "it was ignored.", "warning"))
@@ -206,8 +213,8 @@ class _Reader:
             return found(self._with_outside(controls[0], f, path), how)
         if cell is not None and (text := block_text(cell)).strip():
             if not flattened:
-                self.issues.append(Issue(path, "control_missing", f'The control for "{f.label}" was removed; its value '
-                                         "was read from the text in its cell.", "warning"))
+                self.lost_controls.append(Issue(path, "control_missing", f'The control for "{f.label}" was removed; '
+                                                "its value was read from the text in its cell.", "warning"))
             return found(self._text_value(text, f, path), "text")
         if path in self.part and row_key is None:
             self.issues.append(Issue(path, "control_missing", f'The control for "{f.label}" is missing; its value was '
@@ -252,7 +259,17 @@ class _Reader:
                     return info.full_date[:10] if isinstance(f, DateField) else info.full_date[:16]
                 self.issues.append(Issue(path, exc.code, f'"{f.label}" {exc}'))
                 return None
-        return self._text_value(info.text, f, path)
+        return self._text_value(self._line_breaks_from_part(info, path), f, path)
+
+    def _line_breaks_from_part(self, info: SdtInfo, path: str) -> str:
+        """LibreOffice moves line breaks out of controls on save (blank lines are lost for good)
+        but keeps bound text in the data part exact. Where the two agree on every character but
+        the breaks, the data part has the true breaks."""
+        stored = self.part.get(path) if info.xpath else None
+        if not isinstance(stored, str) or stored == info.text:
+            return info.text
+        stored = stored.replace("\r\n", "\n")
+        return stored if stored.replace("\n", "") == info.text.replace("\n", "") else info.text
 
     def _text_value(self, text: str, f, path: str, stored: bool = False) -> object:
         if isinstance(f, CheckboxField):

@@ -1,0 +1,40 @@
+"""Documents in and out, whatever the format: the entry points the CLI and HTTP layer use."""
+
+from __future__ import annotations
+
+from .errors import DataError, DocumentError
+from .extract import Extraction
+from .spec.model import FormSpec
+from .validation import validate
+
+FORMATS = ("docx",)
+
+
+def generate_document(spec: FormSpec, data: dict | None = None, *, format: str = "docx") -> bytes:
+    """A fillable document of ``spec``, prefilled with ``data`` (a draft: it need not be complete,
+    but what is there must fit the form)."""
+    if data is not None:
+        report = validate(spec, data, partial=True)
+        if report.errors:
+            first = report.errors[0]
+            more = f" (and {len(report.errors) - 1} more)" if len(report.errors) > 1 else ""
+            raise DataError(f"the prefill data does not fit the form: {first.path}: {first.message}{more}")
+    if format == "docx":
+        from .docx import generate_docx
+
+        return generate_docx(spec, data)
+    raise DataError(f"unknown document format {format!r}; available: {', '.join(FORMATS)}")
+
+
+def extract_document(raw: bytes, registry, *, form: str | None = None) -> Extraction:
+    """Read a completed document. The format is decided by the file's content, not its name."""
+    if raw.startswith(b"PK\x03\x04"):
+        from .docx import extract_docx
+
+        return extract_docx(raw, registry, form=form)
+    if raw.startswith(b"%PDF"):
+        raise DocumentError("Reading PDF forms is not available yet; upload the Word version.", "unsupported_format")
+    from .docx.package import DocxPackage
+
+    DocxPackage(raw)  # raises the precise reason this is not a Word document
+    raise DocumentError("This file is not a form document.", "unsupported_format")  # pragma: no cover
