@@ -11,7 +11,9 @@ disk and nothing is followed or run.
 from __future__ import annotations
 
 import re
+import struct
 import zipfile
+import zlib
 from io import BytesIO
 
 from lxml import etree
@@ -28,6 +30,9 @@ MAX_RATIO = 100  # inflated / compressed, for entries over 1 MiB
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
                           huge_tree=False, remove_comments=False)
 _DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+# Everything the zip module raises for damaged archives.
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, struct.error, EOFError, OSError, ValueError, NotImplementedError,
+               UnicodeDecodeError)
 _SAFE_EXTERNAL = {"http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"}
 
 _SIGNATURES = [
@@ -49,8 +54,9 @@ class DocxPackage:
         try:
             self._zip = zipfile.ZipFile(BytesIO(raw))
             infos = self._zip.infolist()
-        except (zipfile.BadZipFile, ValueError, EOFError, NotImplementedError) as exc:
-            raise DocumentError(f"The file is damaged: it is not a complete zip package ({exc}).", "corrupt_zip") from None
+        except _ZIP_ERRORS as exc:
+            raise DocumentError(f"The file is damaged: it is not a complete zip package ({type(exc).__name__}).",
+                                "corrupt_zip") from None
         self._check_entries(infos)
         self._infos = {i.filename: i for i in infos}
         types = self.xml("[Content_Types].xml")
@@ -117,8 +123,9 @@ class DocxPackage:
         try:
             with self._zip.open(info) as f:
                 data = f.read(info.file_size + 1)
-        except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
-            raise DocumentError(f"The file is damaged: part {name} cannot be read ({exc}).", "corrupt_zip") from None
+        except _ZIP_ERRORS as exc:
+            raise DocumentError(f"The file is damaged: part {name} cannot be read ({type(exc).__name__}).",
+                                "corrupt_zip") from None
         if len(data) > info.file_size:
             raise DocumentError("A part of the file is larger than it claims (a zip bomb). It was refused.", "zip_bomb")
         return data

@@ -201,8 +201,9 @@ def data_root_identity(root: etree._Element) -> Identity:
     return Identity(root.get("form"), root.get("version"), root.get("document"))
 
 
-def read_data_part(spec: FormSpec, root: etree._Element) -> dict[str, str | list[bool]]:
-    """Raw texts from the data part by field path (rows are not read: repeats are never bound)."""
+def read_data_part(spec: FormSpec, root: etree._Element) -> dict[str, object]:
+    """Raw texts from the data part by field path. Row cells (never bound, so as generated) are
+    listed per column under ``<repeat>[].<field>``."""
     found: dict[str, object] = {}
 
     def walk(fields: list, node: etree._Element, prefix: str) -> None:
@@ -215,7 +216,13 @@ def read_data_part(spec: FormSpec, root: etree._Element) -> dict[str, str | list
                 walk(f.fields, child, path + ".")
             elif isinstance(f, MultiChoiceField):
                 found[path] = [(o.get("value"), (o.text or "").strip() == "true") for o in child.findall(qn("sdf:opt"))]
-            elif not isinstance(f, RepeatField):
+            elif isinstance(f, RepeatField):
+                for row in child.findall(qn("sdf:row")):
+                    for sub in f.fields:
+                        cell = row.find(qn("sdf:" + sub.key))
+                        if cell is not None and cell.text:
+                            found.setdefault(f"{path}[].{sub.key}", []).append(cell.text)
+            else:
                 found[path] = child.text or ""
 
     walk(spec.fields, root, "")

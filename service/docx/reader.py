@@ -55,8 +55,9 @@ def extract_docx(raw: bytes, registry, *, form: str | None = None) -> DocxExtrac
     """Read a .docx; ``registry`` gives the spec (``.get(form_id)``); ``form`` is what the
     caller expects it to be (required for documents without our identity properties)."""
     pkg = DocxPackage(raw)
-    identity = read_custom_props(pkg.xml("docProps/custom.xml")) if "docProps/custom.xml" in pkg.names() else Identity()
-    data_root = _find_data_part(pkg)
+    notes: list[Issue] = []
+    identity = read_custom_props(_optional_xml(pkg, "docProps/custom.xml", notes))
+    data_root = _find_data_part(pkg, notes)
     if data_root is not None:
         from_part = data_root_identity(data_root)
         identity = Identity(identity.form or from_part.form, identity.version or from_part.version,
@@ -77,6 +78,7 @@ def extract_docx(raw: bytes, registry, *, form: str | None = None) -> DocxExtrac
 
     reader = _Reader(spec, body, data_root)
     data, issues = reader.read()
+    issues = notes + issues
     issues += _version_issues(spec, identity.version, reader.document_keys())
     result = DocxExtraction(
         form=spec.id, spec_version=spec.version, document_version=identity.version,
@@ -86,10 +88,26 @@ def extract_docx(raw: bytes, registry, *, form: str | None = None) -> DocxExtrac
     return finish(spec, result, issues)
 
 
-def _find_data_part(pkg: DocxPackage) -> etree._Element | None:
+def _optional_xml(pkg: DocxPackage, name: str, notes: list[Issue]) -> etree._Element | None:
+    """A part we can do without: if it is damaged (not hostile), say so and carry on."""
+    if name not in pkg.names():
+        return None
+    try:
+        return pkg.xml(name)
+    except DocumentError as exc:
+        if exc.code != "xml_malformed":
+            raise
+        notes.append(Issue("$", "damaged_part", f"The copy of the answers stored inside the document ({name}) is "
+                           "damaged, so it was not used; every value was read from the form itself. (LibreOffice "
+                           "does this when an answer contains & or <; blank lines inside long answers may have "
+                           "been lost.)", "warning"))
+        return None
+
+
+def _find_data_part(pkg: DocxPackage, notes: list[Issue]) -> etree._Element | None:
     for name in pkg.names():
         if name.startswith("customXml/") and name.endswith(".xml") and "itemProps" not in name and "/_rels/" not in name:
-            root = pkg.xml(name)
+            root = _optional_xml(pkg, name, notes)
             if root is not None and root.tag == qn("sdf:form"):
                 return root
     return None
@@ -109,14 +127,11 @@ class _Reader:
         self.issues: list[Issue] = []
         self.used: set[int] = set()
         self.by_key: dict[str, list[tuple[SdtInfo, str]]] = {}
-        self.unknown_tags: list[str] = []
         self.lost_controls: list[Issue] = []
         for info in self.infos.values():
             key, how = self._identify(info)
             if key:
                 self.by_key.setdefault(key, []).append((info, how))
-            elif info.tag:
-                self.unknown_tags.append(info.tag)
         self.tables = [t for t in body.iter(_TBL) if _ancestor(t, _TBL) is None]
 
     # -- identity of a control ---------------------------------------------------------
@@ -168,9 +183,11 @@ class _Reader:
                                      "read from the text in each field's cell. Check them before accepting.", "warning"))
         else:
             self.issues += self.lost_controls
-        for tag in sorted(set(self.unknown_tags)):
-            self.issues.append(Issue("$", "unknown_control", f"A control tagged '{tag[:80]}' is not part of this form; "
-                                     "it was ignored.", "warning"))
+        unread = {i.tag or i.alias or "(untitled)" for k, i in self.infos.items()
+                  if k not in self.used and self._identify(i)[0] is None}
+        for name in sorted(unread):
+            self.issues.append(Issue("$", "unknown_control", f"A control named '{name[:80]}' is not part of this "
+                                     "form; it was ignored.", "warning"))
         return data, self.issues
 
     def _align(self, wanted: list) -> list[tuple[object, etree._Element | None]]:
@@ -205,12 +222,12 @@ class _Reader:
             if len(tagged) > 1:
                 self.issues.append(Issue(path, "duplicate_control", f'"{f.label}" appears more than once in the '
                                          "document; the first one was read.", "warning"))
-            return found(self._with_outside(info, f, path), how)
+            return found(self._with_outside(info, f, path, row_key), how)
         controls = self._free_controls(cell, key if row_key else None) if cell is not None else []
         if controls:
             self.used.add(id(controls[0].element))
             how = "control" if row_key and controls[0].tag == row_key else "position"
-            return found(self._with_outside(controls[0], f, path), how)
+            return found(self._with_outside(controls[0], f, path, row_key), how)
         if cell is not None and (text := block_text(cell)).strip():
             if not flattened:
                 self.lost_controls.append(Issue(path, "control_missing", f'The control for "{f.label}" was removed; '
@@ -239,7 +256,7 @@ class _Reader:
             return exact or [i for i in infos if not i.tag or i.tag not in self.keys]
         return [i for i in infos if self._identify(i)[0] is None]
 
-    def _control_value(self, info: SdtInfo, f, path: str) -> object:
+    def _control_value(self, info: SdtInfo, f, path: str, column: str | None = None) -> object:
         if isinstance(f, CheckboxField):
             return bool(info.checked) if info.kind == "checkbox" else info.text.strip().startswith(_TICKS)
         if info.showing_placeholder or _is_placeholder(info.text, f):
@@ -251,25 +268,26 @@ class _Reader:
             if value is None:
                 self.issues.append(Issue(path, "unknown_choice", f'"{f.label}" shows a choice that is not in its list.'))
             return value
-        if isinstance(f, (DateField, DateTimeField)):
-            try:
-                return parse(f, info.text)
-            except Unreadable as exc:
-                if info.full_date and len(info.full_date) >= 10:
-                    return info.full_date[:10] if isinstance(f, DateField) else info.full_date[:16]
-                self.issues.append(Issue(path, exc.code, f'"{f.label}" {exc}'))
-                return None
-        return self._text_value(self._line_breaks_from_part(info, path), f, path)
+        return self._text_value(self._line_breaks_from_part(info, path, column), f, path)
 
-    def _line_breaks_from_part(self, info: SdtInfo, path: str) -> str:
+    def _line_breaks_from_part(self, info: SdtInfo, path: str, column: str | None) -> str:
         """LibreOffice moves line breaks out of controls on save (blank lines are lost for good)
-        but keeps bound text in the data part exact. Where the two agree on every character but
-        the breaks, the data part has the true breaks."""
-        stored = self.part.get(path) if info.xpath else None
-        if not isinstance(stored, str) or stored == info.text:
+        but keeps bound text in the data part exact, and row cells there as generated. Where a
+        stored text agrees with the control on every character but the breaks, it has the true
+        breaks; a text edited since cannot match, so a stale part is never believed."""
+        if not info.multiline:
             return info.text
-        stored = stored.replace("\r\n", "\n")
-        return stored if stored.replace("\n", "") == info.text.replace("\n", "") else info.text
+        if column:
+            candidates = self.part.get(column) or []
+        else:
+            candidates = [self.part.get(path)] if info.xpath else []
+        flat = info.text.replace("\n", "")
+        for stored in candidates:
+            if isinstance(stored, str):
+                stored = stored.replace("\r\n", "\n")
+                if stored != info.text and stored.replace("\n", "") == flat:
+                    return stored
+        return info.text
 
     def _text_value(self, text: str, f, path: str, stored: bool = False) -> object:
         if isinstance(f, CheckboxField):
@@ -286,9 +304,9 @@ class _Reader:
             self.issues.append(Issue(path, exc.code, f"{label}{exc}"))
             return None
 
-    def _with_outside(self, info: SdtInfo, f, path: str) -> object:
+    def _with_outside(self, info: SdtInfo, f, path: str, column: str | None = None) -> object:
         """The control's value, plus any text typed beside it in the same cell (kept and flagged)."""
-        value = self._control_value(info, f, path)
+        value = self._control_value(info, f, path, column)
         cell = _ancestor(info.element, _TC)
         if cell is None or sum(1 for _ in cell.iter(_SDT)) != 1:
             return value

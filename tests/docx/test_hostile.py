@@ -1,0 +1,149 @@
+"""Hostile and broken uploads: each refused with a stable code, nothing inflated, parsed or
+followed beyond the checks; random damage never escapes as anything but a DocumentError."""
+
+from __future__ import annotations
+
+import zipfile
+from io import BytesIO
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import service
+from service.docx import extract_docx, generate_docx
+from tests.conftest import REGISTRY, load_sample
+
+GOOD = generate_docx(REGISTRY.get("ramp"), load_sample("ramp"))
+
+
+def rezip(replace: dict[str, bytes | None] = {}, add: dict[str, bytes] = {}, base: bytes = GOOD) -> bytes:
+    src = zipfile.ZipFile(BytesIO(base))
+    out = BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            if info.filename in replace:
+                if replace[info.filename] is not None:
+                    z.writestr(info.filename, replace[info.filename])
+            else:
+                z.writestr(info, src.read(info))
+        for name, data in add.items():
+            z.writestr(name, data)
+    return out.getvalue()
+
+
+def types_with(extra: str) -> bytes:
+    t = zipfile.ZipFile(BytesIO(GOOD)).read("[Content_Types].xml")
+    return t.replace(b"</Types>", extra.encode() + b"</Types>")
+
+
+LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;">'
+          b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;">]><w:document xmlns:w="http://schemas.openxmlformats.org/'
+          b'wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>&lol3;</w:t></w:r></w:p></w:body></w:document>')
+XXE = (b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><w:document '
+       b'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>&x;</w:t>'
+       b'</w:r></w:p></w:body></w:document>')
+EXTERNAL_RELS = (b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+                 b'relationships"><Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/'
+                 b'2006/relationships/attachedTemplate" Target="http://198.51.100.7/t.dotm" TargetMode="External"/>'
+                 b'</Relationships>')
+
+
+def many_entries() -> bytes:
+    return rezip(add={f"junk/{i}.xml": b"<a/>" for i in range(1001)})
+
+
+CASES = {
+    "plain text": (lambda: b"hello, this is not a form", "not_a_zip"),
+    "a PDF": (lambda: b"%PDF-1.7\n%...", "not_a_zip"),
+    "old .doc or encrypted": (lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "not_a_zip"),
+    "empty file": (lambda: b"", "not_a_zip"),
+    "truncated zip": (lambda: GOOD[: len(GOOD) // 2], "corrupt_zip"),
+    "zip without Word parts": (lambda: rezip(replace={"word/document.xml": None}), "not_a_word_document"),
+    "ratio bomb": (lambda: rezip(add={"word/media/zeros.bin": b"\0" * (3 * 1024 * 1024)}), "zip_bomb"),
+    "too many entries": (many_entries, "too_many_entries"),
+    "too large": (lambda: b"PK\x03\x04" + b"\0" * (21 * 1024 * 1024), "file_too_large"),
+    "billion laughs": (lambda: rezip(replace={"word/document.xml": LAUGHS}), "xml_doctype"),
+    "external entity": (lambda: rezip(replace={"word/document.xml": XXE}), "xml_doctype"),
+    "malformed XML": (lambda: rezip(replace={"word/document.xml": b"<w:document><w:body>"}), "xml_malformed"),
+    "macro part": (lambda: rezip(add={"word/vbaProject.bin": b"\0" * 10}), "macro_enabled"),
+    "docm content type": (lambda: rezip(replace={"[Content_Types].xml": types_with(
+        '<Override PartName="/word/x.xml" ContentType="application/vnd.ms-word.document.macroEnabled.main+xml"/>')}),
+        "macro_enabled"),
+    "embedded object": (lambda: rezip(add={"word/embeddings/oleObject1.bin": b"\0" * 10}), "embedded_object"),
+    "linked remote template": (lambda: rezip(add={"word/_rels/settings.xml.rels": EXTERNAL_RELS}), "external_reference"),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_hostile_document_is_refused_with_a_code(case):
+    make, code = CASES[case]
+    with pytest.raises(service.DocumentError) as info:
+        extract_docx(make(), REGISTRY)
+    assert info.value.code == code, str(info.value)
+    assert str(info.value) and "Traceback" not in str(info.value)
+
+
+def test_lying_size_header_is_caught():
+    """An entry whose central directory understates its size must not inflate past the claim."""
+    raw = bytearray(rezip(add={"word/big.xml": b"<a>" + b"x" * 200_000 + b"</a>"}))
+    name = b"word/big.xml"
+    cd = raw.rfind(b"PK\x01\x02", 0, raw.rfind(name))  # central directory record for that entry
+    raw[cd + 24:cd + 28] = (10).to_bytes(4, "little")  # uncompressed size := 10 bytes
+    with pytest.raises(service.DocumentError) as info:
+        pkg = __import__("service.docx.package", fromlist=["DocxPackage"]).DocxPackage(bytes(raw))
+        pkg.read("word/big.xml")
+    assert info.value.code in ("zip_bomb", "corrupt_zip")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, len(GOOD) - 1), st.integers(0, 255)), min_size=1, max_size=8))
+def test_random_damage_never_escapes_as_a_crash(flips):
+    raw = bytearray(GOOD)
+    for pos, byte in flips:
+        raw[pos] = byte
+    try:
+        result = extract_docx(bytes(raw), REGISTRY)
+    except service.StepDownError as exc:
+        assert exc.code
+    else:
+        assert result.form == "ramp"
+
+
+def test_cli_refuses_hostile_files_in_one_line(tmp_path, capsys):
+    from service.cli import main
+
+    bomb = tmp_path / "bomb.docx"
+    bomb.write_bytes(rezip(replace={"word/document.xml": LAUGHS}))
+    assert main(["extract", str(bomb)]) == 2
+    err = capsys.readouterr().err
+    assert "DOCTYPE" in err and len(err.strip().splitlines()) == 1
+
+
+DOC_XML = zipfile.ZipFile(BytesIO(GOOD)).read("word/document.xml")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, len(DOC_XML) - 1), st.sampled_from(b"<>/=\"' wxabc0")), min_size=1, max_size=6))
+def test_damaged_document_xml_never_escapes_as_a_crash(flips):
+    xml = bytearray(DOC_XML)
+    for pos, byte in flips:
+        xml[pos] = byte
+    try:
+        result = extract_docx(rezip(replace={"word/document.xml": bytes(xml)}), REGISTRY)
+    except service.StepDownError as exc:
+        assert exc.code
+    else:
+        assert result.form == "ramp"
+
+
+def test_damaged_data_part_is_a_warning_not_a_refusal():
+    result = extract_docx(rezip(replace={"customXml/item1.xml": b""}), REGISTRY)
+    assert "damaged_part" in {w.code for w in result.warnings}
+    assert result.data["child_name"] == "Kai Example"
+
+
+def test_hostile_data_part_is_still_refused():
+    with pytest.raises(service.DocumentError) as info:
+        extract_docx(rezip(replace={"customXml/item1.xml": LAUGHS}), REGISTRY)
+    assert info.value.code == "xml_doctype"
