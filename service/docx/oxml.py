@@ -267,60 +267,77 @@ class SdtInfo:
     text: str                      # the visible content, line breaks as \n
     checked: bool | None = None
     multiline: bool = False
+    breaks_beside: int = 0  # line breaks in the control's paragraph but outside it (LibreOffice moves them there)
     full_date: str | None = None
-    items: list[tuple[str, str]] = field(default_factory=list)  # (value, display text)
+    list_element: etree._Element | None = None
+
+    @property
+    def items(self) -> list[tuple[str, str]]:
+        """A drop-down's (value, display text) pairs, read only when needed."""
+        if self.list_element is None:
+            return []
+        return [(li.get(_ITEM_VALUE, ""), li.get(_ITEM_TEXT, "")) for li in self.list_element if li.tag == _LIST_ITEM]
+
+
+_SDT_PR, _SDT_CONTENT = qn("w:sdtPr"), qn("w:sdtContent")
+_TAG, _ALIAS, _BINDING, _SHOWING = qn("w:tag"), qn("w:alias"), qn("w:dataBinding"), qn("w:showingPlcHdr")
+_XPATH, _STORE = qn("w:xpath"), qn("w:storeItemID")
+_CHECKBOX, _CHECKED_FLAG, _W14_VAL = qn("w14:checkbox"), qn("w14:checked"), qn("w14:val")
+_DROPDOWNS = (qn("w:dropDownList"), qn("w:comboBox"))
+_LIST_ITEM, _ITEM_VALUE, _ITEM_TEXT = qn("w:listItem"), qn("w:value"), qn("w:displayText")
+_DATE, _FULL_DATE, _TEXT, _MULTILINE = qn("w:date"), qn("w:fullDate"), qn("w:text"), qn("w:multiLine")
+_OTHER_KINDS = frozenset(qn(f"w:{n}") for n in ("picture", "docPartObj", "docPartList", "equation", "citation",
+                                                  "bibliography", "group"))
 
 
 def read_sdt(sdt: etree._Element) -> SdtInfo:
-    pr = sdt.find(qn("w:sdtPr"))
-    content = sdt.find(qn("w:sdtContent"))
-
-    def val(tag: str) -> str | None:
-        e = pr.find(qn(tag)) if pr is not None else None
-        return e.get(_W_VAL) if e is not None else None
-
-    binding = pr.find(qn("w:dataBinding")) if pr is not None else None
-    info = SdtInfo(
-        element=sdt, kind="text", tag=val("w:tag"), alias=val("w:alias"),
-        xpath=binding.get(qn("w:xpath")) if binding is not None else None,
-        store_item_id=binding.get(qn("w:storeItemID")) if binding is not None else None,
-        showing_placeholder=pr is not None and pr.find(qn("w:showingPlcHdr")) is not None,
-        text=block_text(content) if content is not None else "",
-    )
+    """One pass over the control's properties (this runs for every control of every upload)."""
+    pr = content = None
+    for child in sdt:
+        if child.tag == _SDT_PR:
+            pr = child
+        elif child.tag == _SDT_CONTENT:
+            content = child
+    info = SdtInfo(element=sdt, kind="text", tag=None, alias=None, xpath=None, store_item_id=None,
+                   showing_placeholder=False, text=block_text(content) if content is not None else "")
     if pr is None:
         return info
-    cb = pr.find(qn("w14:checkbox"))
-    if cb is not None:
-        info.kind = "checkbox"
-        checked = cb.find(qn("w14:checked"))
-        flag = checked.get(qn("w14:val")) if checked is not None else None
-        info.checked = flag in ("1", "true", "on") if flag is not None else CHECKED in info.text
-        return info
-    for name in ("w:dropDownList", "w:comboBox"):
-        dd = pr.find(qn(name))
-        if dd is not None:
+    for c in pr:
+        t = c.tag
+        if t == _TAG:
+            info.tag = c.get(_W_VAL)
+        elif t == _ALIAS:
+            info.alias = c.get(_W_VAL)
+        elif t == _BINDING:
+            info.xpath, info.store_item_id = c.get(_XPATH), c.get(_STORE)
+        elif t == _SHOWING:
+            info.showing_placeholder = True
+        elif t == _CHECKBOX:
+            info.kind = "checkbox"
+            flag = next((k.get(_W14_VAL) for k in c if k.tag == _CHECKED_FLAG), None)
+            info.checked = flag in ("1", "true", "on") if flag is not None else CHECKED in info.text
+        elif t in _DROPDOWNS:
             info.kind = "dropdown"
-            info.items = [(li.get(qn("w:value"), ""), li.get(qn("w:displayText"), ""))
-                          for li in dd.findall(qn("w:listItem"))]
-            return info
-    d = pr.find(qn("w:date"))
-    if d is not None:
-        info.kind = "date"
-        info.full_date = d.get(qn("w:fullDate"))
-        return info
-    text_pr = pr.find(qn("w:text"))
-    if text_pr is not None:
-        info.multiline = text_pr.get(qn("w:multiLine")) in ("1", "true", "on")
-        if info.multiline and "\n" not in info.text:
-            info.text = _relinked_lines(sdt, content, info.text)
-    if text_pr is None and pr.find(qn("w:richText")) is None and \
-            any(pr.find(qn(n)) is not None for n in ("w:picture", "w:docPartObj", "w:docPartList",
-                                                      "w:equation", "w:citation", "w:bibliography", "w:group")):
-        info.kind = "other"
+            info.list_element = c
+        elif t == _DATE:
+            info.kind = "date"
+            info.full_date = c.get(_FULL_DATE)
+        elif t == _TEXT:
+            info.multiline = c.get(_MULTILINE) in ("1", "true", "on")
+        elif t in _OTHER_KINDS and info.kind == "text":
+            info.kind = "other"
+    if info.kind == "checkbox":
+        info.multiline = False
+    elif info.multiline:
+        paragraph_ = sdt.getparent()
+        if paragraph_ is not None:
+            info.breaks_beside = sum(1 for br in paragraph_.iter(_BR) if br.getparent().getparent() is paragraph_)
+        if info.breaks_beside and "\n" not in info.text:
+            info.text = _relinked_lines(content, info.text, info.breaks_beside)
     return info
 
 
-def _relinked_lines(sdt: etree._Element, content: etree._Element | None, text: str) -> str:
+def _relinked_lines(content: etree._Element | None, text: str, moved: int) -> str:
     """Undo LibreOffice 7.4's damage to multi-line controls.
 
     On save it moves each line break out of the control (n ``w:br`` just before it in the same
@@ -332,11 +349,7 @@ def _relinked_lines(sdt: etree._Element, content: etree._Element | None, text: s
     for r in content.iter(qn("w:r")):
         kids = [k for k in r if k.tag != qn("w:rPr")]
         boundaries += [b for a, b in zip(kids, kids[1:]) if a.tag == _T and b.tag == _T]
-    if not boundaries:
-        return text
-    paragraph_ = sdt.getparent()
-    outside = [br for br in paragraph_.iter(_BR) if sdt not in br.iterancestors()] if paragraph_ is not None else []
-    if len(outside) != len(boundaries):
+    if not boundaries or len(boundaries) != moved:
         return text
     parts, current = [], []
     for r in content.iter(qn("w:r")):
@@ -353,39 +366,34 @@ def _relinked_lines(sdt: etree._Element, content: etree._Element | None, text: s
 
 
 _T, _TAB, _BR, _CR, _P = qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr"), qn("w:p")
-_DEL_TEXT, _SDT_PR, _RPR, _PPR = qn("w:delText"), qn("w:sdtPr"), qn("w:rPr"), qn("w:pPr")
-_NOBREAK, _SOFT = qn("w:noBreakHyphen"), qn("w:softHyphen")
+_NOBREAK = qn("w:noBreakHyphen")
 
 
 def block_text(el: etree._Element, *, skip: etree._Element | None = None) -> str:
     """Visible text under ``el``: paragraphs joined with \\n, w:br as \\n, w:tab as \\t.
-    Deleted (tracked) text and ``skip`` (a content control to leave out) are not included."""
+    Deleted (tracked) text is ``w:delText`` and not included; nor is ``skip`` (a content control
+    to leave out)."""
+    # Hold the skipped elements themselves: lxml hands back the same proxy object only while
+    # one is alive, so identity (not id() of a discarded proxy) is what can be compared.
+    skipped = set(skip.iter(_T, _TAB, _BR, _CR, _P, _NOBREAK)) if skip is not None else ()
     paragraphs: list[str] = []
     current: list[str] = []
     started = False
-
-    def walk(node: etree._Element) -> None:
-        nonlocal current, started
-        for child in node:
-            tag = child.tag
-            if child is skip or tag in (_SDT_PR, _RPR, _PPR, _DEL_TEXT):
-                continue
-            if tag == _P:
-                if started:
-                    paragraphs.append("".join(current))
-                current, started = [], True
-                walk(child)
-            elif tag == _T:
-                current.append(child.text or "")
-            elif tag == _TAB:
-                current.append("\t")
-            elif tag in (_BR, _CR):
-                current.append("\n")
-            elif tag == _NOBREAK:
-                current.append("-")
-            elif isinstance(tag, str):
-                walk(child)
-
-    walk(el)
+    for node in el.iter(_T, _TAB, _BR, _CR, _P, _NOBREAK):
+        if skipped and node in skipped:
+            continue
+        tag = node.tag
+        if tag == _T:
+            current.append(node.text or "")
+        elif tag == _P:
+            if started:
+                paragraphs.append("".join(current))
+            current, started = [], True
+        elif tag == _TAB:
+            current.append("\t")
+        elif tag == _NOBREAK:
+            current.append("-")
+        else:
+            current.append("\n")
     paragraphs.append("".join(current))
     return "\n".join(paragraphs)

@@ -112,6 +112,16 @@ class DocxPackage:
                     raise DocumentError("The document links to content outside itself (for example a remote "
                                         "template or frame). It was refused; nothing was fetched.", "external_reference")
 
+    def refuse_declarations(self, prefix: str) -> None:
+        """Scan (not parse) every XML part under ``prefix`` for DOCTYPE/ENTITY declarations, so a
+        crafted part is refused even when it is never needed."""
+        for name in self._infos:
+            if name.startswith(prefix) and name.endswith(".xml"):
+                raw = self.read(name)
+                if raw is not None and _DOCTYPE.search(raw):
+                    raise DocumentError(f"Part {name} declares a DOCTYPE or entities, which Word never writes. "
+                                        "It was refused.", "xml_doctype")
+
     # -- access -------------------------------------------------------------------------
     def names(self) -> list[str]:
         return list(self._infos)

@@ -16,6 +16,7 @@ Placeholder text is never a value. Text typed in a value cell outside its contro
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from lxml import etree
 
@@ -39,6 +40,7 @@ WORD_PLACEHOLDERS = {"Choose an item.", "Click or tap here to enter text.", "Cli
                      "Click here to enter text.", "Click here to enter a date."}
 _TICKS = (CHECKED, "\u2611", "\u2714", "\u2713", "[x]", "[X]")
 _TC, _TR, _TBL, _SDT, _SDT_CONTENT = qn("w:tc"), qn("w:tr"), qn("w:tbl"), qn("w:sdt"), qn("w:sdtContent")
+_T = qn("w:t")
 
 
 @dataclass
@@ -55,11 +57,12 @@ def extract_docx(raw: bytes, registry, *, form: str | None = None) -> DocxExtrac
     """Read a .docx; ``registry`` gives the spec (``.get(form_id)``); ``form`` is what the
     caller expects it to be (required for documents without our identity properties)."""
     pkg = DocxPackage(raw)
+    pkg.refuse_declarations("customXml/")
     notes: list[Issue] = []
     identity = read_custom_props(_optional_xml(pkg, "docProps/custom.xml", notes))
-    data_root = _find_data_part(pkg, notes)
-    if data_root is not None:
-        from_part = data_root_identity(data_root)
+    part = _LazyPart(pkg, notes)
+    if not (identity.form and identity.version and identity.document_id) and part.root is not None:
+        from_part = data_root_identity(part.root)
         identity = Identity(identity.form or from_part.form, identity.version or from_part.version,
                             identity.document_id or from_part.document, identity.generated)
     if form and identity.form and form != identity.form:
@@ -73,19 +76,31 @@ def extract_docx(raw: bytes, registry, *, form: str | None = None) -> DocxExtrac
     body = document.find(qn("w:body")) if document is not None else None
     if body is None:
         raise DocumentError("The Word document has no body.", "not_a_word_document")
-    if data_root is not None and identity.form and data_root.get("form") not in (None, spec.id):
-        data_root = None  # a data part of another form (a pasted document): ignore it
-
-    reader = _Reader(spec, body, data_root)
+    part.form = spec.id
+    reader = _Reader(spec, body, part)
     data, issues = reader.read()
     issues = notes + issues
-    issues += _version_issues(spec, identity.version, reader.document_keys())
+    issues += _version_issues(spec, identity.version, reader.document_keys)
     result = DocxExtraction(
         form=spec.id, spec_version=spec.version, document_version=identity.version,
         document_id=identity.document_id, generated=identity.generated, data=data, sources=reader.sources,
         stray_text=reader.stray,
     )
     return finish(spec, result, issues)
+
+
+class _LazyPart:
+    """The custom XML data part, found and parsed only if something needs it."""
+
+    def __init__(self, pkg: DocxPackage, notes: list[Issue]) -> None:
+        self.pkg, self.notes, self.form = pkg, notes, None
+
+    @cached_property
+    def root(self) -> etree._Element | None:
+        root = _find_data_part(self.pkg, self.notes)
+        if root is not None and self.form and root.get("form") not in (None, self.form):
+            return None  # a data part of another form (a pasted document): ignore it
+        return root
 
 
 def _optional_xml(pkg: DocxPackage, name: str, notes: list[Issue]) -> etree._Element | None:
@@ -114,14 +129,32 @@ def _find_data_part(pkg: DocxPackage, notes: list[Issue]) -> etree._Element | No
 
 
 class _Reader:
-    def __init__(self, spec: FormSpec, body: etree._Element, data_root: etree._Element | None) -> None:
+    def __init__(self, spec: FormSpec, body: etree._Element, part: "_LazyPart") -> None:
         self.spec, self.body = spec, body
         # Innermost controls only: LibreOffice wraps each check box in an outer control with the
         # same binding, and a designer may group controls inside one; the fields are inside.
-        self.infos = {id(e): read_sdt(e) for e in body.iter(_SDT) if e.find(f".//{_SDT}") is None}
-        self.part = read_data_part(spec, data_root) if data_root is not None else {}
-        self.part_keys = _part_keys(spec, data_root) if data_root is not None else set()
-        self.keys = _known_keys(spec)
+        # One walk up from each control finds its table cell and marks the controls that only
+        # wrap others (LibreOffice wraps check boxes; designers group controls): fields are the
+        # innermost controls.
+        every = list(body.iter(_SDT))
+        containers: set[int] = set()
+        cells: dict[int, etree._Element | None] = {}
+        for e in every:
+            cell = None
+            for a in e.iterancestors(_SDT, _TC):
+                if a.tag == _SDT:
+                    containers.add(id(a))
+                elif cell is None:
+                    cell = a
+            cells[id(e)] = cell
+        self.infos = {id(e): read_sdt(e) for e in every if id(e) not in containers}
+        self.cell_of = {k: cells[k] for k in self.infos}
+        self.controls_in: dict[int, int] = {}
+        for cell in self.cell_of.values():
+            if cell is not None:
+                self.controls_in[id(cell)] = self.controls_in.get(id(cell), 0) + 1
+        self.part_source = part
+        self.keys = _KEYS.get(spec)
         self.sources: dict[str, str] = {}
         self.stray: dict[str, str] = {}
         self.issues: list[Issue] = []
@@ -133,6 +166,12 @@ class _Reader:
             if key:
                 self.by_key.setdefault(key, []).append((info, how))
         self.tables = [t for t in body.iter(_TBL) if _ancestor(t, _TBL) is None]
+
+    @cached_property
+    def part(self) -> dict[str, object]:
+        """The data part's texts, read only if a field needs them (a damaged or missing control)."""
+        root = self.part_source.root
+        return read_data_part(self.spec, root) if root is not None else {}
 
     # -- identity of a control ---------------------------------------------------------
     def _identify(self, info: SdtInfo) -> tuple[str | None, str]:
@@ -152,7 +191,8 @@ class _Reader:
 
     def document_keys(self) -> set[str]:
         """Field paths the document itself declares (tags, bindings, data part), for version checks."""
-        keys = set(self.part_keys)
+        root = self.part_source.root
+        keys = _part_keys(self.spec, root) if root is not None else set()
         for info in self.infos.values():
             if info.tag:
                 keys.add(info.tag.split(":")[0])
@@ -163,9 +203,12 @@ class _Reader:
     # -- the whole document ----------------------------------------------------------------
     def read(self) -> tuple[dict, list[Issue]]:
         data = complete(self.spec, {})
-        blocks = plan(self.spec)
-        aligned = self._align([b for b in blocks if isinstance(b, (TablePlan, RepeatPlan))])
+        tables = [b for b in plan(self.spec) if isinstance(b, (TablePlan, RepeatPlan))]
         flattened = not self.infos
+        if all(self._has_control(b) for b in tables):
+            aligned = [(b, self._tagged_table(b)) for b in tables]  # every field found: no layout search
+        else:
+            aligned = self._align(tables)
         if flattened:
             self.issues.append(Issue("$", "no_controls", "This document has no form controls left (it was probably "
                                      "saved through another format); values were read from the text in each field's "
@@ -189,6 +232,23 @@ class _Reader:
             self.issues.append(Issue("$", "unknown_control", f"A control named '{name[:80]}' is not part of this "
                                      "form; it was ignored.", "warning"))
         return data, self.issues
+
+    def _has_control(self, block) -> bool:
+        if isinstance(block, RepeatPlan):
+            return self._tagged_table(block) is not None
+        return all(slot.path in self.by_key or any(k.startswith(slot.path + ":") for k in self.by_key)
+                   for _, _, slot in block.slots())
+
+    def _tagged_table(self, block) -> etree._Element | None:
+        """The table holding a repeat's tagged cells (a plain table needs none: its fields are tagged)."""
+        if isinstance(block, TablePlan):
+            return None
+        for f in block.field.fields:
+            for info, _ in self.by_key.get(f"{block.path}[].{f.key}", []):
+                table = _ancestor(info.element, _TBL)
+                if table is not None:
+                    return table
+        return None
 
     def _align(self, wanted: list) -> list[tuple[object, etree._Element | None]]:
         """Pair each planned table with the document table that matches it, in order."""
@@ -271,21 +331,22 @@ class _Reader:
         return self._text_value(self._line_breaks_from_part(info, path, column), f, path)
 
     def _line_breaks_from_part(self, info: SdtInfo, path: str, column: str | None) -> str:
-        """LibreOffice moves line breaks out of controls on save (blank lines are lost for good)
-        but keeps bound text in the data part exact, and row cells there as generated. Where a
-        stored text agrees with the control on every character but the breaks, it has the true
-        breaks; a text edited since cannot match, so a stale part is never believed."""
+        """LibreOffice moves each line break out of a control on save (blank lines are then lost
+        from the body) but keeps bound text in the data part exact, and row cells there as
+        generated. Only when that damage is visible (n breaks beside the control) is a stored
+        text with the same characters and n breaks taken as the true one; a text edited since
+        cannot match, so a stale part is never believed."""
         if not info.multiline:
             return info.text
-        if column:
-            candidates = self.part.get(column) or []
-        else:
-            candidates = [self.part.get(path)] if info.xpath else []
+        moved = info.breaks_beside
+        if not moved or info.text.count("\n") == moved:
+            return info.text
+        candidates = (self.part.get(column) or []) if column else ([self.part.get(path)] if info.xpath else [])
         flat = info.text.replace("\n", "")
         for stored in candidates:
             if isinstance(stored, str):
                 stored = stored.replace("\r\n", "\n")
-                if stored != info.text and stored.replace("\n", "") == flat:
+                if stored.count("\n") == moved and stored.replace("\n", "") == flat:
                     return stored
         return info.text
 
@@ -307,9 +368,14 @@ class _Reader:
     def _with_outside(self, info: SdtInfo, f, path: str, column: str | None = None) -> object:
         """The control's value, plus any text typed beside it in the same cell (kept and flagged)."""
         value = self._control_value(info, f, path, column)
-        cell = _ancestor(info.element, _TC)
-        if cell is None or sum(1 for _ in cell.iter(_SDT)) != 1:
+        cell = self.cell_of.get(id(info.element))
+        if cell is None or self.controls_in.get(id(cell)) != 1:
             return value
+        parent = info.element.getparent()
+        if len(cell) == 2 and parent is cell[1] and len(parent) == 2:
+            return value  # the cell is one paragraph holding just the control (as generated)
+        if sum(1 for _ in cell.iter(_T)) == sum(1 for _ in info.element.iter(_T)):
+            return value  # no text of its own beside the control
         extra = block_text(cell, skip=info.element).strip()
         if not extra:
             return value
@@ -357,8 +423,8 @@ class _Reader:
         rows = _rows(table)
         out: list[dict] = []
         for r, cells in enumerate(rows):
-            if r == 0 or _is_header(cells, rp.headers):
-                continue
+            if r == 0 or (not any(True for c in cells for _ in c.iter(_SDT)) and _is_header(cells, rp.headers)):
+                continue  # the header row, or a copy of it
             row = self._row(rp, cells, len(out))
             if row is not None:
                 out.append(row)
@@ -446,9 +512,13 @@ def _norm(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
+def _label_text(cell: etree._Element) -> str:
+    """A label or header cell's words, whitespace-normalised (cheaper than block_text)."""
+    return _norm(" ".join(cell.itertext(_T)))
+
+
 def _is_header(cells: list, headers: list[str]) -> bool:
-    texts = [_norm(block_text(c)) for c in cells]
-    return texts == [_norm(h) for h in headers]
+    return [_label_text(c) for c in cells] == [_norm(h) for h in headers]
 
 
 def _matches(block, table: etree._Element) -> bool:
@@ -460,7 +530,7 @@ def _matches(block, table: etree._Element) -> bool:
     if not labels:
         return False
     hits = sum(1 for r, c, text in labels if (cell := _cell_at(rows, r, c)) is not None
-               and _norm(block_text(cell)) == _norm(text))
+               and _label_text(cell) == _norm(text))
     return hits >= max(1, (len(labels) * 3 + 4) // 5)
 
 
@@ -472,7 +542,20 @@ def _set(data: dict, path: str, value: object) -> None:
     node[last] = value
 
 
-def _known_keys(spec: FormSpec) -> set[str]:
+class _PerSpec:
+    """A value computed once per loaded spec (specs do not change after loading)."""
+
+    def __init__(self, build) -> None:
+        self.build, self.cache = build, {}
+
+    def get(self, spec: FormSpec):
+        hit = self.cache.get(id(spec))
+        if hit is None or hit[0] is not spec:
+            hit = self.cache[id(spec)] = (spec, self.build(spec))
+        return hit[1]
+
+
+def _known_keys(spec: FormSpec) -> frozenset[str]:
     keys: set[str] = set()
     for ref in spec.walk():
         f = ref.field
@@ -481,7 +564,10 @@ def _known_keys(spec: FormSpec) -> set[str]:
         keys.add(ref.path)
         if isinstance(f, MultiChoiceField):
             keys.update(f"{ref.path}:{o.value}" for o in f.choices)
-    return keys
+    return frozenset(keys)
+
+
+_KEYS = _PerSpec(_known_keys)
 
 
 def _part_keys(spec: FormSpec, root: etree._Element) -> set[str]:
@@ -510,9 +596,10 @@ def _is_repeat(spec: FormSpec, path: str) -> bool:
     return ref is not None and isinstance(ref.field, RepeatField)
 
 
-def _version_issues(spec: FormSpec, doc_version: str | None, doc_keys: set[str]) -> list[Issue]:
+def _version_issues(spec: FormSpec, doc_version: str | None, document_keys) -> list[Issue]:
     if not doc_version or doc_version == spec.version:
         return []
+    doc_keys = document_keys()
     spec_keys = {ref.path for ref in spec.walk() if ref.in_repeat is None and not isinstance(ref.field, GroupField)}
     only_doc = sorted(doc_keys - spec_keys)
     only_spec = sorted(spec_keys - doc_keys) if doc_keys else []

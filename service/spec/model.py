@@ -13,6 +13,7 @@ Field paths, used in rules, error reports and (later) document tags, are dotted 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cached_property
 from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -255,7 +256,11 @@ class FormSpec(_Model):
         yield from _walk(self.fields, "", None)
 
     def field_at(self, path: str) -> FieldRef | None:
-        return next((ref for ref in self.walk() if ref.path == path), None)
+        return self._index.get(path)
+
+    @cached_property
+    def _index(self) -> dict[str, FieldRef]:
+        return {ref.path: ref for ref in self.walk()}
 
     # -- checks across the whole spec ----------------------------------------------------
     @model_validator(mode="after")

@@ -72,21 +72,18 @@ class ValueChecker:
             self.check_field(f, obj.get(f.key), join_path(prefix, f.key))
 
     def check_field(self, f, value: object, path: str) -> None:
-        if isinstance(f, GroupField):
+        kind = type(f)
+        if kind is GroupField:
             self.check_object(f.fields, value, path, f'"{f.label}"')
-            return
-        if isinstance(f, RepeatField):
+        elif kind is RepeatField:
             self._check_rows(f, value, path)
-            return
-        if isinstance(f, CheckboxField):
+        elif kind is CheckboxField:
             self._check_checkbox(f, value, path)
-            return
-        if _is_empty(f, value):
+        elif _is_empty(f, value):
             if f.required and not self.partial:
                 self._issue(path, "required", f'"{f.label}" is required but empty.')
-            return
-        handler = _HANDLERS[type(f)]
-        handler(self, f, value, path)
+        else:
+            _HANDLERS[kind](self, f, value, path)
 
     def _check_rows(self, f: RepeatField, value: object, path: str) -> None:
         rows = [] if value is None else value

@@ -138,9 +138,14 @@ def test_damaged_document_xml_never_escapes_as_a_crash(flips):
 
 
 def test_damaged_data_part_is_a_warning_not_a_refusal():
-    result = extract_docx(rezip(replace={"customXml/item1.xml": b""}), REGISTRY)
-    assert "damaged_part" in {w.code for w in result.warnings}
+    from tests.docx.edits import WordEdit
+
+    raw = rezip(replace={"customXml/item1.xml": b""}, base=WordEdit(GOOD).remove_control("su_number", False).save())
+    result = extract_docx(raw, REGISTRY)
+    assert "damaged_part" in {w.code for w in result.warnings}, "reported when the part was needed"
     assert result.data["child_name"] == "Kai Example"
+    unused = extract_docx(rezip(replace={"customXml/item1.xml": b""}), REGISTRY)
+    assert "damaged_part" not in {w.code for w in unused.warnings}, "not needed: not parsed, not reported"
 
 
 def test_hostile_data_part_is_still_refused():
