@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
+from .cache import PerObject
 from .spec.model import (
     CheckboxField, ChoiceField, DateField, DateTimeField, IntegerField, ListField, MultiChoiceField,
 )
@@ -73,11 +74,17 @@ def parse(field, text: str) -> object:
 
 
 def choice_value(field: ChoiceField | MultiChoiceField, text: str) -> str | None:
-    wanted = " ".join(text.split()).casefold()
-    for o in field.choices:
-        if " ".join(o.label.split()).casefold() == wanted or o.value.casefold() == wanted:
-            return o.value
-    return None
+    """The option whose label (or value) the text shows, ignoring case and spacing."""
+    return _choice_index(field).get(" ".join(text.split()).casefold())
+
+
+def _index(field) -> dict[str, str]:
+    index = {o.value.casefold(): o.value for o in field.choices}
+    index.update({" ".join(o.label.split()).casefold(): o.value for o in field.choices})
+    return index
+
+
+_choice_index = PerObject(_index).get
 
 
 def _parse_date(text: str) -> date:

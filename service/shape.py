@@ -1,5 +1,5 @@
 """The canonical shape of a form's data: every field present, empties made uniform,
-multi-choice answers in the spec's option order.
+multi-choice answers in the spec's option order, line breaks as \\n.
 
 Extraction returns data in this shape, so a round trip can be compared with ``==``:
 empty text and missing values are None, unticked boxes False, empty lists [], groups are
@@ -46,4 +46,6 @@ def _value(f, v: object) -> object:
         return sorted(v, key=lambda x: order.get(x, len(order)) if isinstance(x, str) else len(order))
     if isinstance(f, DateTimeField) and isinstance(v, str) and len(v) == 19 and v.endswith(":00"):
         return v[:16]
+    if isinstance(v, str) and "\r" in v:
+        return v.replace("\r\n", "\n").replace("\r", "\n")  # documents keep one kind of line break
     return v

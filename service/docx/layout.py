@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..cache import PerObject
 from ..spec.model import FormSpec, GroupField, RepeatField
 from .oxml import TEXT_WIDTH
 
@@ -95,17 +96,9 @@ class RepeatPlan:
 Block = TitleBlock | HeadingBlock | TextBlock | AgendaBlock | TablePlan | RepeatPlan
 
 
-_CACHE: dict[int, tuple[FormSpec, tuple[Block, ...]]] = {}
-
-
 def plan(spec: FormSpec) -> tuple[Block, ...]:
-    """The blocks of ``spec``, cached per spec object (specs are not changed after loading)."""
-    hit = _CACHE.get(id(spec))
-    if hit is None or hit[0] is not spec:
-        if len(_CACHE) > 64:
-            _CACHE.clear()
-        hit = _CACHE[id(spec)] = (spec, tuple(_plan(spec)))
-    return hit[1]
+    """The blocks of ``spec``, worked out once per loaded spec."""
+    return _PLANS.get(spec)
 
 
 def _plan(spec: FormSpec) -> list[Block]:
@@ -130,6 +123,9 @@ def _plan(spec: FormSpec) -> list[Block]:
         if pending:
             blocks.append(_pairs(pending, columns))
     return blocks
+
+
+_PLANS: PerObject[FormSpec, tuple[Block, ...]] = PerObject(lambda spec: tuple(_plan(spec)))
 
 
 def _pairs(slots: list[Slot], columns: int, headers: list[str] | None = None) -> TablePlan:

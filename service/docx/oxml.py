@@ -1,7 +1,8 @@
 """WordprocessingML elements: the one place that builds and reads ``w:`` XML.
 
-Builders return lxml elements with children in the order the schema requires (ECMA-376
-Part 1, 17.x); a wrong order is what makes Word offer to "repair" a file. Content controls
+Writers return serialised XML with children in the order the schema requires (ECMA-376
+Part 1, 17.x); a wrong order is what makes Word offer to "repair" a file. Readers work on lxml
+elements. Content controls
 (``w:sdt``, 17.5.2) are built at run level inside table cells, the kind that survives
 LibreOffice re-saves best (see ../shared/ROUNDTRIP.md).
 
@@ -35,119 +36,95 @@ CHECKBOX_FONT = "MS Gothic"
 _W_VAL = qn("w:val")
 
 
-def _el(tag: str, parent: etree._Element | None = None, **attrs: str) -> etree._Element:
-    e = etree.Element(qn(tag)) if parent is None else etree.SubElement(parent, qn(tag))
-    for k, v in attrs.items():
-        e.set(qn(k.replace("_", ":", 1)) if "_" in k else k, v)
-    return e
+def _text(s: str) -> str:
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _val(tag: str, parent: etree._Element, value: str) -> etree._Element:
-    e = etree.SubElement(parent, qn(tag))
-    e.set(_W_VAL, value)
-    return e
+def _attr(s: str) -> str:
+    return _text(s).replace('"', "&quot;")
 
 
 # -- runs and paragraphs ------------------------------------------------------------------
+# The writer emits XML text directly (as XlsxWriter does): building ~1,500 lxml elements per
+# document cost four times more than the whole document is allowed to take. Every string of
+# w: markup the writer produces comes from the functions below, with text and attribute values
+# escaped here and only here.
 
 def run(text: str = "", *, bold: bool = False, italic: bool = False, style: str | None = None,
-        font: str | None = None) -> etree._Element:
+        font: str | None = None) -> str:
     """A run; newlines become ``w:br`` and tabs ``w:tab``."""
-    r = _el("w:r")
-    if bold or italic or style or font:
-        rpr = _el("w:rPr", r)
-        if style:
-            _val("w:rStyle", rpr, style)
-        if font:
-            _el("w:rFonts", rpr, w_ascii=font, w_hAnsi=font, w_eastAsia=font, w_hint="eastAsia")
-        if bold:
-            _el("w:b", rpr)
-        if italic:
-            _el("w:i", rpr)
-    _append_text(r, text)
-    return r
+    props = ""
+    if style:
+        props += f'<w:rStyle w:val="{_attr(style)}"/>'
+    if font:
+        f = _attr(font)
+        props += f'<w:rFonts w:ascii="{f}" w:hAnsi="{f}" w:eastAsia="{f}" w:hint="eastAsia"/>'
+    if bold:
+        props += "<w:b/>"
+    if italic:
+        props += "<w:i/>"
+    return "<w:r>" + (f"<w:rPr>{props}</w:rPr>" if props else "") + _run_text(text) + "</w:r>"
 
 
-def _append_text(r: etree._Element, text: str) -> None:
-    for i, line in enumerate(text.split("\n")):
+def _run_text(text: str) -> str:
+    out = []
+    for i, line in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n")):
         if i:
-            _el("w:br", r)
+            out.append("<w:br/>")
         for j, chunk in enumerate(line.split("\t")):
             if j:
-                _el("w:tab", r)
+                out.append("<w:tab/>")
             if chunk:
-                t = _el("w:t", r)
-                t.text = chunk
-                if chunk != chunk.strip():
-                    t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+                space = ' xml:space="preserve"' if chunk != chunk.strip() else ""
+                out.append(f"<w:t{space}>{_text(chunk)}</w:t>")
+    return "".join(out)
 
 
-def paragraph(*children: etree._Element | str, style: str | None = None, keep_next: bool = False,
-              bold: bool = False) -> etree._Element:
-    p = _el("w:p")
-    if style or keep_next:
-        ppr = _el("w:pPr", p)
-        if style:
-            _val("w:pStyle", ppr, style)
-        if keep_next:
-            _el("w:keepNext", ppr)
-    for c in children:
-        p.append(run(c, bold=bold) if isinstance(c, str) else c)
-    return p
+def paragraph(*children: str, style: str | None = None, keep_next: bool = False, bold: bool = False,
+              text: str | None = None) -> str:
+    """A paragraph of ready-made runs/controls, or of ``text`` as one run."""
+    props = ""
+    if style:
+        props += f'<w:pStyle w:val="{_attr(style)}"/>'
+    if keep_next:
+        props += "<w:keepNext/>"
+    body = "".join(children) if text is None else run(text, bold=bold)
+    return "<w:p>" + (f"<w:pPr>{props}</w:pPr>" if props else "") + body + "</w:p>"
 
 
 # -- tables -------------------------------------------------------------------------------
 
 @dataclass
 class Cell:
-    content: list[etree._Element] = field(default_factory=list)  # paragraphs, or runs/sdts for one paragraph
+    content: str = ""  # paragraphs (or tables), already serialised
     width: int = 0
     shade: str | None = None
     span: int = 1
 
 
-def table(rows: list[list[Cell]], widths: list[int], *, header_rows: int = 0, caption: str | None = None) -> etree._Element:
-    tbl = _el("w:tbl")
-    tblpr = _el("w:tblPr", tbl)
-    _val("w:tblStyle", tblpr, "FormTable")
-    _el("w:tblW", tblpr, w_w=str(sum(widths)), w_type="dxa")
-    _el("w:tblLayout", tblpr, w_type="fixed")
-    _el("w:tblLook", tblpr, w_val="04A0", w_firstRow="1", w_lastRow="0", w_firstColumn="1",
-        w_lastColumn="0", w_noHBand="0", w_noVBand="1")
-    if caption:
-        _val("w:tblCaption", tblpr, caption)
-    grid = _el("w:tblGrid", tbl)
-    for w in widths:
-        _el("w:gridCol", grid, w_w=str(w))
+def table(rows: list[list[Cell]], widths: list[int], *, header_rows: int = 0) -> str:
+    """Table, in schema order: tblPr (style, width, layout, look), tblGrid, rows."""
+    out = ['<w:tbl><w:tblPr><w:tblStyle w:val="FormTable"/>',
+           f'<w:tblW w:w="{sum(widths)}" w:type="dxa"/><w:tblLayout w:type="fixed"/>',
+           '<w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="1" w:lastColumn="0" '
+           'w:noHBand="0" w:noVBand="1"/></w:tblPr><w:tblGrid>']
+    out += [f'<w:gridCol w:w="{w}"/>' for w in widths]
+    out.append("</w:tblGrid>")
     for i, cells in enumerate(rows):
-        tr = _el("w:tr", tbl)
-        trpr = _el("w:trPr", tr)
-        _el("w:cantSplit", trpr)
-        if i < header_rows:
-            _el("w:tblHeader", trpr)
-        for c in cells:
-            tr.append(_cell(c))
-    return tbl
+        out.append("<w:tr><w:trPr><w:cantSplit/>" + ("<w:tblHeader/>" if i < header_rows else "") + "</w:trPr>")
+        out += [_cell(c) for c in cells]
+        out.append("</w:tr>")
+    out.append("</w:tbl>")
+    return "".join(out)
 
 
-def _cell(c: Cell) -> etree._Element:
-    tc = _el("w:tc")
-    tcpr = _el("w:tcPr", tc)
-    _el("w:tcW", tcpr, w_w=str(c.width), w_type="dxa")
+def _cell(c: Cell) -> str:
+    props = f'<w:tcW w:w="{c.width}" w:type="dxa"/>'
     if c.span > 1:
-        _val("w:gridSpan", tcpr, str(c.span))
+        props += f'<w:gridSpan w:val="{c.span}"/>'
     if c.shade:
-        _el("w:shd", tcpr, w_val="clear", w_color="auto", w_fill=c.shade)
-    blocks = [e for e in c.content if e.tag == qn("w:p") or e.tag == qn("w:tbl")]
-    inline = [e for e in c.content if e not in blocks]
-    if inline:
-        p = paragraph()
-        for e in inline:
-            p.append(e)
-        blocks.insert(0, p)
-    for b in blocks or [paragraph()]:
-        tc.append(b)
-    return tc
+        props += f'<w:shd w:val="clear" w:color="auto" w:fill="{_attr(c.shade)}"/>'
+    return f"<w:tc><w:tcPr>{props}</w:tcPr>{c.content or '<w:p/>'}</w:tc>"
 
 
 # -- content controls ---------------------------------------------------------------------
@@ -171,84 +148,77 @@ class SdtIds:
         return str(next(self._next))
 
 
-def _sdt_pr(alias: str, tag: str, ids: SdtIds, placeholder: bool, binding: Binding | None) -> etree._Element:
-    """sdtPr children in schema order: alias, tag, id, lock, placeholder?, showingPlcHdr, dataBinding."""
-    pr = _el("w:sdtPr")
-    _val("w:alias", pr, alias[:255])
-    _val("w:tag", pr, tag)
-    _val("w:id", pr, ids())
-    _val("w:lock", pr, "sdtLocked")
+def _sdt_pr(alias: str, tag: str, ids: SdtIds, placeholder: bool, binding: Binding | None, kind: str) -> str:
+    """sdtPr children in schema order: alias, tag, id, lock, showingPlcHdr, dataBinding, then the
+    control's kind (text, dropDownList, date, w14:checkbox)."""
+    out = (f'<w:sdtPr><w:alias w:val="{_attr(alias[:255])}"/><w:tag w:val="{_attr(tag)}"/>'
+           f'<w:id w:val="{ids()}"/><w:lock w:val="sdtLocked"/>')
     if placeholder:
-        _el("w:showingPlcHdr", pr)
+        out += "<w:showingPlcHdr/>"
     if binding is not None:
-        _el("w:dataBinding", pr, w_prefixMappings=PREFIX_MAPPINGS, w_xpath=binding.xpath,
-            w_storeItemID=binding.store_item_id)
-    return pr
+        out += (f'<w:dataBinding w:prefixMappings="{_attr(PREFIX_MAPPINGS)}" w:xpath="{_attr(binding.xpath)}" '
+                f'w:storeItemID="{_attr(binding.store_item_id)}"/>')
+    return out + kind + "</w:sdtPr>"
 
 
-def _sdt(pr: etree._Element, content_runs: list[etree._Element]) -> etree._Element:
-    sdt = _el("w:sdt")
-    sdt.append(pr)
-    content = _el("w:sdtContent", sdt)
-    for r in content_runs:
-        content.append(r)
-    return sdt
-
-
-def _content(text: str, placeholder: str) -> list[etree._Element]:
-    if text:
-        return [run(text)]
-    return [run(placeholder, style="PlaceholderText")]
+def _sdt(pr: str, text: str, placeholder: str, font: str | None = None) -> str:
+    content = run(text, font=font) if text else run(placeholder, style="PlaceholderText")
+    return f"<w:sdt>{pr}<w:sdtContent>{content}</w:sdtContent></w:sdt>"
 
 
 def text_control(*, alias: str, tag: str, ids: SdtIds, text: str, placeholder: str, multiline: bool,
-                 binding: Binding | None = None) -> etree._Element:
-    pr = _sdt_pr(alias, tag, ids, not text, binding)
-    t = _el("w:text", pr)
-    if multiline:
-        t.set(qn("w:multiLine"), "1")
-    return _sdt(pr, _content(text, placeholder))
+                 binding: Binding | None = None) -> str:
+    kind = '<w:text w:multiLine="1"/>' if multiline else "<w:text/>"
+    return _sdt(_sdt_pr(alias, tag, ids, not text, binding, kind), text, placeholder)
 
 
-def dropdown_control(*, alias: str, tag: str, ids: SdtIds, items: list[tuple[str, str]], value: str | None,
-                     placeholder: str, binding: Binding | None = None) -> etree._Element:
-    """``items`` are (value, display text); the first list item is the empty choice."""
-    pr = _sdt_pr(alias, tag, ids, value is None, binding)
-    dd = _el("w:dropDownList", pr)
-    if value is not None:
-        dd.set(qn("w:lastValue"), value)
-    _el("w:listItem", dd, w_displayText=placeholder, w_value="")
-    display = ""
-    for v, label in items:
-        _el("w:listItem", dd, w_displayText=label, w_value=v)
-        if v == value:
-            display = label
-    return _sdt(pr, _content(display, placeholder))
+def dropdown_items(items: list[tuple[str, str]], placeholder: str) -> str:
+    """The list items of a drop-down; the first is the empty choice. Cache it per field."""
+    return f'<w:listItem w:displayText="{_attr(placeholder)}" w:value=""/>' + "".join(
+        f'<w:listItem w:displayText="{_attr(label)}" w:value="{_attr(v)}"/>' for v, label in items)
+
+
+def dropdown_control(*, alias: str, tag: str, ids: SdtIds, items_xml: str, value: str | None, shown: str,
+                     placeholder: str, binding: Binding | None = None) -> str:
+    last = f' w:lastValue="{_attr(value)}"' if value is not None else ""
+    kind = f"<w:dropDownList{last}>{items_xml}</w:dropDownList>"
+    return _sdt(_sdt_pr(alias, tag, ids, value is None, binding, kind), shown, placeholder)
 
 
 def date_control(*, alias: str, tag: str, ids: SdtIds, iso: str | None, shown: str, placeholder: str,
-                 with_time: bool, binding: Binding | None = None) -> etree._Element:
-    pr = _sdt_pr(alias, tag, ids, iso is None, binding)
-    d = _el("w:date", pr)
-    if iso:
-        d.set(qn("w:fullDate"), iso if "T" in iso else iso + "T00:00:00Z")
-    _val("w:dateFormat", d, "dd/MM/yyyy HH:mm" if with_time else "dd/MM/yyyy")
-    _val("w:lid", d, "en-GB")
-    _val("w:storeMappedDataAs", d, "dateTime" if with_time else "date")
-    _val("w:calendar", d, "gregorian")
-    return _sdt(pr, _content(shown, placeholder))
+                 with_time: bool, binding: Binding | None = None) -> str:
+    full = f' w:fullDate="{_attr(iso if "T" in iso else iso + "T00:00:00Z")}"' if iso else ""
+    kind = (f'<w:date{full}><w:dateFormat w:val="{"dd/MM/yyyy HH:mm" if with_time else "dd/MM/yyyy"}"/>'
+            f'<w:lid w:val="en-GB"/><w:storeMappedDataAs w:val="{"dateTime" if with_time else "date"}"/>'
+            '<w:calendar w:val="gregorian"/></w:date>')
+    return _sdt(_sdt_pr(alias, tag, ids, iso is None, binding, kind), shown, placeholder)
 
 
-def checkbox_control(*, alias: str, tag: str, ids: SdtIds, checked: bool,
-                     binding: Binding | None = None) -> etree._Element:
-    pr = _sdt_pr(alias, tag, ids, False, binding)
-    cb = etree.SubElement(pr, qn("w14:checkbox"))
-    etree.SubElement(cb, qn("w14:checked")).set(qn("w14:val"), "1" if checked else "0")
-    for name, glyph in (("w14:checkedState", "2612"), ("w14:uncheckedState", "2610")):
-        st = etree.SubElement(cb, qn(name))
-        st.set(qn("w14:val"), glyph)
-        st.set(qn("w14:font"), CHECKBOX_FONT)
-    return _sdt(pr, [run(CHECKED if checked else UNCHECKED, font=CHECKBOX_FONT)])
+def checkbox_control(*, alias: str, tag: str, ids: SdtIds, checked: bool, binding: Binding | None = None) -> str:
+    kind = (f'<w14:checkbox><w14:checked w14:val="{1 if checked else 0}"/>'
+            f'<w14:checkedState w14:val="2612" w14:font="{CHECKBOX_FONT}"/>'
+            f'<w14:uncheckedState w14:val="2610" w14:font="{CHECKBOX_FONT}"/></w14:checkbox>')
+    return _sdt(_sdt_pr(alias, tag, ids, False, binding, kind), CHECKED if checked else UNCHECKED, "", CHECKBOX_FONT)
+
+
+def document(body: str) -> bytes:
+    """The main document part around ``body`` (already serialised blocks and sectPr)."""
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            f'<w:document xmlns:w="{NS["w"]}" xmlns:r="{NS["r"]}" xmlns:w14="{NS["w14"]}" '
+            f'xmlns:mc="{NS["mc"]}" mc:Ignorable="w14"><w:body>{body}</w:body></w:document>').encode("utf-8")
+
+
+def section(footer_rid: str) -> str:
+    """A4 portrait, 2 cm margins, our footer."""
+    return (f'<w:sectPr><w:footerReference w:type="default" r:id="{footer_rid}"/>'
+            '<w:pgSz w:w="11906" w:h="16838"/><w:pgMar w:top="1134" w:right="1134" w:bottom="1134" '
+            'w:left="1134" w:header="567" w:footer="567" w:gutter="0"/></w:sectPr>')
+
+
+def fragment(xml: str) -> etree._Element:
+    """Parse a serialised fragment (one element) with our namespaces, e.g. for editing tests."""
+    wrapped = f'<x xmlns:w="{NS["w"]}" xmlns:r="{NS["r"]}" xmlns:w14="{NS["w14"]}">{xml}</x>'
+    return etree.fromstring(wrapped)[0]
 
 
 # -- reading ------------------------------------------------------------------------------

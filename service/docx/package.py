@@ -33,6 +33,11 @@ _DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 # Everything the zip module raises for damaged archives.
 _ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, struct.error, EOFError, OSError, ValueError, NotImplementedError,
                UnicodeDecodeError)
+# Byte patterns that something the checks refuse could be present. A part with none of them (and
+# no character references, which could spell a name indirectly) cannot fail a check, so it need
+# not be parsed: this keeps the checks cheap for the ordinary file.
+_RISKY_CONTENT = re.compile(rb"macroenabled|vbaproject|oleobject|activex", re.IGNORECASE)
+_RISKY_RELS = re.compile(rb"TargetMode|oleObject|/package|/control|activeX", re.IGNORECASE)
 _SAFE_EXTERNAL = {"http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"}
 
 _SIGNATURES = [
@@ -59,10 +64,11 @@ class DocxPackage:
                                 "corrupt_zip") from None
         self._check_entries(infos)
         self._infos = {i.filename: i for i in infos}
-        types = self.xml("[Content_Types].xml")
+        types = self.read("[Content_Types].xml")
         if types is None:
             raise DocumentError("The file is a zip but not a Word document (no [Content_Types].xml).", "not_a_word_document")
-        self._check_content_types(types)
+        if _worth_parsing(types, _RISKY_CONTENT):
+            self._check_content_types(parse_xml(types, "[Content_Types].xml"))
         if "word/document.xml" not in self._infos:
             raise DocumentError("The file is not a Word document (it has no word/document.xml).", "not_a_word_document")
         self._check_relationships()
@@ -100,10 +106,10 @@ class DocxPackage:
         for name in self._infos:
             if not name.endswith(".rels"):
                 continue
-            rels = self.xml(name)
-            if rels is None:
+            raw = self.read(name)
+            if raw is None or not _worth_parsing(raw, _RISKY_RELS):
                 continue
-            for rel in rels:
+            for rel in parse_xml(raw, name):
                 rtype = rel.get("Type") or ""
                 if rtype.endswith(("/oleObject", "/package", "/control", "/activeXControlBinary")):
                     raise DocumentError("The document contains embedded or linked objects, which we do not accept.",
@@ -143,6 +149,10 @@ class DocxPackage:
     def xml(self, name: str) -> etree._Element | None:
         raw = self.read(name)
         return None if raw is None else parse_xml(raw, name)
+
+
+def _worth_parsing(raw: bytes, risky: re.Pattern) -> bool:
+    return b"&#" in raw or _DOCTYPE.search(raw) is not None or risky.search(raw) is not None
 
 
 def parse_xml(raw: bytes, name: str) -> etree._Element:

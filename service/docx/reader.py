@@ -20,6 +20,7 @@ from functools import cached_property
 
 from lxml import etree
 
+from ..cache import PerObject
 from ..convert import Unreadable, choice_value, parse
 from ..errors import DocumentError
 from ..extract import Extraction, finish
@@ -542,19 +543,6 @@ def _set(data: dict, path: str, value: object) -> None:
     node[last] = value
 
 
-class _PerSpec:
-    """A value computed once per loaded spec (specs do not change after loading)."""
-
-    def __init__(self, build) -> None:
-        self.build, self.cache = build, {}
-
-    def get(self, spec: FormSpec):
-        hit = self.cache.get(id(spec))
-        if hit is None or hit[0] is not spec:
-            hit = self.cache[id(spec)] = (spec, self.build(spec))
-        return hit[1]
-
-
 def _known_keys(spec: FormSpec) -> frozenset[str]:
     keys: set[str] = set()
     for ref in spec.walk():
@@ -567,7 +555,7 @@ def _known_keys(spec: FormSpec) -> frozenset[str]:
     return frozenset(keys)
 
 
-_KEYS = _PerSpec(_known_keys)
+_KEYS: PerObject[FormSpec, frozenset[str]] = PerObject(_known_keys)
 
 
 def _part_keys(spec: FormSpec, root: etree._Element) -> set[str]:

@@ -15,8 +15,7 @@ from functools import lru_cache
 from importlib import resources
 from io import BytesIO
 
-from lxml import etree
-
+from ..cache import PerObject
 from ..convert import display
 from ..spec.model import (
     CheckboxField, ChoiceField, DateField, DateTimeField, FormSpec, ListField, LongTextField, MultiChoiceField,
@@ -25,7 +24,6 @@ from . import oxml, parts
 from .layout import (
     AgendaBlock, HeadingBlock, Label, RepeatPlan, Slot, TablePlan, TextBlock, TitleBlock, plan,
 )
-from .ns import NS, qn
 
 HEADER_SHADE = "D9E2F3"
 LABEL_SHADE = "F2F2F2"
@@ -83,36 +81,30 @@ class _Body:
         self.ids = oxml.SdtIds()
 
     def render(self, spec: FormSpec, values: dict) -> bytes:
-        root = etree.Element(qn("w:document"), nsmap={"w": NS["w"], "r": NS["r"], "w14": NS["w14"], "mc": NS["mc"]})
-        root.set(qn("mc:Ignorable"), "w14")
-        body = etree.SubElement(root, qn("w:body"))
-        for block in plan(spec):
-            for el in self._block(block, values):
-                body.append(el)
-        body.append(self._sect_pr())
-        return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+        parts_ = [self._block(block, values) for block in plan(spec)]
+        parts_.append(oxml.section(parts.FOOTER_RID))
+        return oxml.document("".join(parts_))
 
-    def _block(self, block, values: dict) -> list[etree._Element]:
+    def _block(self, block, values: dict) -> str:
         if isinstance(block, TitleBlock):
-            out = [oxml.paragraph(block.title, style="Title")]
+            out = oxml.paragraph(text=block.title, style="Title")
             if block.subtitle:
-                out.append(oxml.paragraph(block.subtitle, style="Subtitle"))
-            out.append(oxml.paragraph(block.organisation, style="Subtitle"))
-            return out
+                out += oxml.paragraph(text=block.subtitle, style="Subtitle")
+            return out + oxml.paragraph(text=block.organisation, style="Subtitle")
         if isinstance(block, HeadingBlock):
-            return [oxml.paragraph(block.text, style=f"Heading{block.level}")]
+            return oxml.paragraph(text=block.text, style=f"Heading{block.level}")
         if isinstance(block, TextBlock):
-            return [oxml.paragraph(block.text, style="Guidance")]
+            return oxml.paragraph(text=block.text, style="Guidance")
         if isinstance(block, AgendaBlock):
-            return [oxml.paragraph(f"{i}.\t{item}", style="CellText") for i, item in enumerate(block.items, 1)]
+            return "".join(oxml.paragraph(text=f"{i}.\t{item}", style="CellText") for i, item in enumerate(block.items, 1))
         if isinstance(block, TablePlan):
-            return [self._table(block, values), oxml.paragraph()]
+            return self._table(block, values) + oxml.paragraph()
         if isinstance(block, RepeatPlan):
-            return [self._repeat(block, values), oxml.paragraph()]
+            return self._repeat(block, values) + oxml.paragraph()
         raise TypeError(type(block).__name__)
 
     # -- tables -------------------------------------------------------------------------
-    def _table(self, t: TablePlan, values: dict) -> etree._Element:
+    def _table(self, t: TablePlan, values: dict) -> str:
         rows = []
         for cells in t.rows:
             row = []
@@ -120,16 +112,15 @@ class _Body:
                 width = t.widths[c] if c < len(t.widths) else t.widths[-1]
                 if isinstance(spec_cell, Label):
                     shade = HEADER_SHADE if spec_cell.header else (LABEL_SHADE if spec_cell.text else None)
-                    row.append(oxml.Cell([oxml.paragraph(spec_cell.text, style="CellText", bold=True)], width, shade))
+                    row.append(oxml.Cell(_label(spec_cell.text), width, shade))
                 else:
                     row.append(oxml.Cell(self._value_cell(spec_cell.path, spec_cell.field, _get(values, spec_cell.path),
                                                           bind=True), width))
             rows.append(row)
         return oxml.table(rows, t.widths, header_rows=t.header_rows)
 
-    def _repeat(self, r: RepeatPlan, values: dict) -> etree._Element:
-        header = [oxml.Cell([oxml.paragraph(h, style="CellText", bold=True)], w, HEADER_SHADE)
-                  for h, w in zip(r.headers, r.widths)]
+    def _repeat(self, r: RepeatPlan, values: dict) -> str:
+        header = [oxml.Cell(_label(h), w, HEADER_SHADE) for h, w in zip(r.headers, r.widths)]
         filled = _get(values, r.path) or []
         count = max(len(filled), r.field.blank_rows if not filled else 0, r.field.min_rows, 1)
         rows = [header]
@@ -137,7 +128,7 @@ class _Body:
             row_values = filled[i] if i < len(filled) else {}
             cells = []
             if r.field.numbered:
-                cells.append(oxml.Cell([oxml.paragraph(str(i + 1), style="CellText", bold=True)], r.widths[0], LABEL_SHADE))
+                cells.append(oxml.Cell(_label(str(i + 1)), r.widths[0], LABEL_SHADE))
             for f, w in zip(r.field.fields, r.widths[r.offset:]):
                 cells.append(oxml.Cell(self._value_cell(f"{r.path}[].{f.key}", f, row_values.get(f.key), bind=False), w))
             rows.append(cells)
@@ -147,23 +138,22 @@ class _Body:
     def _binding(self, path: str, bind: bool, option: int | None = None) -> oxml.Binding | None:
         return oxml.Binding(self.store_item_id, parts.binding_xpath(path, option)) if bind else None
 
-    def _value_cell(self, path: str, f, value: object, *, bind: bool) -> list[etree._Element]:
+    def _value_cell(self, path: str, f, value: object, *, bind: bool) -> str:
         label = f.label
         if isinstance(f, CheckboxField):
-            return [oxml.checkbox_control(alias=label, tag=path, ids=self.ids, checked=bool(value),
-                                          binding=self._binding(path, bind))]
+            return oxml.paragraph(oxml.checkbox_control(alias=label, tag=path, ids=self.ids, checked=bool(value),
+                                                        binding=self._binding(path, bind)), style="CellText")
         if isinstance(f, MultiChoiceField):
             chosen = set(value or [])
-            out = []
-            for i, o in enumerate(f.choices):
-                box = oxml.checkbox_control(alias=f"{label}: {o.label}", tag=f"{path}:{o.value}", ids=self.ids,
-                                            checked=o.value in chosen, binding=self._binding(path, bind, i))
-                out.append(oxml.paragraph(box, oxml.run(" " + o.label), style="CellText"))
-            return out
+            return "".join(
+                oxml.paragraph(oxml.checkbox_control(alias=f"{label}: {o.label}", tag=f"{path}:{o.value}", ids=self.ids,
+                                                     checked=o.value in chosen, binding=self._binding(path, bind, i)),
+                               oxml.run(" " + o.label), style="CellText")
+                for i, o in enumerate(f.choices))
         if isinstance(f, ChoiceField):
-            ctl = oxml.dropdown_control(alias=label, tag=path, ids=self.ids,
-                                        items=[(o.value, o.label) for o in f.choices], value=value,
-                                        placeholder=placeholder_for(f), binding=self._binding(path, bind))
+            ctl = oxml.dropdown_control(alias=label, tag=path, ids=self.ids, items_xml=_ITEMS.get(f), value=value,
+                                        shown=display(f, value), placeholder=placeholder_for(f),
+                                        binding=self._binding(path, bind))
         elif isinstance(f, (DateField, DateTimeField)):
             ctl = oxml.date_control(alias=label, tag=path, ids=self.ids, iso=value, shown=display(f, value),
                                     placeholder=placeholder_for(f), with_time=isinstance(f, DateTimeField),
@@ -173,21 +163,16 @@ class _Body:
                                     placeholder=placeholder_for(f),
                                     multiline=isinstance(f, (LongTextField, ListField)),
                                     binding=self._binding(path, bind))
-        return [oxml.paragraph(ctl, style="CellText")]
+        return oxml.paragraph(ctl, style="CellText")
 
-    def _sect_pr(self) -> etree._Element:
-        sect = etree.Element(qn("w:sectPr"))
-        ref = etree.SubElement(sect, qn("w:footerReference"))
-        ref.set(qn("w:type"), "default")
-        ref.set(qn("r:id"), parts.FOOTER_RID)
-        size = etree.SubElement(sect, qn("w:pgSz"))
-        size.set(qn("w:w"), "11906")
-        size.set(qn("w:h"), "16838")
-        mar = etree.SubElement(sect, qn("w:pgMar"))
-        for k, v in (("top", "1134"), ("right", "1134"), ("bottom", "1134"), ("left", "1134"),
-                     ("header", "567"), ("footer", "567"), ("gutter", "0")):
-            mar.set(qn(f"w:{k}"), v)
-        return sect
+
+def _label(text: str) -> str:
+    return oxml.paragraph(text=text, style="CellText", bold=True)
+
+
+# A drop-down's list items are the same in every row and document: serialise them once.
+_ITEMS: PerObject[ChoiceField, str] = PerObject(
+    lambda f: oxml.dropdown_items([(o.value, o.label) for o in f.choices], placeholder_for(f)))
 
 
 def _get(values: dict, path: str) -> object:

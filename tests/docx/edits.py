@@ -55,7 +55,7 @@ class WordEdit:
         content = sdt.find(qn("w:sdtContent"))
         for child in list(content):
             content.remove(child)
-        content.append(oxml.run(text))
+        content.append(oxml.fragment(oxml.run(text)))
 
     def type_text(self, tag: str, text: str, index: int = 0) -> "WordEdit":
         sdt = self.controls(tag)[index]
@@ -94,7 +94,7 @@ class WordEdit:
 
     def type_beside(self, tag: str, text: str) -> "WordEdit":
         sdt = self.controls(tag)[0]
-        sdt.addnext(oxml.run(text))
+        sdt.addnext(oxml.fragment(oxml.run(text)))
         return self
 
     def remove_control(self, tag: str, keep_text: bool = True) -> "WordEdit":

@@ -1,0 +1,115 @@
+"""Word generation and extraction per form, side by side with docxtpl.
+
+For each form: our generator writing the full sample as a fillable .docx; docxtpl rendering an
+equivalent document (our own layout, with a ``{{ vN }}`` tag where each control is, loaded,
+rendered and saved as a docxtpl user does per document); and our extraction of the generated
+document. Medians of many runs on one core.
+
+    .venv/bin/python bench/bench_docx.py [--runs 200] [--json out.json]
+
+Targets (issue 3): generation at most 1/10 of docxtpl's time; extraction of the Key Criteria
+form at 500 documents per second per core or better.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import statistics
+import sys
+import time
+import zipfile
+from io import BytesIO
+from pathlib import Path
+
+from lxml import etree
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import service  # noqa: E402
+from service.docx import extract_docx, generate_docx  # noqa: E402
+from service.docx.ns import qn  # noqa: E402
+
+
+def docxtpl_template(raw: bytes) -> tuple[bytes, dict]:
+    """Our document with every innermost control replaced by a plain run ``{{ vN }}``."""
+    z = zipfile.ZipFile(BytesIO(raw))
+    doc = etree.fromstring(z.read("word/document.xml"))
+    context = {}
+    sdts = [s for s in doc.iter(qn("w:sdt")) if s.find(f".//{qn('w:sdt')}") is None]
+    for n, sdt in enumerate(sdts):
+        texts = "".join(t.text or "" for t in sdt.iter(qn("w:t")))
+        context[f"v{n}"] = texts
+        r = etree.Element(qn("w:r"))
+        etree.SubElement(r, qn("w:t")).text = "{{ v%d }}" % n
+        sdt.addprevious(r)
+        sdt.getparent().remove(sdt)
+    out = BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as w:
+        for info in z.infolist():
+            data = z.read(info)
+            if info.filename == "word/document.xml":
+                data = etree.tostring(doc, xml_declaration=True, encoding="UTF-8", standalone=True)
+            w.writestr(info.filename, data)
+    return out.getvalue(), context
+
+
+def median_ms(fn, runs: int) -> float:
+    fn()  # warm up
+    gc.collect()
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    from docxtpl import DocxTemplate
+
+    registry = service.default_registry()
+    rows = []
+    for form_id in registry.ids():
+        spec = registry.get(form_id)
+        sample = json.loads((ROOT / "samples" / f"{form_id}.json").read_text())
+        raw = generate_docx(spec, sample)
+        template, context = docxtpl_template(raw)
+
+        def tpl() -> bytes:
+            d = DocxTemplate(BytesIO(template))
+            d.render(context, autoescape=True)
+            buf = BytesIO()
+            d.save(buf)
+            return buf.getvalue()
+
+        ours = median_ms(lambda: generate_docx(spec, sample), args.runs)
+        theirs = median_ms(tpl, max(args.runs // 4, 20))
+        extract = median_ms(lambda: extract_docx(raw, registry), args.runs)
+        rows.append({"form": form_id, "controls": len(context), "generate_ms": round(ours, 2),
+                     "docxtpl_ms": round(theirs, 2), "ratio": round(ours / theirs, 3),
+                     "extract_ms": round(extract, 2), "extract_per_s": round(1000 / extract)})
+
+    print(f"{'form':30} {'controls':>8} {'ours ms':>8} {'docxtpl ms':>11} {'ratio':>6} {'extract ms':>11} {'docs/s':>7}")
+    for r in rows:
+        print(f"{r['form']:30} {r['controls']:>8} {r['generate_ms']:>8.2f} {r['docxtpl_ms']:>11.2f} "
+              f"{r['ratio']:>6.3f} {r['extract_ms']:>11.2f} {r['extract_per_s']:>7}")
+    kc = next(r for r in rows if r["form"] == "key-criteria")
+    gen_ok = all(r["ratio"] <= 0.1 for r in rows)
+    ext_ok = kc["extract_per_s"] >= 500
+    print(f"\ngeneration at most 1/10 of docxtpl: {'met' if gen_ok else 'NOT met'} "
+          f"(worst ratio {max(r['ratio'] for r in rows):.3f})")
+    print(f"Key Criteria extraction >= 500/s per core: {'met' if ext_ok else 'NOT met'} ({kc['extract_per_s']}/s)")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
