@@ -124,3 +124,44 @@ def test_schema_rejects_sample_corruptions_at_path():
     data["meeting_at"] = "11/03/2026 10:00"
     errors = {tuple(e.absolute_path) for e in schema_validator(spec).iter_errors(data)}
     assert ("present", 2, "role") in errors and ("meeting_at",) in errors
+
+
+def test_generate_then_extract(capsys, tmp_path):
+    out = tmp_path / "kc.docx"
+    code, text, _ = run(capsys, "generate", "key-criteria", "--data", str(SAMPLES / "key-criteria.json"),
+                        "--format", "docx", "--out", str(out))
+    assert code == 0 and "wrote" in text and out.stat().st_size > 5000
+    code, text, _ = run(capsys, "extract", str(out))
+    result = json.loads(text)
+    assert code == 0 and result["valid"] is True
+    assert result["form"] == "key-criteria" and result["document_id"]
+    assert result["data"]["child_name"] == "Kai Example" and result["sources"]["child_name"] == "control"
+    assert not list(tmp_path.glob(".*.tmp")), "no temporary file left behind"
+
+
+def test_blank_form_extracts_as_invalid_exit_1(capsys, tmp_path):
+    out = tmp_path / "blank.docx"
+    assert run(capsys, "generate", "ramp", "--out", str(out))[0] == 0
+    code, text, _ = run(capsys, "extract", str(out))
+    assert code == 1 and {"child_name", "anxiety_states.calm.presentation"} <= {e["path"] for e in json.loads(text)["errors"]}
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["generate", "ramp", "--data", "{bad}", "--out", "{out}"], "does not fit the form"),
+    (["generate", "ramp", "--data", "{list}", "--out", "{out}"], "should hold a JSON object"),
+    (["generate", "nope", "--out", "{out}"], "unknown form"),
+    (["generate", "ramp", "--out", "{dir}/missing-folder/x.docx"], "cannot write"),
+    (["extract", "{bad}"], "not a Word .docx document"),
+    (["extract", "{doc}", "--form", "key-criteria"], "'ramp' form, not 'key-criteria'"),
+])
+def test_generate_and_extract_errors_exit_2(capsys, tmp_path, args, words):
+    (tmp_path / "bad.json").write_text('{"child_name": 5}')
+    (tmp_path / "list.json").write_text("[1, 2]")
+    doc = tmp_path / "doc.docx"
+    main(["generate", "ramp", "--out", str(doc)])
+    capsys.readouterr()
+    args = [a.format(bad=tmp_path / "bad.json", list=tmp_path / "list.json", out=tmp_path / "o.docx",
+                     dir=tmp_path, doc=doc) for a in args]
+    code, _, err = run(capsys, *args)
+    assert code == 2 and words in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "o.docx").exists(), "nothing half-written"
