@@ -86,14 +86,17 @@ def validate_cmd(ctx: click.Context, form: str, data: str, partial: bool, as_jso
 @click.option("--data", "data_path", metavar="DATA.json", help="Prefill values (a draft; need not be complete).")
 @click.option("--format", "fmt", type=click.Choice(["docx"]), default="docx", show_default=True)
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="Where to write the document.")
+@click.option("--shell", default="auto", show_default=True, metavar="auto|none|FILE.docx",
+              help="Branded header and footer: the organisation's own (auto), none, or a shell file.")
 @click.pass_context
-def generate_cmd(ctx: click.Context, form: str, data_path: str | None, fmt: str, out: str) -> None:
+def generate_cmd(ctx: click.Context, form: str, data_path: str | None, fmt: str, out: str, shell: str) -> None:
     """Write a fillable FORM document, blank or prefilled from --data."""
     spec = _registry(ctx).get(form)
     data = _read_data(data_path) if data_path else None
     if data is not None and not isinstance(data, dict):
         raise service.DataError(f"{data_path} should hold a JSON object of field values")
-    document = service.generate_document(spec, data, format=fmt)
+    shell_arg: bytes | str | None = None if shell == "none" else ("auto" if shell == "auto" else _read_document(shell))
+    document = service.generate_document(spec, data, format=fmt, shell=shell_arg)
     _write_atomically(Path(out), document)
     click.echo(f"wrote {out} ({spec.id} {spec.version}, {len(document):,} bytes)")
 

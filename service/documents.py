@@ -10,9 +10,11 @@ from .validation import validate
 FORMATS = ("docx",)
 
 
-def generate_document(spec: FormSpec, data: dict | None = None, *, format: str = "docx") -> bytes:
+def generate_document(spec: FormSpec, data: dict | None = None, *, format: str = "docx",
+                      shell: bytes | str | None = None) -> bytes:
     """A fillable document of ``spec``, prefilled with ``data`` (a draft: it need not be complete,
-    but what is there must fit the form)."""
+    but what is there must fit the form). ``shell``: a branded .docx to wrap it in, or "auto" for
+    the organisation's own shell in the templates folder if there is one."""
     if data is not None:
         report = validate(spec, data, partial=True)
         if report.errors:
@@ -21,8 +23,11 @@ def generate_document(spec: FormSpec, data: dict | None = None, *, format: str =
             raise DataError(f"the prefill data does not fit the form: {first.path}: {first.message}{more}")
     if format == "docx":
         from .docx import generate_docx
+        from .docx.branding import find_shell
 
-        return generate_docx(spec, data)
+        if shell == "auto":
+            shell = find_shell(spec.organisation)
+        return generate_docx(spec, data, shell=shell)
     raise DataError(f"unknown document format {format!r}; available: {', '.join(FORMATS)}")
 
 

@@ -45,8 +45,9 @@ def _skeleton() -> dict[str, bytes]:
 
 
 def generate_docx(spec: FormSpec, data: dict | None = None, *, document_id: str | None = None,
-                  generated: datetime | None = None) -> bytes:
-    """The .docx bytes of ``spec`` prefilled with ``data`` (already checked with validate(partial=True))."""
+                  generated: datetime | None = None, shell: bytes | None = None) -> bytes:
+    """The .docx bytes of ``spec`` prefilled with ``data`` (already checked with validate(partial=True)),
+    inside an organisation's branded ``shell`` (a .docx, see branding.py) if one is given."""
     from ..shape import complete
 
     values = complete(spec, data)
@@ -72,7 +73,14 @@ def generate_docx(spec: FormSpec, data: dict | None = None, *, document_id: str 
         z.writestr("docProps/core.xml", parts.core_props(spec.title, when))
         z.writestr("docProps/app.xml", parts.app_props())
         z.writestr("docProps/custom.xml", parts.custom_props(identity))
-    return out.getvalue()
+    if shell is None:
+        return out.getvalue()
+    from .branding import apply_shell, render_shell
+
+    context = {"organisation": spec.organisation, "form_title": spec.title, "form_id": spec.id,
+               "spec_version": spec.version, "document_id": identity.document_id,
+               "generated": when[8:10] + "/" + when[5:7] + "/" + when[:4]}
+    return apply_shell(out.getvalue(), render_shell(shell, context))
 
 
 class _Body:

@@ -1,0 +1,146 @@
+"""Organisation shells: a branded header and footer around a generated form.
+
+A shell is an ordinary .docx made in Word (``templates_docx/<organisation>.docx``) whose header
+and footer may hold a logo and Jinja2 tags: ``{{ organisation }}``, ``{{ form_title }}``,
+``{{ form_id }}``, ``{{ spec_version }}``, ``{{ document_id }}``, ``{{ generated }}``.
+
+docxtpl renders the shell in Jinja2's SandboxedEnvironment (autoescaped, undefined names are
+errors), so a shell cannot reach Python objects or run code. Its header and footer parts, with
+the images they use, are then moved into the generated package and the section points at
+them; the body, controls, bindings and identity stay as the writer made them, and our
+"Page x of y" line is added to the shell's footer.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import zipfile
+from io import BytesIO
+from pathlib import Path
+
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
+from lxml import etree
+
+from ..errors import DocumentError
+from .ns import CT_FOOTER, NS, RT_FOOTER, qn
+from .package import DocxPackage, parse_xml
+
+DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates_docx"
+RT_HEADER = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/header"
+RT_IMAGE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/image"
+CT_HEADER = "application/vnd.openxmlformats-officedocument.wordprocessingml.header+xml"
+IMAGE_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg", "gif": "image/gif"}
+PAGE_NUMBERS = ('<w:p><w:pPr><w:pStyle w:val="Footer"/></w:pPr><w:r><w:t xml:space="preserve">Page </w:t></w:r>'
+                '<w:fldSimple w:instr=" PAGE "><w:r><w:t>1</w:t></w:r></w:fldSimple>'
+                '<w:r><w:t xml:space="preserve"> of </w:t></w:r>'
+                '<w:fldSimple w:instr=" NUMPAGES "><w:r><w:t>1</w:t></w:r></w:fldSimple></w:p>')
+
+
+def shell_name(organisation: str) -> str:
+    """'Lancashire County Council' -> 'lancashire-county-council.docx'."""
+    return re.sub(r"[^a-z0-9]+", "-", organisation.lower()).strip("-") + ".docx"
+
+
+def templates_dir() -> Path:
+    return Path(os.environ.get("STEPDOWN_TEMPLATES_DIR") or DEFAULT_TEMPLATES_DIR)
+
+
+def find_shell(organisation: str) -> bytes | None:
+    path = templates_dir() / shell_name(organisation)
+    return path.read_bytes() if path.is_file() else None
+
+
+def render_shell(shell: bytes, context: dict[str, str]) -> bytes:
+    """The shell with its tags filled, rendered by docxtpl in a sandbox."""
+    from docxtpl import DocxTemplate
+
+    DocxPackage(shell)  # the same checks as any upload: no macros, objects or outside links
+    env = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
+    try:
+        template = DocxTemplate(BytesIO(shell))
+        template.render(context, jinja_env=env)
+        out = BytesIO()
+        template.save(out)
+    except SecurityError:
+        raise DocumentError("The organisation template tried to reach something it may not; it was refused.",
+                            "template_unsafe") from None
+    except TemplateError as exc:
+        raise DocumentError(f"The organisation template has a mistake in its tags: {exc.message}",
+                            "template_invalid") from None
+    return out.getvalue()
+
+
+def apply_shell(generated: bytes, rendered_shell: bytes) -> bytes:
+    """Move the rendered shell's default header and footer into the generated package."""
+    shell = zipfile.ZipFile(BytesIO(rendered_shell))
+    shell_doc = parse_xml(shell.read("word/document.xml"), "word/document.xml")
+    shell_rels = {r.get("Id"): r for r in parse_xml(shell.read("word/_rels/document.xml.rels"), "rels")}
+    sect = shell_doc.find(f"{qn('w:body')}/{qn('w:sectPr')}")
+    references = []
+    for kind, rtype in (("header", RT_HEADER), ("footer", RT_FOOTER)):
+        ref = sect.find(f"{qn(f'w:{kind}Reference')}[@{qn('w:type')}='default']") if sect is not None else None
+        rel = shell_rels.get(ref.get(qn("r:id"))) if ref is not None else None
+        if rel is not None and rel.get("Type") == rtype:
+            references.append((kind, rtype, "word/" + rel.get("Target").lstrip("/").removeprefix("word/")))
+
+    src = zipfile.ZipFile(BytesIO(generated))
+    files = {i.filename: src.read(i) for i in src.infolist()}
+    doc = etree.fromstring(files["word/document.xml"])
+    rels = etree.fromstring(files["word/_rels/document.xml.rels"])
+    types = etree.fromstring(files["[Content_Types].xml"])
+    our_sect = doc.find(f"{qn('w:body')}/{qn('w:sectPr')}")
+    for n, (kind, rtype, part) in enumerate(references, start=1):
+        body = shell.read(part)
+        if kind == "footer":
+            body = body.replace(b"</w:ftr>", PAGE_NUMBERS.encode() + b"</w:ftr>")
+        name = f"brand-{kind}{n}.xml"
+        files[f"word/{name}"] = body
+        part_rels = f"word/_rels/{Path(part).name}.rels"
+        if part_rels in shell.namelist():
+            files[f"word/_rels/{name}.rels"] = _copy_media(shell, part_rels, files, types, n)
+        rid = f"rIdBrand{n}"
+        etree.SubElement(rels, f"{{{NS['pr']}}}Relationship", Id=rid, Type=rtype, Target=name)
+        override = etree.SubElement(types, f"{{{NS['ct']}}}Override")
+        override.set("PartName", f"/word/{name}")
+        override.set("ContentType", CT_HEADER if kind == "header" else CT_FOOTER)
+        for old in our_sect.findall(qn(f"w:{kind}Reference")):
+            our_sect.remove(old)
+        new = etree.Element(qn(f"w:{kind}Reference"))
+        new.set(qn("w:type"), "default")
+        new.set(qn("r:id"), rid)
+        our_sect.insert(0 if kind == "header" else len(our_sect.findall(qn("w:headerReference"))), new)
+    files["word/document.xml"] = etree.tostring(doc, xml_declaration=True, encoding="UTF-8", standalone=True)
+    files["word/_rels/document.xml.rels"] = etree.tostring(rels, xml_declaration=True, encoding="UTF-8", standalone=True)
+    files["[Content_Types].xml"] = etree.tostring(types, xml_declaration=True, encoding="UTF-8", standalone=True)
+    out = BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    return out.getvalue()
+
+
+def _copy_media(shell: zipfile.ZipFile, part_rels: str, files: dict[str, bytes], types: etree._Element, n: int) -> bytes:
+    """Copy the images a header/footer uses under new names; nothing else may be referenced."""
+    rels = parse_xml(shell.read(part_rels), part_rels)
+    known = {e.get("Extension", "").lower() for e in types if e.tag == f"{{{NS['ct']}}}Default"}
+    for rel in rels:
+        if rel.get("Type") != RT_IMAGE or rel.get("TargetMode") == "External":
+            raise DocumentError("The organisation template's header or footer refers to something other than an "
+                                "image inside the file; it was refused.", "template_invalid")
+        target = "word/" + rel.get("Target").lstrip("/").removeprefix("word/")
+        ext = target.rsplit(".", 1)[-1].lower()
+        if ext not in IMAGE_TYPES:
+            raise DocumentError(f"The organisation template uses a .{ext} image; use PNG, JPEG or GIF.",
+                                "template_invalid")
+        new_name = f"media/brand{n}-{Path(target).name}"
+        files["word/" + new_name] = shell.read(target)
+        rel.set("Target", new_name)
+        if ext not in known:
+            default = etree.SubElement(types, f"{{{NS['ct']}}}Default")
+            default.set("Extension", ext)
+            default.set("ContentType", IMAGE_TYPES[ext])
+            known.add(ext)
+    return etree.tostring(rels, xml_declaration=True, encoding="UTF-8", standalone=True)
