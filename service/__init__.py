@@ -4,7 +4,7 @@ The public surface is what this module exports; the CLI and the HTTP layer impor
 """
 
 from .data import MAX_DATA_BYTES, load_json_file, parse_json_data
-from .documents import extract_document, generate_document
+from .documents import check_layout, extract_document, generate_document
 from .docx.package import MAX_DOCUMENT_BYTES
 from .errors import DataError, DocumentError, SpecError, StepDownError, UnknownFormError
 from .extract import Extraction
@@ -21,6 +21,7 @@ __all__ = [
     "MAX_DOCUMENT_BYTES",
     "Issue",
     "Registry",
+    "check_layout",
     "Report",
     "SpecError",
     "StepDownError",

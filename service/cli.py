@@ -88,15 +88,19 @@ def validate_cmd(ctx: click.Context, form: str, data: str, partial: bool, as_jso
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="Where to write the document.")
 @click.option("--shell", default="auto", show_default=True, metavar="auto|none|FILE.docx",
               help="Branded header and footer: the organisation's own (auto), none, or a shell file.")
+@click.option("--layout", "layout_path", metavar="FILE.docx",
+              help="Fill a designer's own Word layout (see check-layout) instead of ours.")
 @click.pass_context
-def generate_cmd(ctx: click.Context, form: str, data_path: str | None, fmt: str, out: str, shell: str) -> None:
+def generate_cmd(ctx: click.Context, form: str, data_path: str | None, fmt: str, out: str, shell: str,
+                 layout_path: str | None) -> None:
     """Write a fillable FORM document, blank or prefilled from --data."""
     spec = _registry(ctx).get(form)
     data = _read_data(data_path) if data_path else None
     if data is not None and not isinstance(data, dict):
         raise service.DataError(f"{data_path} should hold a JSON object of field values")
     shell_arg: bytes | str | None = None if shell == "none" else ("auto" if shell == "auto" else _read_document(shell))
-    document = service.generate_document(spec, data, format=fmt, shell=shell_arg)
+    layout = _read_document(layout_path) if layout_path else None
+    document = service.generate_document(spec, data, format=fmt, shell=shell_arg, layout=layout)
     _write_atomically(Path(out), document)
     click.echo(f"wrote {out} ({spec.id} {spec.version}, {len(document):,} bytes)")
 
@@ -111,6 +115,17 @@ def extract_cmd(ctx: click.Context, file: str, form: str | None) -> None:
     result = service.extract_document(raw, _registry(ctx), form=form)
     click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     ctx.exit(0 if result.valid else EXIT_INVALID)
+
+
+@cli.command("check-layout")
+@click.argument("form")
+@click.argument("file", metavar="FILE.docx")
+@click.pass_context
+def check_layout_cmd(ctx: click.Context, form: str, file: str) -> None:
+    """Check a designer's Word layout, tagged with FORM's field paths, against the spec."""
+    result = service.check_layout(_registry(ctx).get(form), _read_document(file))
+    click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    ctx.exit(0 if result.ok else EXIT_INVALID)
 
 
 def _read_document(path: str) -> bytes:

@@ -11,16 +11,21 @@ FORMATS = ("docx",)
 
 
 def generate_document(spec: FormSpec, data: dict | None = None, *, format: str = "docx",
-                      shell: bytes | str | None = None) -> bytes:
+                      shell: bytes | str | None = None, layout: bytes | None = None) -> bytes:
     """A fillable document of ``spec``, prefilled with ``data`` (a draft: it need not be complete,
     but what is there must fit the form). ``shell``: a branded .docx to wrap it in, or "auto" for
-    the organisation's own shell in the templates folder if there is one."""
+    the organisation's own shell in the templates folder if there is one. ``layout``: a
+    designer's own .docx (checked with check_layout) to fill instead of our layout."""
     if data is not None:
         report = validate(spec, data, partial=True)
         if report.errors:
             first = report.errors[0]
             more = f" (and {len(report.errors) - 1} more)" if len(report.errors) > 1 else ""
             raise DataError(f"the prefill data does not fit the form: {first.path}: {first.message}{more}")
+    if format == "docx" and layout is not None:
+        from .docx.designer import fill_layout
+
+        return fill_layout(spec, layout, data)
     if format == "docx":
         from .docx import generate_docx
         from .docx.branding import find_shell
@@ -43,3 +48,11 @@ def extract_document(raw: bytes, registry, *, form: str | None = None) -> Extrac
 
     DocxPackage(raw)  # raises the precise reason this is not a Word document
     raise DocumentError("This file is not a form document.", "unsupported_format")  # pragma: no cover
+
+
+def check_layout(spec: FormSpec, raw: bytes):
+    """Does a designer's .docx fit ``spec``? (errors: missing required fields, unknown tags,
+    wrong kinds of control, missing options; warnings: optional fields left out)."""
+    from .docx.designer import check_layout as check
+
+    return check(spec, raw)

@@ -6,7 +6,7 @@ from pathlib import Path
 import service
 
 PUBLIC = {
-    "DataError", "DocumentError", "Extraction", "extract_document", "generate_document", "FormSpec", "MAX_DATA_BYTES", "MAX_DOCUMENT_BYTES", "load_json_file", "Issue", "Registry", "Report", "SpecError", "StepDownError",
+    "DataError", "DocumentError", "Extraction", "extract_document", "generate_document", "check_layout", "FormSpec", "MAX_DATA_BYTES", "MAX_DOCUMENT_BYTES", "load_json_file", "Issue", "Registry", "Report", "SpecError", "StepDownError",
     "UnknownFormError", "default_registry", "json_schema", "load_spec_file", "load_spec_text",
     "parse_json_data", "validate",
 }

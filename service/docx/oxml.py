@@ -156,9 +156,13 @@ def _sdt_pr(alias: str, tag: str, ids: SdtIds, placeholder: bool, binding: Bindi
     if placeholder:
         out += "<w:showingPlcHdr/>"
     if binding is not None:
-        out += (f'<w:dataBinding w:prefixMappings="{_attr(PREFIX_MAPPINGS)}" w:xpath="{_attr(binding.xpath)}" '
-                f'w:storeItemID="{_attr(binding.store_item_id)}"/>')
+        out += binding_element(binding)
     return out + kind + "</w:sdtPr>"
+
+
+def binding_element(binding: Binding) -> str:
+    return (f'<w:dataBinding w:prefixMappings="{_attr(PREFIX_MAPPINGS)}" w:xpath="{_attr(binding.xpath)}" '
+            f'w:storeItemID="{_attr(binding.store_item_id)}"/>')
 
 
 def _sdt(pr: str, text: str, placeholder: str, font: str | None = None) -> str:

@@ -59,13 +59,13 @@ def content_types() -> bytes:
             '<Default Extension="xml" ContentType="application/xml"/>' + body + "</Types>").encode()
 
 
-def _rels(items: list[tuple[str, str, str]]) -> bytes:
+def rels(items: list[tuple[str, str, str]]) -> bytes:
     body = "".join(f'<Relationship Id="{i}" Type="{t}" Target="{target}"/>' for i, t, target in items)
     return (XML_DECL + f'<Relationships xmlns="{NS["pr"]}">' + body + "</Relationships>").encode()
 
 
 def package_rels() -> bytes:
-    return _rels([("rId1", RT_OFFICE_DOCUMENT, "word/document.xml"), ("rId2", RT_CORE_PROPS, "docProps/core.xml"),
+    return rels([("rId1", RT_OFFICE_DOCUMENT, "word/document.xml"), ("rId2", RT_CORE_PROPS, "docProps/core.xml"),
                   ("rId3", RT_APP_PROPS, "docProps/app.xml"), ("rId4", RT_CUSTOM_PROPS, "docProps/custom.xml")])
 
 
@@ -73,12 +73,12 @@ FOOTER_RID = "rId4"
 
 
 def document_rels() -> bytes:
-    return _rels([("rId1", RT_STYLES, "styles.xml"), ("rId2", RT_SETTINGS, "settings.xml"),
+    return rels([("rId1", RT_STYLES, "styles.xml"), ("rId2", RT_SETTINGS, "settings.xml"),
                   ("rId3", RT_CUSTOM_XML, "../" + DATA_ITEM), (FOOTER_RID, RT_FOOTER, "footer1.xml")])
 
 
 def item_rels() -> bytes:
-    return _rels([("rId1", RT_CUSTOM_XML_PROPS, "itemProps1.xml")])
+    return rels([("rId1", RT_CUSTOM_XML_PROPS, "itemProps1.xml")])
 
 
 def item_props(store_item_id: str) -> bytes:
@@ -181,6 +181,63 @@ def path_from_xpath(xpath: str) -> tuple[str, int | None] | None:
 
 def _local(step: str) -> str:
     return step.split(":", 1)[1] if ":" in step else step
+
+
+# -- adding to a package someone else made (designer layouts) -----------------------------
+
+def _tree(raw: bytes) -> etree._Element:
+    return etree.fromstring(raw)
+
+
+def _bytes(root: etree._Element) -> bytes:
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def add_relationship(raw: bytes, rtype: str, target: str, *, unless_type: bool = False) -> bytes:
+    """A new relationship with a free id (or none if ``unless_type`` and one of that type exists)."""
+    root = _tree(raw)
+    if unless_type and any(r.get("Type") == rtype for r in root):
+        return raw
+    ids = {r.get("Id") for r in root}
+    n = 1
+    while f"rIdSdf{n}" in ids:
+        n += 1
+    rel = etree.SubElement(root, f"{{{NS['pr']}}}Relationship")
+    rel.set("Id", f"rIdSdf{n}")
+    rel.set("Type", rtype)
+    rel.set("Target", target)
+    return _bytes(root)
+
+
+def add_overrides(raw: bytes, overrides: dict[str, str]) -> bytes:
+    root = _tree(raw)
+    present = {o.get("PartName") for o in root if o.tag == f"{{{NS['ct']}}}Override"}
+    for name, ctype in overrides.items():
+        if name not in present:
+            o = etree.SubElement(root, f"{{{NS['ct']}}}Override")
+            o.set("PartName", name)
+            o.set("ContentType", ctype)
+    return _bytes(root)
+
+
+def merge_custom_props(raw: bytes | None, identity: Identity) -> bytes:
+    """Our identity properties added to (or replacing ours in) a document's own custom properties."""
+    if raw is None:
+        return custom_props(identity)
+    root = _tree(raw)
+    ours = {PROP_FORM, PROP_VERSION, PROP_DOCUMENT_ID, PROP_GENERATED}
+    for prop in [p for p in root if p.get("name") in ours]:
+        root.remove(prop)
+    pid = max([int(p.get("pid", "1")) for p in root] + [1])
+    for name, value in ((PROP_FORM, identity.form), (PROP_VERSION, identity.version),
+                        (PROP_DOCUMENT_ID, identity.document_id), (PROP_GENERATED, identity.generated)):
+        pid += 1
+        prop = etree.SubElement(root, qn("cp:property"))
+        prop.set("fmtid", FMTID_USER_DEFINED)
+        prop.set("pid", str(pid))
+        prop.set("name", name)
+        etree.SubElement(prop, qn("vt:lpwstr")).text = value or ""
+    return _bytes(root)
 
 
 # -- reading ------------------------------------------------------------------------------

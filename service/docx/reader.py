@@ -162,6 +162,7 @@ class _Reader:
         self.used: set[int] = set()
         self.by_key: dict[str, list[tuple[SdtInfo, str]]] = {}
         self.lost_controls: list[Issue] = []
+        self.own_layout = False
         for info in self.infos.values():
             key, how = self._identify(info)
             if key:
@@ -210,6 +211,9 @@ class _Reader:
             aligned = [(b, self._tagged_table(b)) for b in tables]  # every field found: no layout search
         else:
             aligned = self._align(tables)
+        # A designer's own layout (tagged controls, none of our tables): fields it leaves out
+        # are simply not on it, not "removed".
+        self.own_layout = bool(self.by_key) and not any(t is not None for b, t in aligned if isinstance(b, TablePlan))
         if flattened:
             self.issues.append(Issue("$", "no_controls", "This document has no form controls left (it was probably "
                                      "saved through another format); values were read from the text in each field's "
@@ -294,11 +298,11 @@ class _Reader:
                 self.lost_controls.append(Issue(path, "control_missing", f'The control for "{f.label}" was removed; '
                                                 "its value was read from the text in its cell.", "warning"))
             return found(self._text_value(text, f, path), "text")
-        if path in self.part and row_key is None:
+        if row_key is None and _has_content(self.part.get(path)):
             self.issues.append(Issue(path, "control_missing", f'The control for "{f.label}" is missing; its value was '
                                      "taken from the data stored in the document, which may be out of date.", "warning"))
             return found(self._text_value(self.part[path], f, path, stored=True), "customxml")
-        if cell is None and not flattened and row_key is None:
+        if cell is None and not flattened and row_key is None and not self.own_layout:
             self.issues.append(Issue(path, "control_missing", f'"{f.label}" could not be found in the document '
                                      "(its control or table was deleted).", "error" if f.required else "warning"))
         return empty_value(f)
@@ -412,7 +416,7 @@ class _Reader:
                         v = choice_value(f, line.lstrip("".join(_TICKS) + "[]xX ").strip())
                         if v:
                             chosen.append(v)
-        if source is None and path in self.part:
+        if source is None and _has_content(self.part.get(path)):
             source = "customxml"
             chosen = [v for v, on in self.part[path] if on and f.label_for(v)]
         return chosen, source or "missing"
@@ -422,20 +426,41 @@ class _Reader:
         if table is None:
             return self._repeat_by_tags(rp)
         rows = _rows(table)
+        columns = self._columns(rp, rows)
         out: list[dict] = []
         for r, cells in enumerate(rows):
-            if r == 0 or (not any(True for c in cells for _ in c.iter(_SDT)) and _is_header(cells, rp.headers)):
+            if not any(True for c in cells for _ in c.iter(_SDT)) and \
+                    (r == 0 and columns.get("$header") or _is_header(cells, rp.headers)):
                 continue  # the header row, or a copy of it
-            row = self._row(rp, cells, len(out))
+            row = self._row(rp, cells, len(out), columns)
             if row is not None:
                 out.append(row)
         return out
 
-    def _row(self, rp: RepeatPlan, cells: list, index: int) -> dict | None:
+    def _columns(self, rp: RepeatPlan, rows: list[list]) -> dict:
+        """Which cell of a row holds each field: where the tagged controls are (a designer may
+        order columns differently), else our layout's order. '$header': the first row has no
+        controls (it is a header row)."""
+        columns: dict = {"$header": bool(rows) and not any(True for c in rows[0] for _ in c.iter(_SDT))}
+        for cells in rows:
+            for i, cell in enumerate(cells):
+                for e in cell.iter(_SDT):
+                    info = self.infos.get(id(e))
+                    tag = info.tag if info else None
+                    if tag and tag.startswith(rp.path + "[]."):
+                        columns.setdefault(tag.split("[].", 1)[1].split(":")[0], i)
+            if len(columns) > 1:
+                break
+        for j, f in enumerate(rp.field.fields):
+            columns.setdefault(f.key, rp.offset + j)
+        return columns
+
+    def _row(self, rp: RepeatPlan, cells: list, index: int, columns: dict) -> dict | None:
         row: dict = {}
         before = set(self.sources)
-        for j, f in enumerate(rp.field.fields):
-            cell = cells[rp.offset + j] if rp.offset + j < len(cells) else None
+        for f in rp.field.fields:
+            col = columns[f.key]
+            cell = cells[col] if col < len(cells) else None
             row[f.key] = self._read_simple(f"{rp.path}[{index}].{f.key}", f, cell, not self.infos,
                                            row_key=f"{rp.path}[].{f.key}")
         if all(v in (None, [], False) for v in row.values()):
@@ -467,6 +492,15 @@ class _Reader:
 
 
 # -- helpers --------------------------------------------------------------------------------
+
+def _has_content(stored: object) -> bool:
+    """A data-part value worth falling back on: text with something in it, or a ticked option."""
+    if isinstance(stored, str):
+        return bool(stored.strip()) and stored.strip() != "false"
+    if isinstance(stored, list):
+        return any(on for _, on in stored)
+    return False
+
 
 def _is_placeholder(text: str, f) -> bool:
     t = text.strip()
