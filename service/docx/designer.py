@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import uuid
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from io import BytesIO
 
@@ -28,7 +28,7 @@ from ..spec.model import (
     CheckboxField, ChoiceField, DateField, DateTimeField, FormSpec, GroupField, ListField, LongTextField,
     MultiChoiceField, RepeatField,
 )
-from ..validation import Issue
+from ..validation import Issue, Report
 from . import oxml, parts
 from .ns import CT_CUSTOM_PROPS, CT_CUSTOM_XML_PROPS, NS, RT_CUSTOM_PROPS, RT_CUSTOM_XML, RT_CUSTOM_XML_PROPS, qn
 from .package import DocxPackage
@@ -38,19 +38,17 @@ KIND_FOR = {"checkbox": "checkbox", "choice": "dropdown", "date": "date", "datet
 
 
 @dataclass
-class LayoutCheck:
-    form: str
-    controls: int
-    errors: list[Issue] = field(default_factory=list)
-    warnings: list[Issue] = field(default_factory=list)
+class LayoutCheck(Report):
+    """A validation report about a layout rather than data: ``ok`` when it has no errors."""
+
+    controls: int = 0
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return self.valid
 
     def to_dict(self) -> dict:
-        return {"form": self.form, "controls": self.controls, "ok": self.ok,
-                "errors": [i.to_dict() for i in self.errors], "warnings": [i.to_dict() for i in self.warnings]}
+        return {**super().to_dict(), "ok": self.ok, "controls": self.controls}
 
 
 def _expected(spec: FormSpec) -> dict[str, tuple[object, bool]]:
@@ -77,7 +75,7 @@ def check_layout(spec: FormSpec, raw: bytes) -> LayoutCheck:
     pkg = DocxPackage(raw)
     body = pkg.xml("word/document.xml").find(qn("w:body"))
     infos = [oxml.read_sdt(e) for e in body.iter(_SDT) if e.find(f".//{_SDT}") is None]
-    result = LayoutCheck(spec.id, len(infos))
+    result = LayoutCheck(spec.id, spec.version, controls=len(infos))
     expected = _expected(spec)
     seen: dict[str, int] = {}
     rows: dict[str, set[int]] = {}
@@ -124,9 +122,8 @@ def check_layout(spec: FormSpec, raw: bytes) -> LayoutCheck:
             continue
         if option and tag != next(t for t in expected if t.startswith(field_path + ":")):
             continue  # one report per multiple-choice field
-        issue = Issue(field_path, "missing_control", f'"{f.label}" has no control in this layout.',
-                      "error" if needed else "warning")
-        (result.errors if needed else result.warnings).append(issue)
+        result.add(Issue(field_path, "missing_control", f'"{f.label}" has no control in this layout.',
+                         "error" if needed else "warning"))
     return result
 
 

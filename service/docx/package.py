@@ -37,7 +37,7 @@ _ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, struct.error, EOFError, OSError, 
 # no character references, which could spell a name indirectly) cannot fail a check, so it need
 # not be parsed: this keeps the checks cheap for the ordinary file.
 _RISKY_CONTENT = re.compile(rb"macroenabled|vbaproject|oleobject|activex", re.IGNORECASE)
-_RISKY_RELS = re.compile(rb"TargetMode|oleObject|/package|/control|activeX", re.IGNORECASE)
+_RISKY_RELS = re.compile(rb"""TargetMode|oleObject|activeX|/package["']|/control["']""", re.IGNORECASE)
 _SAFE_EXTERNAL = {"http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"}
 
 _SIGNATURES = [
