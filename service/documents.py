@@ -38,16 +38,11 @@ def generate_document(spec: FormSpec, data: dict | None = None, *, format: str =
 
 def extract_document(raw: bytes, registry, *, form: str | None = None) -> Extraction:
     """Read a completed document. The format is decided by the file's content, not its name."""
-    if raw.startswith(b"PK\x03\x04"):
-        from .docx import extract_docx
-
-        return extract_docx(raw, registry, form=form)
     if raw.startswith(b"%PDF"):
         raise DocumentError("Reading PDF forms is not available yet; upload the Word version.", "unsupported_format")
-    from .docx.package import DocxPackage
+    from .docx import extract_docx
 
-    DocxPackage(raw)  # raises the precise reason this is not a Word document
-    raise DocumentError("This file is not a form document.", "unsupported_format")  # pragma: no cover
+    return extract_docx(raw, registry, form=form)  # the package check names anything that is not Word
 
 
 def check_layout(spec: FormSpec, raw: bytes):

@@ -49,3 +49,20 @@ def _value(f, v: object) -> object:
     if isinstance(v, str) and "\r" in v:
         return v.replace("\r\n", "\n").replace("\r", "\n")  # documents keep one kind of line break
     return v
+
+
+def value_at(data: dict, path: str) -> object:
+    """The value at a dotted path outside rows ('safety.fire_setting.answer'); None if absent."""
+    node: object = data
+    for key in path.split("."):
+        node = node.get(key) if isinstance(node, dict) else None
+    return node
+
+
+def set_at(data: dict, path: str, value: object) -> None:
+    """Set the value at a dotted path, making the groups on the way."""
+    *parents, last = path.split(".")
+    node = data
+    for key in parents:
+        node = node.setdefault(key, {})
+    node[last] = value

@@ -23,7 +23,7 @@ from io import BytesIO
 from lxml import etree
 
 from ..convert import display
-from ..shape import complete
+from ..shape import complete, value_at
 from ..spec.model import (
     CheckboxField, ChoiceField, DateField, DateTimeField, FormSpec, GroupField, ListField, LongTextField,
     MultiChoiceField, RepeatField,
@@ -160,7 +160,7 @@ def fill_layout(spec: FormSpec, raw: bytes, data: dict | None = None, *, documen
         ref = spec.field_at(path)
         if ref is None:
             continue
-        f, value = ref.field, _get(values, path)
+        f, value = ref.field, value_at(values, path)
         if option:
             index = next(i for i, o in enumerate(f.choices) if o.value == option)
             _set_checkbox(sdt, option in (value or []))
@@ -193,13 +193,6 @@ def _only(spec: FormSpec, values: dict, present: set[str]) -> dict:
 
 def _tags(doc: etree._Element) -> list[str]:
     return [t.get(qn("w:val")) or "" for t in doc.iter(qn("w:tag"))]
-
-
-def _get(values: dict, path: str) -> object:
-    node: object = values
-    for k in path.split("."):
-        node = node.get(k) if isinstance(node, dict) else None
-    return node
 
 
 def _fill_rows(doc: etree._Element, spec: FormSpec, repeat: str, rows: list[dict]) -> None:

@@ -50,8 +50,7 @@ def _attr(s: str) -> str:
 # w: markup the writer produces comes from the functions below, with text and attribute values
 # escaped here and only here.
 
-def run(text: str = "", *, bold: bool = False, italic: bool = False, style: str | None = None,
-        font: str | None = None) -> str:
+def run(text: str = "", *, bold: bool = False, style: str | None = None, font: str | None = None) -> str:
     """A run; newlines become ``w:br`` and tabs ``w:tab``."""
     props = ""
     if style:
@@ -61,8 +60,6 @@ def run(text: str = "", *, bold: bool = False, italic: bool = False, style: str 
         props += f'<w:rFonts w:ascii="{f}" w:hAnsi="{f}" w:eastAsia="{f}" w:hint="eastAsia"/>'
     if bold:
         props += "<w:b/>"
-    if italic:
-        props += "<w:i/>"
     return "<w:r>" + (f"<w:rPr>{props}</w:rPr>" if props else "") + _run_text(text) + "</w:r>"
 
 
@@ -80,14 +77,11 @@ def _run_text(text: str) -> str:
     return "".join(out)
 
 
-def paragraph(*children: str, style: str | None = None, keep_next: bool = False, bold: bool = False,
-              text: str | None = None) -> str:
+def paragraph(*children: str, style: str | None = None, bold: bool = False, text: str | None = None) -> str:
     """A paragraph of ready-made runs/controls, or of ``text`` as one run."""
     props = ""
     if style:
         props += f'<w:pStyle w:val="{_attr(style)}"/>'
-    if keep_next:
-        props += "<w:keepNext/>"
     body = "".join(children) if text is None else run(text, bold=bold)
     return "<w:p>" + (f"<w:pPr>{props}</w:pPr>" if props else "") + body + "</w:p>"
 
@@ -99,7 +93,6 @@ class Cell:
     content: str = ""  # paragraphs (or tables), already serialised
     width: int = 0
     shade: str | None = None
-    span: int = 1
 
 
 def table(rows: list[list[Cell]], widths: list[int], *, header_rows: int = 0) -> str:
@@ -120,8 +113,6 @@ def table(rows: list[list[Cell]], widths: list[int], *, header_rows: int = 0) ->
 
 def _cell(c: Cell) -> str:
     props = f'<w:tcW w:w="{c.width}" w:type="dxa"/>'
-    if c.span > 1:
-        props += f'<w:gridSpan w:val="{c.span}"/>'
     if c.shade:
         props += f'<w:shd w:val="clear" w:color="auto" w:fill="{_attr(c.shade)}"/>'
     return f"<w:tc><w:tcPr>{props}</w:tcPr>{c.content or '<w:p/>'}</w:tc>"

@@ -24,7 +24,7 @@ from ..cache import PerObject
 from ..convert import Unreadable, choice_value, parse
 from ..errors import DocumentError
 from ..extract import Extraction, finish
-from ..shape import complete, empty_value
+from ..shape import complete, empty_value, set_at
 from ..spec.model import (
     CheckboxField, ChoiceField, DateField, DateTimeField, FormSpec, GroupField, LongTextField, MultiChoiceField,
     RepeatField, TextField,
@@ -222,9 +222,9 @@ class _Reader:
             if isinstance(block, TablePlan):
                 rows = _rows(table) if table is not None else []
                 for r, c, slot in block.slots():
-                    _set(data, slot.path, self._read_simple(slot.path, slot.field, _cell_at(rows, r, c), flattened))
+                    set_at(data, slot.path, self._read_simple(slot.path, slot.field, _cell_at(rows, r, c), flattened))
             else:
-                _set(data, block.path, self._read_repeat(block, table))
+                set_at(data, block.path, self._read_repeat(block, table))
         if len(self.lost_controls) > 3:
             self.issues.append(Issue("$", "controls_removed", f"{len(self.lost_controls)} form boxes were removed from "
                                      "this document (it was probably saved through another format); their values were "
@@ -494,7 +494,8 @@ class _Reader:
 # -- helpers --------------------------------------------------------------------------------
 
 def _has_content(stored: object) -> bool:
-    """A data-part value worth falling back on: text with something in it, or a ticked option."""
+    """A data-part value worth falling back on: text with something in it (an unticked box is
+    stored as 'false', which says nothing), or a ticked option."""
     if isinstance(stored, str):
         return bool(stored.strip()) and stored.strip() != "false"
     if isinstance(stored, list):
@@ -567,14 +568,6 @@ def _matches(block, table: etree._Element) -> bool:
     hits = sum(1 for r, c, text in labels if (cell := _cell_at(rows, r, c)) is not None
                and _label_text(cell) == _norm(text))
     return hits >= max(1, (len(labels) * 3 + 4) // 5)
-
-
-def _set(data: dict, path: str, value: object) -> None:
-    *parents, last = path.split(".")
-    node = data
-    for p in parents:
-        node = node.setdefault(p, {})
-    node[last] = value
 
 
 def _known_keys(spec: FormSpec) -> frozenset[str]:

@@ -17,6 +17,7 @@ from io import BytesIO
 
 from ..cache import PerObject
 from ..convert import display
+from ..shape import complete, value_at
 from ..spec.model import (
     CheckboxField, ChoiceField, DateField, DateTimeField, FormSpec, ListField, LongTextField, MultiChoiceField,
 )
@@ -48,8 +49,6 @@ def generate_docx(spec: FormSpec, data: dict | None = None, *, document_id: str 
                   generated: datetime | None = None, shell: bytes | None = None) -> bytes:
     """The .docx bytes of ``spec`` prefilled with ``data`` (already checked with validate(partial=True)),
     inside an organisation's branded ``shell`` (a .docx, see branding.py) if one is given."""
-    from ..shape import complete
-
     values = complete(spec, data)
     when = (generated or datetime.now(timezone.utc)).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     identity = parts.Identity(spec.id, spec.version, document_id or str(uuid.uuid4()), when)
@@ -122,14 +121,14 @@ class _Body:
                     shade = HEADER_SHADE if spec_cell.header else (LABEL_SHADE if spec_cell.text else None)
                     row.append(oxml.Cell(_label(spec_cell.text), width, shade))
                 else:
-                    row.append(oxml.Cell(self._value_cell(spec_cell.path, spec_cell.field, _get(values, spec_cell.path),
+                    row.append(oxml.Cell(self._value_cell(spec_cell.path, spec_cell.field, value_at(values, spec_cell.path),
                                                           bind=True), width))
             rows.append(row)
         return oxml.table(rows, t.widths, header_rows=t.header_rows)
 
     def _repeat(self, r: RepeatPlan, values: dict) -> str:
         header = [oxml.Cell(_label(h), w, HEADER_SHADE) for h, w in zip(r.headers, r.widths)]
-        filled = _get(values, r.path) or []
+        filled = value_at(values, r.path) or []
         count = max(len(filled), r.field.blank_rows if not filled else 0, r.field.min_rows, 1)
         rows = [header]
         for i in range(count):
@@ -183,8 +182,3 @@ _ITEMS: PerObject[ChoiceField, str] = PerObject(
     lambda f: oxml.dropdown_items([(o.value, o.label) for o in f.choices], placeholder_for(f)))
 
 
-def _get(values: dict, path: str) -> object:
-    node: object = values
-    for k in path.split("."):
-        node = node.get(k) if isinstance(node, dict) else None
-    return node

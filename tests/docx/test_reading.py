@@ -18,7 +18,7 @@ def codes(result):
     return {(i.path, i.code) for i in result.errors + result.warnings}
 
 
-def kc_doc(**edits):
+def kc_doc():
     return generate_docx(REGISTRY.get("key-criteria"), load_sample("key-criteria"))
 
 
