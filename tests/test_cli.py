@@ -152,16 +152,18 @@ def test_blank_form_extracts_as_invalid_exit_1(capsys, tmp_path):
     (["generate", "nope", "--out", "{out}"], "unknown form"),
     (["generate", "ramp", "--out", "{dir}/missing-folder/x.docx"], "cannot write"),
     (["extract", "{bad}"], "not a Word .docx document"),
+    (["extract", "{pdf}"], "Reading PDF forms is not available yet"),
     (["extract", "{doc}", "--form", "key-criteria"], "'ramp' form, not 'key-criteria'"),
 ])
 def test_generate_and_extract_errors_exit_2(capsys, tmp_path, args, words):
     (tmp_path / "bad.json").write_text('{"child_name": 5}')
     (tmp_path / "list.json").write_text("[1, 2]")
+    (tmp_path / "form.pdf").write_bytes(b"%PDF-1.7\n%\xe2\xe3\n")
     doc = tmp_path / "doc.docx"
     main(["generate", "ramp", "--out", str(doc)])
     capsys.readouterr()
     args = [a.format(bad=tmp_path / "bad.json", list=tmp_path / "list.json", out=tmp_path / "o.docx",
-                     dir=tmp_path, doc=doc) for a in args]
+                     dir=tmp_path, doc=doc, pdf=tmp_path / "form.pdf") for a in args]
     code, _, err = run(capsys, *args)
     assert code == 2 and words in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "o.docx").exists(), "nothing half-written"
