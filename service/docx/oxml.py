@@ -112,10 +112,11 @@ def table(rows: list[list[Cell]], widths: list[int], *, header_rows: int = 0) ->
 
 
 def _cell(c: Cell) -> str:
-    props = f'<w:tcW w:w="{c.width}" w:type="dxa"/>'
+    """Widths come from the fixed-layout grid (tblGrid), so a cell needs properties only when shaded."""
     if c.shade:
-        props += f'<w:shd w:val="clear" w:color="auto" w:fill="{_attr(c.shade)}"/>'
-    return f"<w:tc><w:tcPr>{props}</w:tcPr>{c.content or '<w:p/>'}</w:tc>"
+        return (f'<w:tc><w:tcPr><w:shd w:val="clear" w:color="auto" w:fill="{_attr(c.shade)}"/></w:tcPr>'
+                f"{c.content or '<w:p/>'}</w:tc>")
+    return f"<w:tc>{c.content or '<w:p/>'}</w:tc>"
 
 
 # -- content controls ---------------------------------------------------------------------

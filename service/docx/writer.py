@@ -103,7 +103,7 @@ class _Body:
         if isinstance(block, TextBlock):
             return oxml.paragraph(text=block.text, style="Guidance")
         if isinstance(block, AgendaBlock):
-            return "".join(oxml.paragraph(text=f"{i}.\t{item}", style="CellText") for i, item in enumerate(block.items, 1))
+            return "".join(oxml.paragraph(text=f"{i}.\t{item}") for i, item in enumerate(block.items, 1))
         if isinstance(block, TablePlan):
             return self._table(block, values) + oxml.paragraph()
         if isinstance(block, RepeatPlan):
@@ -149,13 +149,13 @@ class _Body:
         label = f.label
         if isinstance(f, CheckboxField):
             return oxml.paragraph(oxml.checkbox_control(alias=label, tag=path, ids=self.ids, checked=bool(value),
-                                                        binding=self._binding(path, bind)), style="CellText")
+                                                        binding=self._binding(path, bind)))
         if isinstance(f, MultiChoiceField):
             chosen = set(value or [])
             return "".join(
                 oxml.paragraph(oxml.checkbox_control(alias=f"{label}: {o.label}", tag=f"{path}:{o.value}", ids=self.ids,
                                                      checked=o.value in chosen, binding=self._binding(path, bind, i)),
-                               oxml.run(" " + o.label), style="CellText")
+                               oxml.run(" " + o.label))
                 for i, o in enumerate(f.choices))
         if isinstance(f, ChoiceField):
             ctl = oxml.dropdown_control(alias=label, tag=path, ids=self.ids, items_xml=_ITEMS.get(f), value=value,
@@ -170,11 +170,11 @@ class _Body:
                                     placeholder=placeholder_for(f),
                                     multiline=isinstance(f, (LongTextField, ListField)),
                                     binding=self._binding(path, bind))
-        return oxml.paragraph(ctl, style="CellText")
+        return oxml.paragraph(ctl)
 
 
 def _label(text: str) -> str:
-    return oxml.paragraph(text=text, style="CellText", bold=True)
+    return oxml.paragraph(text=text, style=None, bold=True)
 
 
 # A drop-down's list items are the same in every row and document: serialise them once.
