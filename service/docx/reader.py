@@ -41,7 +41,7 @@ WORD_PLACEHOLDERS = {"Choose an item.", "Click or tap here to enter text.", "Cli
                      "Click here to enter text.", "Click here to enter a date."}
 _TICKS = (CHECKED, "\u2611", "\u2714", "\u2713", "[x]", "[X]")
 _TC, _TR, _TBL, _SDT, _SDT_CONTENT = qn("w:tc"), qn("w:tr"), qn("w:tbl"), qn("w:sdt"), qn("w:sdtContent")
-_T = qn("w:t")
+_T, _PPR, _TCPR = qn("w:t"), qn("w:pPr"), qn("w:tcPr")
 
 
 @dataclass
@@ -377,7 +377,7 @@ class _Reader:
         if cell is None or self.controls_in.get(id(cell)) != 1:
             return value
         parent = info.element.getparent()
-        if len(cell) == 2 and parent is cell[1] and len(parent) == 2:
+        if parent is not None and _only_child(parent, info.element, _PPR) and _only_child(cell, parent, _TCPR):
             return value  # the cell is one paragraph holding just the control (as generated)
         if sum(1 for _ in cell.iter(_T)) == sum(1 for _ in info.element.iter(_T)):
             return value  # no text of its own beside the control
@@ -492,6 +492,12 @@ class _Reader:
 
 
 # -- helpers --------------------------------------------------------------------------------
+
+def _only_child(parent: etree._Element, child: etree._Element, props: str) -> bool:
+    """``child`` is ``parent``'s only child apart from a leading properties element."""
+    n = len(parent)
+    return (n == 1 and parent[0] is child) or (n == 2 and parent[0].tag == props and parent[1] is child)
+
 
 def _has_content(stored: object) -> bool:
     """A data-part value worth falling back on: text with something in it (an unticked box is
