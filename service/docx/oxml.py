@@ -29,7 +29,6 @@ from lxml import etree
 
 from .ns import NS, qn
 
-TEXT_WIDTH = 9638  # twips between 2 cm margins on A4
 CHECKED, UNCHECKED = "\u2612", "\u2610"  # ☒ ☐
 CHECKBOX_FONT = "MS Gothic"
 

@@ -30,7 +30,7 @@ from ..spec.model import (
     RepeatField, TextField,
 )
 from ..validation import Issue
-from .layout import Label, RepeatPlan, TablePlan, plan
+from ..layout import Label, RepeatPlan, TablePlan, plan
 from .ns import NS, qn
 from .oxml import CHECKED, SdtInfo, block_text, read_sdt
 from .package import DocxPackage

@@ -22,7 +22,7 @@ from ..spec.model import (
     CheckboxField, ChoiceField, DateField, DateTimeField, FormSpec, ListField, LongTextField, MultiChoiceField,
 )
 from . import oxml, parts
-from .layout import (
+from ..layout import (
     AgendaBlock, HeadingBlock, Label, RepeatPlan, Slot, TablePlan, TextBlock, TitleBlock, plan,
 )
 

@@ -1,8 +1,9 @@
-"""The page layout of a form, worked out once from its spec.
+"""The page layout of a form, worked out once from its spec, for every document format.
 
-The writer draws these blocks; the reader walks the same blocks to find values by position
-when an editor has stripped the controls' tags or the controls themselves. Keeping one plan
-means the two can never disagree about where a field is.
+The Word and PDF writers draw these blocks; the Word reader walks the same blocks to find
+values by position when an editor has stripped the controls' tags or the controls themselves.
+Keeping one plan means writers and readers never disagree about where a field is, and the
+Word and PDF versions of a form look alike.
 
 Blocks, in document order:
 
@@ -18,9 +19,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..cache import PerObject
-from ..spec.model import FormSpec, GroupField, RepeatField
-from .oxml import TEXT_WIDTH
+from .cache import PerObject
+from .spec.model import FormSpec, GroupField, RepeatField
+
+# Widths are in twentieths of a point (Word's twips): the text width of A4 between 2 cm margins.
+TEXT_WIDTH = 9638
 
 
 @dataclass(frozen=True)
