@@ -84,7 +84,7 @@ def validate_cmd(ctx: click.Context, form: str, data: str, partial: bool, as_jso
 @cli.command("generate")
 @click.argument("form")
 @click.option("--data", "data_path", metavar="DATA.json", help="Prefill values (a draft; need not be complete).")
-@click.option("--format", "fmt", type=click.Choice(["docx"]), default="docx", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["docx", "pdf"]), default="docx", show_default=True)
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="Where to write the document.")
 @click.option("--shell", default="auto", show_default=True, metavar="auto|none|FILE.docx",
               help="Branded header and footer: the organisation's own (auto), none, or a shell file.")
@@ -93,12 +93,14 @@ def validate_cmd(ctx: click.Context, form: str, data: str, partial: bool, as_jso
 @click.pass_context
 def generate_cmd(ctx: click.Context, form: str, data_path: str | None, fmt: str, out: str, shell: str,
                  layout_path: str | None) -> None:
-    """Write a fillable FORM document, blank or prefilled from --data."""
+    """Write a fillable FORM document (Word or PDF), blank or prefilled from --data."""
     spec = _registry(ctx).get(form)
     data = _read_data(data_path) if data_path else None
     if data is not None and not isinstance(data, dict):
         raise service.DataError(f"{data_path} should hold a JSON object of field values")
     shell_arg: bytes | str | None = None if shell == "none" else ("auto" if shell == "auto" else _read_document(shell))
+    if fmt == "pdf" and (layout_path or shell not in ("auto", "none")):
+        raise service.DataError("--layout and --shell apply to Word documents only")
     layout = _read_document(layout_path) if layout_path else None
     document = service.generate_document(spec, data, format=fmt, shell=shell_arg, layout=layout)
     _write_atomically(Path(out), document)
@@ -106,7 +108,7 @@ def generate_cmd(ctx: click.Context, form: str, data_path: str | None, fmt: str,
 
 
 @cli.command("extract")
-@click.argument("file", metavar="FILE.docx")
+@click.argument("file", metavar="FILE.docx|FILE.pdf")
 @click.option("--form", help="The form the document should be (required if it lacks our identity).")
 @click.pass_context
 def extract_cmd(ctx: click.Context, file: str, form: str | None) -> None:

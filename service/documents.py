@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from .errors import DataError, DocumentError
+from .errors import DataError
 from .extract import Extraction
 from .spec.model import FormSpec
 from .validation import validate
 
-FORMATS = ("docx",)
+FORMATS = ("docx", "pdf")
 
 
 def generate_document(spec: FormSpec, data: dict | None = None, *, format: str = "docx",
@@ -22,6 +22,10 @@ def generate_document(spec: FormSpec, data: dict | None = None, *, format: str =
             first = report.errors[0]
             more = f" (and {len(report.errors) - 1} more)" if len(report.errors) > 1 else ""
             raise DataError(f"the prefill data does not fit the form: {first.path}: {first.message}{more}")
+    if format == "pdf":
+        from .pdf import generate_pdf
+
+        return generate_pdf(spec, data)
     if format == "docx" and layout is not None:
         from .docx.designer import fill_layout
 
@@ -38,8 +42,10 @@ def generate_document(spec: FormSpec, data: dict | None = None, *, format: str =
 
 def extract_document(raw: bytes, registry, *, form: str | None = None) -> Extraction:
     """Read a completed document. The format is decided by the file's content, not its name."""
-    if raw.startswith(b"%PDF"):
-        raise DocumentError("Reading PDF forms is not available yet; upload the Word version.", "unsupported_format")
+    if raw.lstrip()[:5] == b"%PDF-":
+        from .pdf import extract_pdf
+
+        return extract_pdf(raw, registry, form=form)
     from .docx import extract_docx
 
     return extract_docx(raw, registry, form=form)  # the package check names anything that is not Word

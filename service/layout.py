@@ -188,3 +188,19 @@ def _columns(headers: list[str], rows: list[tuple[str | None, list[Slot]]]) -> T
     for label, slots in rows:
         grid.append(([Label(label)] if label is not None else []) + list(slots))
     return TablePlan(grid, widths, header_rows=1)
+
+
+def field_title(spec: FormSpec, path: str, row: int | None = None) -> str:
+    """What a screen reader should say for a field: its label with the group or table it sits
+    in ('Has the child or young person set fires? – Answer', 'Attendees, row 2: Name')."""
+    ref = spec.field_at(path)
+    if ref is None:
+        return path
+    label = ref.field.label
+    if ref.in_repeat is not None:
+        table = spec.field_at(ref.in_repeat).field.label
+        return f"{table}, row {row + 1}: {label}" if row is not None else f"{table}: {label}"
+    parent = path.rsplit(".", 1)[0] if "." in path else None
+    if parent:
+        return f"{spec.field_at(parent).field.label} – {label}"
+    return label

@@ -152,7 +152,7 @@ def test_blank_form_extracts_as_invalid_exit_1(capsys, tmp_path):
     (["generate", "nope", "--out", "{out}"], "unknown form"),
     (["generate", "ramp", "--out", "{dir}/missing-folder/x.docx"], "cannot write"),
     (["extract", "{bad}"], "not a Word .docx document"),
-    (["extract", "{pdf}"], "Reading PDF forms is not available yet"),
+    (["extract", "{pdf}"], "PDF is damaged"),
     (["extract", "{doc}", "--form", "key-criteria"], "'ramp' form, not 'key-criteria'"),
 ])
 def test_generate_and_extract_errors_exit_2(capsys, tmp_path, args, words):

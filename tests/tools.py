@@ -36,3 +36,10 @@ def soffice_convert(files: list[Path], target: str, outdir: Path) -> list[Path]:
     missing = [p.name for p in out if not p.exists()]
     assert not missing, f"LibreOffice did not write {missing}: {proc.stderr[-500:]}"
     return out
+
+
+def pdftk(*args: str, stdin: bytes | None = None) -> bytes:
+    exe = require("pdftk", "pdftk-java")
+    proc = subprocess.run([exe, *args], input=stdin, capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")[-500:]
+    return proc.stdout

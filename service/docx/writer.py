@@ -23,7 +23,7 @@ from ..spec.model import (
 )
 from . import oxml, parts
 from ..layout import (
-    AgendaBlock, HeadingBlock, Label, RepeatPlan, Slot, TablePlan, TextBlock, TitleBlock, plan,
+    AgendaBlock, HeadingBlock, Label, RepeatPlan, Slot, TablePlan, TextBlock, TitleBlock, field_title, plan,
 )
 
 HEADER_SHADE = "D9E2F3"
@@ -88,6 +88,7 @@ class _Body:
         self.ids = oxml.SdtIds()
 
     def render(self, spec: FormSpec, values: dict) -> bytes:
+        self.spec = spec
         parts_ = [self._block(block, values) for block in plan(spec)]
         parts_.append(oxml.section(parts.FOOTER_RID))
         return oxml.document("".join(parts_))
@@ -146,7 +147,7 @@ class _Body:
         return oxml.Binding(self.store_item_id, parts.binding_xpath(path, option)) if bind else None
 
     def _value_cell(self, path: str, f, value: object, *, bind: bool) -> str:
-        label = f.label
+        label = field_title(self.spec, path)  # the control's title: what a screen reader announces
         if isinstance(f, CheckboxField):
             return oxml.paragraph(oxml.checkbox_control(alias=label, tag=path, ids=self.ids, checked=bool(value),
                                                         binding=self._binding(path, bind)))

@@ -71,6 +71,10 @@ def test_every_simple_control_is_tagged_titled_locked_and_bound():
         tag = pr.find(f"{{{w}}}tag").get(f"{{{w}}}val")
         bound = pr.find(f"{{{w}}}dataBinding") is not None
         assert bound == ("[]" not in tag), tag  # rows are never bound: copied rows would mirror each other
+    titles = {s.find(f"{{{w}}}sdtPr/{{{w}}}tag").get(f"{{{w}}}val"): s.find(f"{{{w}}}sdtPr/{{{w}}}alias").get(f"{{{w}}}val")
+              for s in sdts}
+    assert titles["safety.fire_setting.details"] == "Has the child or young person set fires? – Details"
+    assert titles["matching_criteria[].comment"].startswith("Key Matching Criteria: Please include")
     order = [etree.QName(c).localname for c in sdts[0].find(f"{{{w}}}sdtPr")]
     assert order[:4] == ["alias", "tag", "id", "lock"]
 

@@ -1,0 +1,136 @@
+"""Read a completed PDF form back into data, with the same contract as the Word reader.
+
+Fields are found by their names (``safety/fire_setting/answer``, ``actions/2/action``,
+``supports_needed/advocate``). Any check box state other than /Off reads as ticked, whatever
+name a viewer gave its on-state; a choice's export value maps to the option, and a display
+label typed or stored instead is accepted too; repeat rows fold back into lists with empty rows
+dropped. Identity comes from the document information dictionary.
+"""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+from ..convert import Unreadable, choice_value, parse
+from ..errors import DocumentError
+from ..extract import Extraction, finish
+from ..shape import complete, empty_value, set_at
+from ..spec.model import CheckboxField, ChoiceField, FormSpec, GroupField, MultiChoiceField, RepeatField
+from ..validation import Issue
+from .names import OFF, field_name, option_segment
+
+MAX_PDF_BYTES = 20 * 1024 * 1024
+
+
+def extract_pdf(raw: bytes, registry, *, form: str | None = None) -> Extraction:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    if len(raw) > MAX_PDF_BYTES:
+        raise DocumentError(f"The file is larger than {MAX_PDF_BYTES // (1024 * 1024)} MiB.", "file_too_large")
+    try:
+        reader = PdfReader(BytesIO(raw), strict=False)
+        if reader.is_encrypted:
+            raise DocumentError("The PDF is encrypted; save an unprotected copy and try again.", "encrypted")
+        info = reader.metadata or {}
+        fields = reader.get_fields() or {}
+        has_xfa = "/XFA" in (reader.trailer["/Root"].get("/AcroForm") or {})
+    except DocumentError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, RecursionError, OSError) as exc:
+        raise DocumentError(f"The PDF is damaged and cannot be read ({type(exc).__name__}).", "corrupt_pdf") from None
+    doc_form = str(info.get("/StepDownForm") or "") or None
+    if form and doc_form and form != doc_form:
+        raise DocumentError(f"This document is a '{doc_form}' form, not '{form}'.", "wrong_form")
+    form_id = form or doc_form
+    if has_xfa and not fields:
+        raise DocumentError("This is an XFA form (a format we do not read); save it as a standard PDF form.", "xfa_form")
+    if not form_id:
+        raise DocumentError("This PDF was not made by Step Down Forms (it carries no form identity).", "not_our_form")
+    spec = registry.get(form_id)
+    if not fields:
+        raise DocumentError("The PDF has no form fields left (it was flattened or printed to PDF); the values "
+                            "cannot be read from it.", "flattened_pdf")
+    values = {name: f.get("/V") for name, f in fields.items()}
+    data, sources, issues = _read(spec, values)
+    version = str(info.get("/StepDownSpecVersion") or "") or None
+    if version and version != spec.version:
+        issues.append(Issue("$", "other_version", f"This document was made from version {version} of the form and "
+                            f"read with version {spec.version}.", "warning"))
+    result = Extraction(form=spec.id, spec_version=spec.version, document_version=version,
+                        document_id=str(info.get("/StepDownDocumentId") or "") or None,
+                        generated=str(info.get("/StepDownGenerated") or "") or None, data=data, sources=sources)
+    return finish(spec, result, issues)
+
+
+def _read(spec: FormSpec, values: dict[str, object]) -> tuple[dict, dict[str, str], list[Issue]]:
+    data = complete(spec, {})
+    sources: dict[str, str] = {}
+    issues: list[Issue] = []
+
+    def read(path: str, name: str, f) -> object:
+        if isinstance(f, MultiChoiceField):
+            chosen = [o.value for o in f.choices if _ticked(values.get(f"{name}/{option_segment(o.value)}"))]
+            present = any(f"{name}/{option_segment(o.value)}" in values for o in f.choices)
+            if present:
+                sources[path] = "field"
+            return chosen
+        if name not in values:
+            return empty_value(f)
+        sources[path] = "field"
+        raw = values[name]
+        if isinstance(f, CheckboxField):
+            return _ticked(raw)
+        text = _text(raw)
+        if isinstance(f, ChoiceField):
+            if not text.strip():
+                return None
+            value = choice_value(f, text)
+            if value is None:
+                issues.append(Issue(path, "unknown_choice", f'"{f.label}" holds a choice that is not in its list.'))
+            return value
+        try:
+            return parse(f, text)
+        except Unreadable as exc:
+            label = f'"{f.label}" ' if exc.code == "unreadable_date" else ""
+            issues.append(Issue(path, exc.code, f"{label}{exc}"))
+            return None
+
+    def walk(fields: list, prefix: str) -> None:
+        for f in fields:
+            path = prefix + f.key
+            if isinstance(f, GroupField):
+                walk(f.fields, path + ".")
+            elif isinstance(f, RepeatField):
+                rows = []
+                for i in range(_row_count(values, field_name(path))):
+                    row = {sub.key: read(f"{path}[{len(rows)}].{sub.key}", field_name(f"{path}.{i}.{sub.key}"), sub)
+                           for sub in f.fields}
+                    if any(v not in (None, [], False) for v in row.values()):
+                        rows.append(row)
+                    else:
+                        for sub in f.fields:
+                            sources.pop(f"{path}[{len(rows)}].{sub.key}", None)
+                set_at(data, path, rows)
+            else:
+                set_at(data, path, read(path, field_name(path), f))
+
+    walk(spec.fields, "")
+    return data, sources, issues
+
+
+def _row_count(values: dict, prefix: str) -> int:
+    indexes = [name[len(prefix) + 1:].split("/", 1)[0] for name in values if name.startswith(prefix + "/")]
+    return max((int(i) + 1 for i in indexes if i.isdigit()), default=0)
+
+
+def _ticked(raw: object) -> bool:
+    return raw is not None and str(raw) not in ("", OFF, "Off")
+
+
+def _text(raw: object) -> str:
+    if raw is None:
+        return ""
+    if isinstance(raw, (list, tuple)):
+        return str(raw[0]) if raw else ""
+    return str(raw).replace("\r\n", "\n").replace("\r", "\n")

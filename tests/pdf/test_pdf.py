@@ -1,0 +1,146 @@
+"""PDF forms: every sample round-trips; a blank form filled by pypdf (as a viewer would) and by
+pdftk-java from XFDF reads back exactly; broken, flattened, encrypted and foreign PDFs are
+refused with a reason."""
+
+from __future__ import annotations
+
+from io import BytesIO
+from xml.sax.saxutils import escape
+
+import pytest
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import NameObject
+
+import service
+from service.pdf import extract_pdf, generate_pdf
+from service.shape import complete
+from tests.conftest import FORM_IDS, REGISTRY, load_sample
+from tests.tools import pdftk
+
+
+@pytest.mark.parametrize("form_id", FORM_IDS)
+def test_sample_round_trips(form_id):
+    spec, sample = REGISTRY.get(form_id), load_sample(form_id)
+    result = extract_pdf(generate_pdf(spec, sample, document_id="aaaaaaaa-0000-4000-8000-000000000001"), REGISTRY)
+    assert result.data == complete(spec, sample)
+    assert result.errors == []
+    assert (result.form, result.document_version, result.document_id) == (
+        form_id, "1.0.0", "aaaaaaaa-0000-4000-8000-000000000001")
+
+
+@pytest.mark.parametrize("form_id", FORM_IDS)
+def test_blank_form_reads_empty(form_id):
+    spec = REGISTRY.get(form_id)
+    result = extract_pdf(generate_pdf(spec), REGISTRY)
+    assert result.data == complete(spec, {})
+    assert {e.path for e in result.errors} == {e.path for e in service.validate(spec, {}).errors}
+
+
+def test_fields_are_named_by_path_with_tooltips_and_no_length_cap():
+    reader = PdfReader(BytesIO(generate_pdf(REGISTRY.get("key-criteria"))))
+    fields = reader.get_fields()
+    assert {"child_name", "safety/fire_setting/answer", "matching_criteria/0/criterion",
+            "characteristics/caring"} <= set(fields)
+    assert not [n for n in fields if "." in n], "a dot would be read as PDF nesting"
+    assert fields["safety/fire_setting/answer"]["/TU"] == "Has the child or young person set fires? – Answer"
+    assert fields["matching_criteria/2/comment"]["/TU"].startswith("Key Matching Criteria, row 3: Please include")
+    assert all("/MaxLen" not in f for f in fields.values())
+    assert len(reader.pages) >= 2
+
+
+SPEC = REGISTRY.get("preparation-plan")
+TEXT = {
+    "child_name": "Siân Ŵyn ap Llŷr",
+    "su_number": "SU-EX-9",
+    "social_worker": "Ελένη Жанна",
+    "wishes_and_feelings": "Wants a dog – and £5 pocket money.\nLikes ‘quiet’ evenings.",
+    "suitability_confirmed_date": "19/01/2026",
+    "meeting_date": "30/01/2026",
+    "attendees/0/name": "Ana Example",
+    "attendees/0/role": "Social worker",
+    "attendees/2/name": "Ben Sample",
+    "attendees/2/role": "IRO",
+}
+EXPECTED = {
+    "child_name": "Siân Ŵyn ap Llŷr", "su_number": "SU-EX-9", "social_worker": "Ελένη Жанна",
+    "wishes_and_feelings": "Wants a dog – and £5 pocket money.\nLikes ‘quiet’ evenings.",
+    "suitability_confirmed_date": "2026-01-19", "meeting_date": "2026-01-30",
+    "attendees": [{"name": "Ana Example", "role": "Social worker", "organisation": None},
+                  {"name": "Ben Sample", "role": "IRO", "organisation": None}],
+    "child_aware": "partly", "care_plan_ratified": True, "supports_needed": ["advocate", "written_information"],
+}
+
+
+def _check(result):
+    for key, value in EXPECTED.items():
+        assert result.data[key] == value, key
+    assert not [e for e in result.errors if e.code != "required"]
+
+
+def test_filled_by_pypdf_like_a_viewer():
+    writer = PdfWriter(clone_from=PdfReader(BytesIO(generate_pdf(SPEC))))
+    for page in writer.pages:
+        writer.update_page_form_field_values(page, {**TEXT, "child_aware": "partly"}, auto_regenerate=False)
+        for ref in page.get("/Annots") or []:
+            w = ref.get_object()
+            if w.get("/T") in ("care_plan_ratified", "supports_needed/advocate", "supports_needed/written_information"):
+                on = next(k for k in w["/AP"]["/N"] if k != "/Off")
+                w[NameObject("/V")] = w[NameObject("/AS")] = NameObject(on)
+    out = BytesIO()
+    writer.write(out)
+    _check(extract_pdf(out.getvalue(), REGISTRY))
+
+
+def test_filled_by_pdftk_from_xfdf(tmp_path):
+    blank = tmp_path / "blank.pdf"
+    blank.write_bytes(generate_pdf(SPEC))
+    values = {**TEXT, "child_aware": "partly", "care_plan_ratified": "Yes", "supports_needed/advocate": "Yes",
+              "supports_needed/written_information": "Yes"}
+    xfdf = ('<?xml version="1.0" encoding="UTF-8"?><xfdf xmlns="http://ns.adobe.com/xfdf/"><fields>'
+            + "".join(f'<field name="{escape(k)}"><value>{escape(v)}</value></field>' for k, v in values.items())
+            + "</fields></xfdf>")
+    (tmp_path / "values.xfdf").write_text(xfdf, encoding="utf-8")
+    filled = tmp_path / "filled.pdf"
+    pdftk(str(blank), "fill_form", str(tmp_path / "values.xfdf"), "output", str(filled))
+    dump = pdftk(str(filled), "dump_data_fields_utf8").decode("utf-8")
+    assert "FieldValue: Siân Ŵyn ap Llŷr" in dump and "FieldValue: Ελένη Жанна" in dump
+    _check(extract_pdf(filled.read_bytes(), REGISTRY))
+
+
+def test_refusals(tmp_path):
+    spec = REGISTRY.get("ramp")
+    good = generate_pdf(spec, load_sample("ramp"))
+    cases = {}
+    flat = PdfWriter(clone_from=PdfReader(BytesIO(good)))
+    for page in flat.pages:
+        page.pop(NameObject("/Annots"), None)
+    flat._root_object.pop(NameObject("/AcroForm"), None)
+    cases["flattened_pdf"] = flat
+    locked = PdfWriter(clone_from=PdfReader(BytesIO(good)))
+    locked.encrypt("secret")
+    cases["encrypted"] = locked
+    for code, writer in cases.items():
+        out = BytesIO()
+        writer.write(out)
+        with pytest.raises(service.DocumentError) as info:
+            extract_pdf(out.getvalue(), REGISTRY)
+        assert info.value.code == code
+    with pytest.raises(service.DocumentError) as info:
+        extract_pdf(good, REGISTRY, form="key-criteria")
+    assert info.value.code == "wrong_form"
+    with pytest.raises(service.DocumentError) as info:
+        extract_pdf(good[: len(good) // 3], REGISTRY)
+    assert info.value.code in ("corrupt_pdf", "flattened_pdf", "not_our_form")
+
+
+def test_cli_generates_and_reads_pdf(tmp_path, capsys):
+    import json
+
+    from service.cli import main
+
+    out = tmp_path / "kc.pdf"
+    assert main(["generate", "key-criteria", "--format", "pdf", "--data", "samples/key-criteria.json",
+                 "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["extract", str(out)]) == 0
+    assert json.loads(capsys.readouterr().out)["data"]["child_name"] == "Kai Example"
