@@ -43,3 +43,15 @@ def pdftk(*args: str, stdin: bytes | None = None) -> bytes:
     proc = subprocess.run([exe, *args], input=stdin, capture_output=True, timeout=120)
     assert proc.returncode == 0, proc.stderr.decode(errors="replace")[-500:]
     return proc.stdout
+
+
+def render_gray(pdf: Path, page: int = 1, dpi: int = 40) -> bytes:
+    """Page ``page`` rendered by poppler as 8-bit grey pixels (the body of a PGM file)."""
+    exe = require("pdftoppm", "poppler-utils")
+    out = subprocess.run([exe, "-gray", "-r", str(dpi), "-f", str(page), "-l", str(page), str(pdf)],
+                         capture_output=True, timeout=120, check=True).stdout
+    # PGM: 'P5\n<w> <h>\n255\n' then the pixels
+    header_end = 0
+    for _ in range(3):
+        header_end = out.index(b"\n", header_end) + 1
+    return out[header_end:]

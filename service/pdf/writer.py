@@ -43,6 +43,13 @@ PAD = 3
 LABEL_SIZE, FIELD_SIZE = 9, 9
 HEADER_FILL, LABEL_FILL = (0.85, 0.89, 0.95), (0.95, 0.95, 0.95)
 HINTS = {"date": "DD/MM/YYYY", "datetime": "DD/MM/YYYY HH:MM"}
+LINE = FIELD_SIZE + 2  # line height inside a multi-line field
+
+
+def _wrapped(text: str, field_width: float) -> list[str]:
+    """The lines a multi-line field shows: its paragraphs wrapped to the field, in the font that
+    draws them (measuring and drawing with the same metrics keeps every line inside the box)."""
+    return [ln for para in text.split("\n") for ln in (simpleSplit(para, fonts.REGULAR, FIELD_SIZE, field_width - 6) or [""])]
 
 
 @dataclass
@@ -58,6 +65,7 @@ class _Fill:
 
     values: dict[str, object] = field(default_factory=dict)
     choices: set[str] = field(default_factory=set)
+    boxes: dict[str, tuple[float, float, bool, str]] = field(default_factory=dict)  # name -> w, h, multiline, shown
     spec: FormSpec | None = None
 
     def title(self, name: str) -> str:
@@ -69,8 +77,9 @@ class _Fill:
 
 
 def generate_pdf_fields(spec: FormSpec, data: dict | None = None, *, document_id: str | None = None,
-                        generated: datetime | None = None) -> tuple[bytes, dict[str, object], dict[str, str]]:
-    """The PDF with empty fields, the values to fill in, and the identity for its metadata."""
+                        generated: datetime | None = None):
+    """The PDF with empty fields, the values to fill in, the identity for its metadata, and each
+    text or choice field's box (for its appearance)."""
     fonts.register()
     values = complete(spec, data)
     fill = _Fill()
@@ -93,7 +102,7 @@ def generate_pdf_fields(spec: FormSpec, data: dict | None = None, *, document_id
         c.drawCentredString(PAGE_W / 2, MARGIN - 4, f"Page {number} of {len(pages)}")
         c.showPage()
     c.save()
-    return buf.getvalue(), fill.values, identity
+    return buf.getvalue(), fill.values, identity, fill.boxes
 
 
 # -- rows -------------------------------------------------------------------------------------
@@ -196,8 +205,8 @@ def _field_height(f, value: object, width: float) -> float:
         return len(f.choices) * 13 + 2 * PAD
     if isinstance(f, (LongTextField, ListField)):
         text = display(f, value)
-        lines = sum(max(1, len(simpleSplit(p, "Helvetica", FIELD_SIZE, width - 8))) for p in text.split("\n")) if text else 0
-        return min(max(40, lines * 11 + 10), 500)
+        lines = len(_wrapped(text, width - 2 * PAD)) if text else 0
+        return min(max(40, lines * LINE + 6 + 2 * PAD), 500)
     return 18 + 2 * PAD
 
 
@@ -228,6 +237,7 @@ def _draw_field(c, f, name: str, value: object, x: float, y: float, w: float, h:
                     fontName="Helvetica", fontSize=FIELD_SIZE, **common)
         fill.values[name] = value if value is not None else ""
         fill.choices.add(name)
+        fill.boxes[name] = (w, field_h, False, display(f, value))
         return
     tooltip = fill.title(name) + (f" ({HINTS[f.type]})" if f.type in HINTS else "")
     flags = "multiline" if isinstance(f, (LongTextField, ListField)) else ""
@@ -239,6 +249,7 @@ def _draw_field(c, f, name: str, value: object, x: float, y: float, w: float, h:
         c.drawRightString(x + w - 2, fy + field_h + 1, HINTS[f.type])
         c.setFillColorRGB(0, 0, 0)
     fill.values[name] = display(f, value)
+    fill.boxes[name] = (w, field_h, bool(flags), display(f, value))
 
 
 def _grey(level: float):
@@ -271,10 +282,11 @@ def generate_pdf(spec: FormSpec, data: dict | None = None, *, document_id: str |
                  generated: datetime | None = None) -> bytes:
     """A fillable PDF of ``spec``, prefilled with ``data`` (checked with validate(partial=True))."""
     from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import NameObject, TextStringObject
+    from pypdf.generic import DictionaryObject, NameObject, TextStringObject
 
-    raw, values, identity = generate_pdf_fields(spec, data, document_id=document_id, generated=generated)
+    raw, values, identity, boxes = generate_pdf_fields(spec, data, document_id=document_id, generated=generated)
     writer = PdfWriter(clone_from=PdfReader(BytesIO(raw)))
+    appearances = _appearances(boxes)
     for page in writer.pages:
         for ref in page.get("/Annots") or []:
             widget = ref.get_object()
@@ -290,12 +302,54 @@ def generate_pdf(spec: FormSpec, data: dict | None = None, *, document_id: str |
                 widget[NameObject(AS)] = state
             elif kind == CH and not value:
                 widget.pop(NameObject(V), None)
-            elif value:
-                writer.update_page_form_field_values(page, {name: value}, auto_regenerate=False)
-            elif kind == CH:
-                widget[NameObject(V)] = TextStringObject("")
+            else:
+                if value:
+                    widget[NameObject(V)] = TextStringObject(value)
+                elif kind == CH:
+                    widget[NameObject(V)] = TextStringObject("")
+                if name in appearances:
+                    widget[NameObject(AP)] = DictionaryObject({NameObject("/N"): appearances[name].clone(writer)})
     writer.set_need_appearances_writer(False)
     writer.add_metadata({"/Title": spec.title, "/Creator": "Step Down Forms", **identity})
     out = BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def _appearances(boxes: dict[str, tuple[float, float, bool, str]]) -> dict:
+    """Each filled text or choice field's normal appearance, drawn by reportlab in embedded
+    DejaVu Sans (so Welsh accents, £, – and ’, Greek and Cyrillic show in every viewer without a
+    click, which pypdf's Helvetica appearances cannot do), as Form XObjects to clone into the form."""
+    from pypdf import PdfReader
+
+    shown = {name: box for name, box in boxes.items() if box[3]}
+    if not shown:
+        return {}
+    buf = BytesIO()
+    c = rl_canvas.Canvas(buf, pagesize=A4, pageCompression=1)
+    keys = {}
+    for i, (name, (w, h, multiline, text)) in enumerate(shown.items()):
+        key = f"ap{i}"
+        keys[name] = f"/FormXob.{key}"
+        c.beginForm(key, lowerx=0, lowery=0, upperx=w, uppery=h)
+        c.setFillColorRGB(1, 1, 1)
+        c.setStrokeColorRGB(0.6, 0.6, 0.6)
+        c.setLineWidth(0.5)
+        c.rect(0.25, 0.25, w - 0.5, h - 0.5, stroke=1, fill=1)
+        c.setFillColorRGB(0, 0, 0)
+        c.setFont(fonts.REGULAR, FIELD_SIZE)
+        if multiline:
+            for j, line in enumerate(_wrapped(text, w)):
+                y = h - 2 - (j + 1) * LINE
+                if y < 1:
+                    break
+                c.drawString(3, y, line)
+        else:
+            line = (simpleSplit(text, fonts.REGULAR, FIELD_SIZE, 10_000) or [""])[0]
+            c.drawString(3, (h - FIELD_SIZE) / 2 + 1.5, line)
+        c.endForm()
+        c.doForm(key)
+    c.showPage()
+    c.save()
+    xobjects = PdfReader(BytesIO(buf.getvalue())).pages[0]["/Resources"]["/XObject"]
+    return {name: xobjects.raw_get(key) for name, key in keys.items()}

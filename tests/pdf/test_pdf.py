@@ -144,3 +144,53 @@ def test_cli_generates_and_reads_pdf(tmp_path, capsys):
     capsys.readouterr()
     assert main(["extract", str(out)]) == 0
     assert json.loads(capsys.readouterr().out)["data"]["child_name"] == "Kai Example"
+
+
+def _ink(pixels: bytes) -> int:
+    return sum(1 for p in pixels if p < 230)
+
+
+@pytest.mark.parametrize("form_id", FORM_IDS)
+def test_prefilled_values_show_when_rendered(tmp_path, form_id):
+    """poppler draws only what the appearance streams hold. The same filled form rendered with
+    and without its text and choice appearances must differ: the values show without any viewer
+    regenerating anything."""
+    from tests.tools import render_gray
+
+    spec = REGISTRY.get(form_id)
+    filled = tmp_path / "filled.pdf"
+    filled.write_bytes(generate_pdf(spec, load_sample(form_id)))
+    bare = PdfWriter(clone_from=PdfReader(filled))
+    for page in bare.pages:
+        for ref in page.get("/Annots") or []:
+            widget = ref.get_object()
+            if widget.get("/FT") in ("/Tx", "/Ch"):
+                widget.pop(NameObject("/AP"), None)
+    without = tmp_path / "without.pdf"
+    with open(without, "wb") as out:
+        bare.write(out)
+    shown, hidden = _ink(render_gray(filled, dpi=72)), _ink(render_gray(without, dpi=72))
+    assert shown > hidden + 500, (shown, hidden)
+
+
+def test_unicode_appearances_use_the_embedded_font():
+    spec = REGISTRY.get("ramp")
+    raw = generate_pdf(spec, {"child_name": "Siân Ŵyn – Ελένη Жанна £5"})
+    reader = PdfReader(BytesIO(raw))
+    widget = next(a.get_object() for p in reader.pages for a in p.get("/Annots") or []
+                  if a.get_object().get("/T") == "child_name")
+    appearance = widget["/AP"]["/N"].get_object()
+    fonts_used = [f.get_object()["/BaseFont"] for f in appearance["/Resources"]["/Font"].values()]
+    assert any("DejaVuSans" in str(name) for name in fonts_used)
+    assert widget["/V"] == "Siân Ŵyn – Ελένη Жанна £5"
+
+
+def test_choice_appearance_shows_the_label():
+    spec = REGISTRY.get("key-criteria")
+    raw = generate_pdf(spec, {"safety": {"fire_setting": {"answer": "yes_past"}}})
+    reader = PdfReader(BytesIO(raw))
+    widget = next(a.get_object() for p in reader.pages for a in p.get("/Annots") or []
+                  if a.get_object().get("/T") == "safety/fire_setting/answer")
+    assert widget["/V"] == "yes_past"
+    stream = widget["/AP"]["/N"].get_object().get_data()
+    assert b"yes_past" not in stream and len(stream) > 40  # drawn as glyphs of the label, not the value
