@@ -23,27 +23,20 @@ MAX_PDF_BYTES = 20 * 1024 * 1024
 
 
 def extract_pdf(raw: bytes, registry, *, form: str | None = None) -> Extraction:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from .sandbox import parse_pdf
 
     if len(raw) > MAX_PDF_BYTES:
         raise DocumentError(f"The file is larger than {MAX_PDF_BYTES // (1024 * 1024)} MiB.", "file_too_large")
-    try:
-        reader = PdfReader(BytesIO(raw), strict=False)
-        if reader.is_encrypted:
-            raise DocumentError("The PDF is encrypted; save an unprotected copy and try again.", "encrypted")
-        info = reader.metadata or {}
-        fields = reader.get_fields() or {}
-        has_xfa = "/XFA" in (reader.trailer["/Root"].get("/AcroForm") or {})
-    except DocumentError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, RecursionError, OSError) as exc:
-        raise DocumentError(f"The PDF is damaged and cannot be read ({type(exc).__name__}).", "corrupt_pdf") from None
-    doc_form = str(info.get("/StepDownForm") or "") or None
+    parsed = parse_pdf(raw)  # in a separate process with time and memory limits
+    if parsed["active"]:
+        raise DocumentError("The PDF contains " + " and ".join(parsed["active"]) + ", which our forms never do; "
+                            "nothing in it was run, and it was refused.", "active_content")
+    info, fields = parsed["info"], parsed["fields"]
+    doc_form = info.get("/StepDownForm") or None
     if form and doc_form and form != doc_form:
         raise DocumentError(f"This document is a '{doc_form}' form, not '{form}'.", "wrong_form")
     form_id = form or doc_form
-    if has_xfa and not fields:
+    if parsed["xfa"] and not fields:
         raise DocumentError("This is an XFA form (a format we do not read); save it as a standard PDF form.", "xfa_form")
     if not form_id:
         raise DocumentError("This PDF was not made by Step Down Forms (it carries no form identity).", "not_our_form")
@@ -51,15 +44,14 @@ def extract_pdf(raw: bytes, registry, *, form: str | None = None) -> Extraction:
     if not fields:
         raise DocumentError("The PDF has no form fields left (it was flattened or printed to PDF); the values "
                             "cannot be read from it.", "flattened_pdf")
-    values = {name: f.get("/V") for name, f in fields.items()}
-    data, sources, issues = _read(spec, values)
-    version = str(info.get("/StepDownSpecVersion") or "") or None
+    data, sources, issues = _read(spec, fields)
+    version = info.get("/StepDownSpecVersion") or None
     if version and version != spec.version:
         issues.append(Issue("$", "other_version", f"This document was made from version {version} of the form and "
                             f"read with version {spec.version}.", "warning"))
     result = Extraction(form=spec.id, spec_version=spec.version, document_version=version,
-                        document_id=str(info.get("/StepDownDocumentId") or "") or None,
-                        generated=str(info.get("/StepDownGenerated") or "") or None, data=data, sources=sources)
+                        document_id=info.get("/StepDownDocumentId") or None,
+                        generated=info.get("/StepDownGenerated") or None, data=data, sources=sources)
     return finish(spec, result, issues)
 
 
@@ -131,6 +123,6 @@ def _ticked(raw: object) -> bool:
 def _text(raw: object) -> str:
     if raw is None:
         return ""
-    if isinstance(raw, (list, tuple)):
+    if isinstance(raw, (list, tuple)):  # a combo box value pdftk wrote as an array
         return str(raw[0]) if raw else ""
     return str(raw).replace("\r\n", "\n").replace("\r", "\n")

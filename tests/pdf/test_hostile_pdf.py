@@ -1,0 +1,87 @@
+"""Hostile PDFs: parsed in a separate process with limits; active content refused; limits hit
+become clear errors, never a crash and never an empty record."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+import pytest
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+
+import service
+from service.pdf import extract_pdf, generate_pdf, sandbox
+from tests.conftest import REGISTRY, load_sample
+
+GOOD = generate_pdf(REGISTRY.get("ramp"), load_sample("ramp"))
+
+
+def altered(change) -> bytes:
+    writer = PdfWriter(clone_from=PdfReader(BytesIO(GOOD)))
+    change(writer)
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def launch(writer: PdfWriter) -> None:
+    writer._root_object[NameObject("/OpenAction")] = DictionaryObject({
+        NameObject("/S"): NameObject("/Launch"), NameObject("/F"): TextStringObject("calc.exe")})
+
+
+def javascript(writer: PdfWriter) -> None:
+    """A document-level script in the names tree, as Acrobat stores one."""
+    from pypdf.generic import ArrayObject, StreamObject
+
+    js = DictionaryObject({NameObject("/S"): NameObject("/JavaScript"),
+                           NameObject("/JS"): TextStringObject("app.alert('hello');")})
+    names = DictionaryObject({NameObject("/JavaScript"): DictionaryObject({
+        NameObject("/Names"): ArrayObject([TextStringObject("x"), writer._add_object(js)])})})
+    writer._root_object[NameObject("/Names")] = writer._add_object(names)
+
+
+CASES = {
+    "JavaScript": javascript,
+    "a launch action": launch,
+    "embedded files": lambda w: w.add_attachment("notes.txt", b"hidden"),
+}
+
+
+@pytest.mark.parametrize("what", list(CASES))
+def test_active_content_is_refused_and_named(what):
+    with pytest.raises(service.DocumentError) as info:
+        extract_pdf(altered(CASES[what]), REGISTRY)
+    assert info.value.code == "active_content"
+    assert what in str(info.value) and "nothing in it was run" in str(info.value)
+
+
+def test_memory_limit_gives_a_clear_error(monkeypatch):
+    monkeypatch.setattr(sandbox, "MEMORY_LIMIT", 20 * 1024 * 1024)  # less than the parse needs (~32 MiB)
+    with pytest.raises(service.DocumentError) as info:
+        extract_pdf(GOOD, REGISTRY)
+    assert info.value.code == "pdf_too_complex"
+
+
+def test_wall_clock_limit_gives_a_clear_error(monkeypatch):
+    monkeypatch.setattr(sandbox, "WALL_SECONDS", 0.01)
+    with pytest.raises(service.DocumentError) as info:
+        extract_pdf(GOOD, REGISTRY)
+    assert info.value.code == "pdf_timeout"
+
+
+def test_the_limits_are_set_in_the_child():
+    import subprocess
+    import sys
+
+    script = "import resource; print(resource.getrlimit(resource.RLIMIT_AS)[0], resource.getrlimit(resource.RLIMIT_CPU)[0])"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, preexec_fn=sandbox._limit,
+                         check=True).stdout.split()
+    assert [int(x) for x in out] == [sandbox.MEMORY_LIMIT, sandbox.CPU_SECONDS]
+
+
+@pytest.mark.parametrize("raw", [b"%PDF-1.7\n" + b"\x00" * 5000, b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 1 0 R >> endobj\n",
+                                 GOOD[:2000]])
+def test_garbage_after_a_pdf_header_is_refused(raw):
+    with pytest.raises(service.DocumentError) as info:
+        extract_pdf(raw, REGISTRY)
+    assert info.value.code in ("corrupt_pdf", "not_our_form", "flattened_pdf")
