@@ -194,3 +194,65 @@ def test_choice_appearance_shows_the_label():
     assert widget["/V"] == "yes_past"
     stream = widget["/AP"]["/N"].get_object().get_data()
     assert b"yes_past" not in stream and len(stream) > 40  # drawn as glyphs of the label, not the value
+
+
+def _flat_values(spec, sample) -> dict[str, object]:
+    """Field name -> value as a person would enter it (text as shown, True/False for boxes,
+    export values for choices): the writer's own fill list for ``sample``."""
+    from service.pdf.writer import generate_pdf_fields
+
+    return generate_pdf_fields(spec, sample)[1]
+
+
+def _empty_rows(spec, sample) -> dict:
+    """A blank form with as many (empty) rows in each table as the sample needs."""
+    return {f.key: [{} for _ in sample.get(f.key) or []] for f in spec.fields if f.type == "repeat"}
+
+
+def _on_state(raw: bytes) -> str:
+    reader = PdfReader(BytesIO(raw))
+    for page in reader.pages:
+        for ref in page.get("/Annots") or []:
+            w = ref.get_object()
+            if w.get("/FT") == "/Btn":
+                return next(k for k in w["/AP"]["/N"] if k != "/Off").lstrip("/")
+    return "Yes"
+
+
+@pytest.mark.parametrize("form_id", FORM_IDS)
+def test_every_field_filled_by_pdftk_reads_back(tmp_path, form_id):
+    spec, sample = REGISTRY.get(form_id), load_sample(form_id)
+    blank = tmp_path / "blank.pdf"
+    blank.write_bytes(generate_pdf(spec, _empty_rows(spec, sample)))
+    on = _on_state(blank.read_bytes())
+    values = {k: (on if v is True else "Off") if isinstance(v, bool) else v
+              for k, v in _flat_values(spec, sample).items()}
+    xfdf = ('<?xml version="1.0" encoding="UTF-8"?><xfdf xmlns="http://ns.adobe.com/xfdf/"><fields>'
+            + "".join(f'<field name="{escape(k)}"><value>{escape(str(v))}</value></field>' for k, v in values.items())
+            + "</fields></xfdf>")
+    (tmp_path / "v.xfdf").write_text(xfdf, encoding="utf-8")
+    filled = tmp_path / "filled.pdf"
+    pdftk(str(blank), "fill_form", str(tmp_path / "v.xfdf"), "output", str(filled))
+    result = extract_pdf(filled.read_bytes(), REGISTRY)
+    assert result.data == complete(spec, sample)
+    assert result.errors == []
+
+
+@pytest.mark.parametrize("form_id", FORM_IDS)
+def test_every_field_filled_by_pypdf_reads_back(form_id):
+    spec, sample = REGISTRY.get(form_id), load_sample(form_id)
+    raw = generate_pdf(spec, _empty_rows(spec, sample))
+    writer = PdfWriter(clone_from=PdfReader(BytesIO(raw)))
+    values = _flat_values(spec, sample)
+    texts = {k: v for k, v in values.items() if not isinstance(v, bool)}
+    for page in writer.pages:
+        writer.update_page_form_field_values(page, {k: v for k, v in texts.items() if v}, auto_regenerate=False)
+        for ref in page.get("/Annots") or []:
+            w = ref.get_object()
+            if isinstance(values.get(w.get("/T")), bool):
+                state = next(k for k in w["/AP"]["/N"] if k != "/Off") if values[w["/T"]] else "/Off"
+                w[NameObject("/V")] = w[NameObject("/AS")] = NameObject(state)
+    out = BytesIO()
+    writer.write(out)
+    result = extract_pdf(out.getvalue(), REGISTRY)
+    assert result.data == complete(spec, sample)
