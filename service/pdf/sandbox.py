@@ -1,21 +1,25 @@
 """Parse an uploaded PDF in a separate process with time and memory limits.
 
-PDF parsers can be made to loop, to inflate bombs or to build millions of objects. The parse
-runs in a fresh interpreter (``python -I sandbox.py``, the file on standard input; the script
-imports nothing of ours, so the child starts with pypdf alone)
-with an address-space limit and a CPU limit set before it starts; the parent waits at most a
-few seconds of wall time and then kills it. A fresh process, not a fork, because a fork of a
-threaded server can inherit a held lock and hang. The child sends back only plain data as JSON:
-identity, field values, and what active content the file carries. Nothing in the file is run
-or followed.
+PDF parsers can be made to loop, to inflate bombs or to build millions of objects. Parsing
+happens in a worker: a fresh interpreter (``python -I sandbox.py --serve``; the script imports
+nothing of ours, so the worker holds pypdf alone) started with an address-space limit and a
+CPU-time backstop. Files go to it over a pipe, one at a time; each gets a wall-clock deadline,
+after which the worker is killed. A worker that crashes, runs out of memory or misses a
+deadline is gone; the next upload starts a new one. Workers are also replaced every
+``RECYCLE_AFTER`` files. A fresh process, not a fork, because a fork of a threaded server can
+inherit a held lock and hang. The worker sends back only plain data as JSON: identity, field
+values, and what active content the file carries. Nothing in the file is run or followed.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
+import os
 import resource
 import subprocess
 import sys
+import threading
 from io import BytesIO
 
 
@@ -28,8 +32,9 @@ class Refused(Exception):
 
 
 MEMORY_LIMIT = 768 * 1024 * 1024
-CPU_SECONDS = 10
+CPU_SECONDS = 600  # a worker's whole life (RECYCLE_AFTER files); one file is cut off by WALL_SECONDS
 WALL_SECONDS = 20
+RECYCLE_AFTER = 100
 MAX_OBJECTS = 200_000
 
 
@@ -144,21 +149,100 @@ def _actions(action: object, depth: int = 0) -> set[str]:
     return out
 
 
+class _Worker:
+    def __init__(self) -> None:
+        self.process = subprocess.Popen([sys.executable, "-I", __file__, "--serve"], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, preexec_fn=_limit)
+        self.served = 0
+
+    def ask(self, raw: bytes, deadline: float) -> bytes | None:
+        """The worker's answer, or None if it died or missed the deadline (it is then killed)."""
+        import select
+        import time
+
+        try:
+            self.process.stdin.write(len(raw).to_bytes(8, "big") + raw)
+            self.process.stdin.flush()
+            out = self.process.stdout
+            header = _read_exactly(out, 8, deadline, select, time)
+            answer = _read_exactly(out, int.from_bytes(header, "big"), deadline, select, time) if header else None
+        except (BrokenPipeError, OSError):
+            answer = None
+        self.served += 1
+        if answer is None:
+            self.stop()
+        return answer
+
+    def alive(self) -> bool:
+        return self.process.poll() is None and self.served < RECYCLE_AFTER
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(5)
+        for pipe in (self.process.stdin, self.process.stdout):
+            try:
+                pipe.close()
+            except OSError:
+                pass  # a pipe to a killed worker may fail to flush on close
+
+
+def _read_exactly(stream, n: int, deadline: float, select, time) -> bytes | None:
+    chunks, need = [], n
+    fd = stream.fileno()
+    while need:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            return None
+        chunk = os.read(fd, min(need, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        need -= len(chunk)
+    return b"".join(chunks)
+
+
+_worker: _Worker | None = None
+_lock = threading.Lock()
+
+
+def reset() -> None:
+    """Stop the worker (the next upload starts a new one, with the limits then in force)."""
+    global _worker
+    with _lock:
+        if _worker is not None:
+            _worker.stop()
+            _worker = None
+
+
+atexit.register(reset)
+
+
 def parse_pdf(raw: bytes) -> dict:
-    """``inspect(raw)`` in a limited child process; a DocumentError for anything it refused."""
+    """``inspect(raw)`` in the limited worker; a DocumentError for anything it refused."""
+    import time
+
     from ..errors import DocumentError
 
+    global _worker
+    with _lock:
+        if _worker is None or not _worker.alive():
+            if _worker is not None:
+                _worker.stop()
+            _worker = _Worker()
+        start = time.monotonic()
+        answer = _worker.ask(raw, start + WALL_SECONDS)
+        if answer is None:
+            _worker = None
+            if time.monotonic() - start >= WALL_SECONDS:
+                raise DocumentError("The PDF took too long to open (it may be built to loop); it was refused.",
+                                    "pdf_timeout")
+            raise DocumentError("Opening the PDF used up the limits set for it (a decompression bomb or a "
+                                "parser loop); it was refused.", "pdf_too_complex")
     try:
-        proc = subprocess.run([sys.executable, "-I", __file__], input=raw, capture_output=True,
-                              timeout=WALL_SECONDS, preexec_fn=_limit, check=False)
-    except subprocess.TimeoutExpired:
-        raise DocumentError("The PDF took too long to open (it may be built to loop); it was refused.",
-                            "pdf_timeout") from None
-    try:
-        status, payload = json.loads(proc.stdout)
+        status, payload = json.loads(answer)
     except ValueError:
-        raise DocumentError("Opening the PDF used up the limits set for it (a decompression bomb or a parser "
-                            "loop); it was refused.", "pdf_too_complex") from None
+        raise DocumentError("The PDF reader gave no usable answer; the file was refused.", "pdf_too_complex") from None
     if status == "refused":
         code, message = payload
         raise DocumentError(message, code)
@@ -169,8 +253,15 @@ def main() -> None:
     import logging
 
     logging.disable(logging.CRITICAL)  # the parent reports; nothing about the file goes to logs
-    raw = sys.stdin.buffer.read()
-    sys.stdout.write(json.dumps(_run(raw)))
+    if sys.argv[1:] == ["--serve"]:
+        stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+        while header := stdin.read(8):
+            raw = stdin.read(int.from_bytes(header, "big"))
+            answer = json.dumps(_run(raw)).encode()
+            stdout.write(len(answer).to_bytes(8, "big") + answer)
+            stdout.flush()
+        return
+    sys.stdout.write(json.dumps(_run(sys.stdin.buffer.read())))
 
 
 if __name__ == "__main__":

@@ -55,18 +55,42 @@ def test_active_content_is_refused_and_named(what):
     assert what in str(info.value) and "nothing in it was run" in str(info.value)
 
 
-def test_memory_limit_gives_a_clear_error(monkeypatch):
+@pytest.fixture
+def fresh_worker():
+    sandbox.reset()
+    yield
+    sandbox.reset()
+
+
+def test_memory_limit_gives_a_clear_error(monkeypatch, fresh_worker):
     monkeypatch.setattr(sandbox, "MEMORY_LIMIT", 20 * 1024 * 1024)  # less than the parse needs (~32 MiB)
     with pytest.raises(service.DocumentError) as info:
         extract_pdf(GOOD, REGISTRY)
     assert info.value.code == "pdf_too_complex"
 
 
-def test_wall_clock_limit_gives_a_clear_error(monkeypatch):
-    monkeypatch.setattr(sandbox, "WALL_SECONDS", 0.01)
+def test_wall_clock_limit_gives_a_clear_error(monkeypatch, fresh_worker):
+    monkeypatch.setattr(sandbox, "WALL_SECONDS", 0.001)
     with pytest.raises(service.DocumentError) as info:
         extract_pdf(GOOD, REGISTRY)
     assert info.value.code == "pdf_timeout"
+
+
+def test_a_new_worker_follows_a_killed_one(monkeypatch, fresh_worker):
+    monkeypatch.setattr(sandbox, "WALL_SECONDS", 0.001)
+    with pytest.raises(service.DocumentError):
+        extract_pdf(GOOD, REGISTRY)
+    monkeypatch.setattr(sandbox, "WALL_SECONDS", 20)
+    assert extract_pdf(GOOD, REGISTRY).form == "ramp"
+
+
+def test_workers_are_recycled(monkeypatch, fresh_worker):
+    monkeypatch.setattr(sandbox, "RECYCLE_AFTER", 2)
+    pids = set()
+    for _ in range(5):
+        extract_pdf(GOOD, REGISTRY)
+        pids.add(sandbox._worker.process.pid)
+    assert len(pids) == 3
 
 
 def test_the_limits_are_set_in_the_child():
