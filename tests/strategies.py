@@ -86,3 +86,15 @@ def row_for(fields: list, chars=_CHARS):
 
 def data_for(spec, chars=_CHARS):
     return object_for(spec.fields, chars)
+
+
+def texts_in(value):
+    """Every string inside a data value (for filtering drawn examples)."""
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from texts_in(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from texts_in(v)
+    elif isinstance(value, str):
+        yield value

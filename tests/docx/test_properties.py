@@ -13,26 +13,15 @@ from service.docx.reader import WORD_PLACEHOLDERS
 from service.docx.writer import DEFAULT_PLACEHOLDERS
 from service.shape import complete
 from tests.conftest import FORM_IDS, REGISTRY
-from tests.strategies import LIBREOFFICE_SAFE, data_for
+from tests.strategies import LIBREOFFICE_SAFE, data_for, texts_in
 from tests.tools import soffice_convert
 
 PLACEHOLDERS = set(DEFAULT_PLACEHOLDERS.values()) | WORD_PLACEHOLDERS
 
 
-def _texts(value):
-    if isinstance(value, dict):
-        for v in value.values():
-            yield from _texts(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _texts(v)
-    elif isinstance(value, str):
-        yield value
-
-
 def _no_placeholder_text(data) -> bool:
     """Typing exactly a placeholder's words reads back as empty, by design."""
-    return not any(t.strip() in PLACEHOLDERS for t in _texts(data))
+    return not any(t.strip() in PLACEHOLDERS for t in texts_in(data))
 
 
 WELSH_AND_MORE = st.sampled_from([

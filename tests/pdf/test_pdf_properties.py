@@ -9,18 +9,7 @@ from hypothesis import strategies as st
 from service.pdf import extract_pdf, generate_pdf
 from service.shape import complete
 from tests.conftest import FORM_IDS, REGISTRY
-from tests.strategies import data_for
-
-
-def _texts(value):
-    if isinstance(value, dict):
-        for v in value.values():
-            yield from _texts(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _texts(v)
-    elif isinstance(value, str):
-        yield value
+from tests.strategies import data_for, texts_in
 
 
 # Each example costs a sandboxed parse (a fresh interpreter), so few examples and no shrinking.
@@ -32,6 +21,6 @@ def test_random_data_round_trips_through_pdf(form_id, data):
     spec = REGISTRY.get(form_id)
     value = data.draw(data_for(spec))
     # A value that is only spaces reads back as empty, as it does in Word.
-    assume(all(t == "" or t.strip() for t in _texts(value)))
+    assume(all(t == "" or t.strip() for t in texts_in(value)))
     result = extract_pdf(generate_pdf(spec, value), REGISTRY)
     assert result.data == complete(spec, value)
