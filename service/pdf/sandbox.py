@@ -52,23 +52,29 @@ def _run(raw: bytes) -> tuple[str, object]:
     except RecursionError:
         return "refused", ("corrupt_pdf", "The PDF is nested too deeply to read; it was refused.")
     except Exception as exc:  # any parser failure is a damaged file, unless memory ran out on the way
+        if any(type(e).__name__ == "LimitReachedError" for e in _chain(exc)):  # pypdf's cap on inflating (75 MB)
+            return "refused", ("pdf_too_complex", "A stream in the PDF inflates to more than a form ever holds "
+                                                  "(a decompression bomb); it was refused.")
         if _out_of_memory(exc):
             return "refused", ("pdf_too_complex", "The PDF needs more memory to open than a form ever does; "
                                                   "it was refused.")
         return "refused", ("corrupt_pdf", f"The PDF is damaged and cannot be read ({type(exc).__name__}).")
 
 
-def _out_of_memory(exc: BaseException | None) -> bool:
-    """MemoryError here or anywhere in the chain; or a C extension the loader could not map into
-    the limited address space (an ImportError saying it failed to map or allocate)."""
-    seen = 0
-    while exc is not None and seen < 20:
-        if isinstance(exc, MemoryError):
-            return True
-        if isinstance(exc, ImportError) and any(w in str(exc).lower() for w in ("failed to map", "allocate")):
-            return True
-        exc, seen = exc.__cause__ or exc.__context__, seen + 1
-    return False
+def _chain(exc: BaseException | None):
+    """The exception and its causes (wrapped errors), at most 20 deep."""
+    for _ in range(20):
+        if exc is None:
+            return
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    """MemoryError anywhere in the chain; or a C extension the loader could not map into the
+    limited address space (an ImportError saying it failed to map or allocate)."""
+    return any(isinstance(e, MemoryError) or (isinstance(e, ImportError) and
+               any(w in str(e).lower() for w in ("failed to map", "allocate"))) for e in _chain(exc))
 
 
 def inspect(raw: bytes) -> dict:

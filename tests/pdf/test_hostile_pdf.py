@@ -109,3 +109,53 @@ def test_garbage_after_a_pdf_header_is_refused(raw):
     with pytest.raises(service.DocumentError) as info:
         extract_pdf(raw, REGISTRY)
     assert info.value.code in ("corrupt_pdf", "not_our_form", "flattened_pdf")
+
+
+def _raw_pdf(objects: list[bytes], root: int = 1) -> bytes:
+    """A minimal PDF from numbered object bodies, with a correct cross-reference table."""
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for i, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root %d 0 R /Info << /StepDownForm (ramp) >> >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, root, xref)
+    return bytes(out)
+
+
+def test_a_decompression_bomb_is_refused():
+    """A cross-reference stream, which any reader must inflate to open the file, that inflates to
+    1 GiB from about 1 MiB on disk."""
+    import zlib
+
+    z = zlib.compressobj(9)
+    bomb = b"".join(z.compress(b"\x00" * (1 << 20)) for _ in range(1024)) + z.flush()
+    head = b"%PDF-1.7\n"
+    body = (b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+            b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n")
+    xref = (b"3 0 obj\n<< /Type /XRef /Size 4 /Root 1 0 R /W [1 4 2] /Filter /FlateDecode /Length %d >>\nstream\n"
+            % len(bomb) + bomb + b"\nendstream\nendobj\n")
+    raw = head + body + xref + b"startxref\n%d\n%%%%EOF\n" % (len(head) + len(body))
+    with pytest.raises(service.DocumentError) as info:
+        extract_pdf(raw, REGISTRY)
+    assert info.value.code == "pdf_too_complex" and "decompression bomb" in str(info.value)
+
+
+def test_a_field_tree_that_loops_is_refused(monkeypatch):
+    monkeypatch.setattr(sandbox, "WALL_SECONDS", 8)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [4 0 R] >> >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+        b"<< /T (child_name) /Kids [5 0 R] >>",
+        b"<< /T (loop) /Parent 4 0 R /Kids [4 0 R] /FT /Tx /V (x) >>",
+    ]
+    try:
+        result = extract_pdf(_raw_pdf(objects), REGISTRY)
+    except service.DocumentError as exc:
+        assert exc.code in ("corrupt_pdf", "pdf_timeout", "pdf_too_complex")
+    else:  # read without looping: whatever came back is a proper result, never a crash
+        assert result.form == "ramp"
