@@ -256,3 +256,17 @@ def test_every_field_filled_by_pypdf_reads_back(form_id):
     writer.write(out)
     result = extract_pdf(out.getvalue(), REGISTRY)
     assert result.data == complete(spec, sample)
+
+
+@pytest.mark.parametrize("form_id", FORM_IDS)
+def test_tab_order_follows_reading_order(form_id):
+    """Viewers tab through widgets in /Annots order: it must run down the page, and left to
+    right along a row, and every field must sit inside the page's margins."""
+    reader = PdfReader(BytesIO(generate_pdf(REGISTRY.get(form_id), load_sample(form_id))))
+    for page in reader.pages:
+        boxes = [[float(v) for v in a.get_object()["/Rect"]] for a in page.get("/Annots") or []]
+        for a, b in zip(boxes, boxes[1:]):
+            # the next widget is not above this one, unless it is the next cell along the same row
+            assert b[3] <= a[3] + 1 or b[0] > a[0], f"{form_id}: widgets out of reading order"
+        width, height = float(page.mediabox.width), float(page.mediabox.height)
+        assert all(40 <= b[0] and b[2] <= width - 40 and 40 <= b[1] and b[3] <= height - 40 for b in boxes)
