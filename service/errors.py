@@ -4,11 +4,14 @@
     ├── SpecError                 a form spec file is malformed (names the file and the place)
     ├── UnknownFormError          no spec has the form id asked for
     ├── DataError                 input data is unusable (unreadable JSON, not an object, ...)
-    └── DocumentError             an uploaded document cannot be read; ``code`` says why:
-                                  not_a_zip, corrupt_zip, zip_bomb, file_too_large, xml_doctype,
-                                  xml_malformed, macro_enabled, embedded_object,
-                                  external_reference, not_a_word_document, not_our_form,
-                                  wrong_form, ...
+    └── DocumentError             an uploaded document cannot be read; ``code`` says why.
+                                  Word: not_a_zip, corrupt_zip, zip_bomb, too_many_entries,
+                                  encrypted, xml_doctype, xml_malformed, macro_enabled,
+                                  embedded_object, external_reference, not_a_word_document,
+                                  layout_invalid, template_unsafe, template_invalid.
+                                  PDF: corrupt_pdf, encrypted, flattened_pdf, xfa_form,
+                                  active_content, pdf_too_complex, pdf_timeout.
+                                  Both: file_too_large, not_our_form, wrong_form.
 
 Problems *inside* a data set (a required field left empty, a date out of policy) are not
 exceptions: validation returns them as issues in a :class:`service.validation.Report`.
