@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .errors import DocumentError
 from .spec.model import FormSpec
 from .validation import Issue, validate
 
@@ -44,6 +45,14 @@ class Extraction:
             "data": self.data, "sources": self.sources,
             "errors": [i.to_dict() for i in self.errors], "warnings": [i.to_dict() for i in self.warnings],
         }
+
+
+def expected_form(expected: str | None, declared: str | None) -> str | None:
+    """The form to read a document as: the one asked for, else the one it declares. A document
+    that declares another form than the one asked for is refused."""
+    if expected and declared and expected != declared:
+        raise DocumentError(f"This document is a '{declared}' form, not '{expected}'.", "wrong_form")
+    return expected or declared
 
 
 def finish(spec: FormSpec, extraction: Extraction, reading_issues: list[Issue]) -> Extraction:

@@ -90,6 +90,10 @@ class RepeatPlan:
     def headers(self) -> list[str]:
         return (["No."] if self.field.numbered else []) + [f.label for f in self.field.fields]
 
+    def row_count(self, filled: list) -> int:
+        """Rows a document shows: the filled ones, or the spec's blank rows when there are none."""
+        return max(len(filled), self.field.blank_rows if not filled else 0, self.field.min_rows, 1)
+
     @property
     def offset(self) -> int:
         """Columns before the first field column (the rank number)."""

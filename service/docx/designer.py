@@ -23,7 +23,7 @@ from io import BytesIO
 from lxml import etree
 
 from ..convert import display
-from ..shape import complete, value_at
+from ..shape import complete, set_at, value_at
 from ..spec.model import (
     CheckboxField, ChoiceField, DateField, DateTimeField, FormSpec, GroupField, ListField, LongTextField,
     MultiChoiceField, RepeatField,
@@ -183,11 +183,7 @@ def _only(spec: FormSpec, values: dict, present: set[str]) -> dict:
     """``values`` with every field the layout does not show emptied."""
     shown = complete(spec, {})
     for path in present:
-        node, target = values, shown
-        *parents, last = path.split(".")
-        for p in parents:
-            node, target = node.get(p, {}), target.setdefault(p, {})
-        target[last] = node.get(last)
+        set_at(shown, path, value_at(values, path))
     return shown
 
 

@@ -23,7 +23,7 @@ from lxml import etree
 from ..cache import PerObject
 from ..convert import Unreadable, choice_value, parse
 from ..errors import DocumentError
-from ..extract import Extraction, finish
+from ..extract import Extraction, expected_form, finish
 from ..shape import complete, empty_value, set_at
 from ..spec.model import (
     CheckboxField, ChoiceField, DateField, DateTimeField, FormSpec, GroupField, LongTextField, MultiChoiceField,
@@ -66,9 +66,7 @@ def extract_docx(raw: bytes, registry, *, form: str | None = None) -> DocxExtrac
         from_part = data_root_identity(part.root)
         identity = Identity(identity.form or from_part.form, identity.version or from_part.version,
                             identity.document_id or from_part.document, identity.generated)
-    if form and identity.form and form != identity.form:
-        raise DocumentError(f"This document is a '{identity.form}' form, not '{form}'.", "wrong_form")
-    form_id = form or identity.form
+    form_id = expected_form(form, identity.form)
     if not form_id:
         raise DocumentError("This Word document was not made by Step Down Forms (it carries no form identity). "
                             "Say which form it is to read it by its layout.", "not_our_form")

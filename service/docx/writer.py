@@ -130,7 +130,7 @@ class _Body:
     def _repeat(self, r: RepeatPlan, values: dict) -> str:
         header = [oxml.Cell(_label(h), w, HEADER_SHADE) for h, w in zip(r.headers, r.widths)]
         filled = value_at(values, r.path) or []
-        count = max(len(filled), r.field.blank_rows if not filled else 0, r.field.min_rows, 1)
+        count = r.row_count(filled)
         rows = [header]
         for i in range(count):
             row_values = filled[i] if i < len(filled) else {}

@@ -13,7 +13,7 @@ from io import BytesIO
 
 from ..convert import Unreadable, choice_value, parse
 from ..errors import DocumentError
-from ..extract import Extraction, finish
+from ..extract import Extraction, expected_form, finish
 from ..shape import complete, empty_value, set_at
 from ..spec.model import CheckboxField, ChoiceField, FormSpec, GroupField, MultiChoiceField, RepeatField
 from ..validation import Issue
@@ -32,10 +32,7 @@ def extract_pdf(raw: bytes, registry, *, form: str | None = None) -> Extraction:
         raise DocumentError("The PDF contains " + " and ".join(parsed["active"]) + ", which our forms never do; "
                             "nothing in it was run, and it was refused.", "active_content")
     info, fields = parsed["info"], parsed["fields"]
-    doc_form = info.get("/StepDownForm") or None
-    if form and doc_form and form != doc_form:
-        raise DocumentError(f"This document is a '{doc_form}' form, not '{form}'.", "wrong_form")
-    form_id = form or doc_form
+    form_id = expected_form(form, info.get("/StepDownForm") or None)
     if parsed["xfa"] and not fields:
         raise DocumentError("This is an XFA form (a format we do not read); save it as a standard PDF form.", "xfa_form")
     if not form_id:

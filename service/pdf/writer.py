@@ -190,7 +190,7 @@ def _repeat_rows(r: RepeatPlan, values: dict, fill: _Fill) -> list[_Row]:
     widths = [w / 20 for w in r.widths]
     out = [_table_row([Label(h, header=True) for h in r.headers], widths, values, fill, header=True)]
     filled = value_at(values, r.path) or []
-    count = max(len(filled), r.field.blank_rows if not filled else 0, r.field.min_rows, 1)
+    count = r.row_count(filled)
     for i in range(count):
         row_values = filled[i] if i < len(filled) else {}
         cells = ([Label(str(i + 1))] if r.field.numbered else []) + [Slot(f"{r.path}[].{f.key}", f) for f in r.field.fields]
