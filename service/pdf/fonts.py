@@ -1,17 +1,30 @@
-"""The embedded page font: DejaVu Sans (Debian's fonts-dejavu-core), which covers Latin with
-Welsh accents, Greek and Cyrillic."""
+"""The embedded fonts: DejaVu Sans (Debian's fonts-dejavu-core), which covers Latin with Welsh
+accents, Greek and Cyrillic.
+
+Text is written as glyph ids (Identity-H encoding), and fonts are embedded as subsets that keep
+every glyph at its original id (fontTools, ``retain_gids``), so encoding a string never depends
+on which subset the document ends up with. A subset holds whole blocks of 128 code points: the
+blocks a document uses, plus ASCII, Latin-1 and the punctuation and currency blocks for the
+regular face. Subsetting takes about 0.2 s, so each subset is made once per process and its
+objects are cached as bytes; most documents share one.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import threading
+import zlib
+from dataclasses import dataclass
+from functools import lru_cache
+from io import BytesIO
 from pathlib import Path
-
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 
 from ..errors import StepDownError
 
 REGULAR, BOLD, ITALIC = "DejaVuSans", "DejaVuSans-Bold", "DejaVuSans-Oblique"
 _FOLDERS = [Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"), Path("/usr/local/share/fonts")]
+_ALWAYS = {REGULAR: frozenset({0, 1, 0x40, 0x41}), BOLD: frozenset({0}), ITALIC: frozenset({0})}
+BLOCK = 7  # code point >> BLOCK is the block
 
 
 def font_file(name: str) -> Path:
@@ -22,8 +35,129 @@ def font_file(name: str) -> Path:
     raise StepDownError(f"the font {name}.ttf is not installed (Debian package fonts-dejavu-core)")
 
 
-def register() -> None:
-    registered = pdfmetrics.getRegisteredFontNames()
-    for name in (REGULAR, BOLD, ITALIC):
-        if name not in registered:
-            pdfmetrics.registerFont(TTFont(name, str(font_file(name))))
+@dataclass
+class Face:
+    """A font's metrics and glyph ids, read once per process."""
+
+    name: str
+    path: Path
+    advance: dict[str, float]  # character -> width in 1/1000 of the font size
+    hexes: dict[str, str]  # character -> its glyph id as four hex digits
+    gid_of: dict[int, int]  # code point -> glyph id
+    gid_width: dict[int, int]  # glyph id -> width (1/1000)
+    descriptor: str  # the font descriptor's entries apart from its name and file
+    missing_width: float
+
+    def width(self, text: str, size: float) -> float:
+        adv = self.advance
+        return sum([adv.get(ch, self.missing_width) for ch in text]) * size / 1000
+
+    def encode(self, text: str) -> str:
+        """The string as a PDF hex string of glyph ids (a character the font lacks shows as a box)."""
+        hexes = self.hexes
+        return "<" + "".join([hexes.get(ch, "0000") for ch in text]) + ">"
+
+
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=None)
+def face(name: str) -> Face:
+    from fontTools.ttLib import TTFont
+
+    path = font_file(name)
+    with _lock:
+        font = TTFont(str(path), lazy=True)
+        scale = 1000 / font["head"].unitsPerEm
+        cmap = font.getBestCmap()
+        hmtx = font["hmtx"].metrics
+        gid_of, gid_width, advance, hexes = {}, {}, {}, {}
+        for cp, glyph in cmap.items():
+            gid = font.getGlyphID(glyph)
+            width = round(hmtx[glyph][0] * scale)
+            gid_of[cp], gid_width[gid] = gid, width
+            if cp < 0x110000 and not 0xD800 <= cp < 0xE000:
+                advance[chr(cp)], hexes[chr(cp)] = width, f"{gid:04X}"
+        head, hhea, os2, post = font["head"], font["hhea"], font["OS/2"], font["post"]
+        bbox = " ".join(str(round(v * scale)) for v in (head.xMin, head.yMin, head.xMax, head.yMax))
+        italic = post.italicAngle != 0
+        descriptor = (f"/Flags {32 | (64 if italic else 0)} /FontBBox [{bbox}] /ItalicAngle {post.italicAngle:g} "
+                      f"/Ascent {round(hhea.ascent * scale)} /Descent {round(hhea.descent * scale)} "
+                      f"/CapHeight {round(getattr(os2, 'sCapHeight', hhea.ascent) * scale)} /StemV 87")
+        missing = round(hmtx[".notdef"][0] * scale)
+        font.close()
+    return Face(name, path, advance, hexes, gid_of, gid_width, descriptor, missing)
+
+
+@dataclass(frozen=True)
+class Embedding:
+    """The parts of an embedded subset: its name, the compressed font file and its unpacked
+    length, the /W widths array, and the compressed ToUnicode CMap."""
+
+    base_font: str
+    font_file: bytes
+    length1: int
+    widths: str
+    to_unicode: bytes
+
+
+def blocks_of(name: str, text_chars: set[str]) -> frozenset[int]:
+    return _ALWAYS[name] | {ord(ch) >> BLOCK for ch in text_chars}
+
+
+@lru_cache(maxsize=32)
+def embedding(name: str, blocks: frozenset[int]) -> Embedding:
+    """The subset of ``name`` holding every glyph of ``blocks``, glyph ids unchanged."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    f = face(name)
+    cps = sorted(cp for cp in f.gid_of if cp >> BLOCK in blocks)
+    options = subset.Options()
+    options.retain_gids = True
+    options.notdef_outline = True
+    options.hinting = False
+    options.layout_features = []
+    options.name_IDs = ["*"]  # keep the licence and names
+    options.drop_tables += ["GSUB", "GPOS", "GDEF", "kern", "FFTM", "BASE", "JSTF", "MATH"]
+    with _lock:
+        font = TTFont(str(f.path))
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=cps)
+        subsetter.subset(font)
+        out = BytesIO()
+        font.save(out)
+        font.close()
+    raw = out.getvalue()
+    tag = "".join(chr(65 + b % 26) for b in hashlib.sha256(f"{name}{sorted(blocks)}".encode()).digest()[:6])
+    return Embedding(f"{tag}+{name}", zlib.compress(raw, 6), len(raw), _widths(f, cps), zlib.compress(_cmap(f, cps)))
+
+
+def _widths(f: Face, cps: list[int]) -> str:
+    """The /W array: runs of consecutive glyph ids with their widths."""
+    gids = sorted({f.gid_of[cp] for cp in cps} | {0})
+    parts, run = [], [gids[0]]
+    for gid in gids[1:]:
+        if gid == run[-1] + 1:
+            run.append(gid)
+        else:
+            parts.append(f"{run[0]} [{' '.join(str(f.gid_width.get(g, 0)) for g in run)}]")
+            run = [gid]
+    parts.append(f"{run[0]} [{' '.join(str(f.gid_width.get(g, 0)) for g in run)}]")
+    return "[" + " ".join(parts) + "]"
+
+
+def _cmap(f: Face, cps: list[int]) -> bytes:
+    """A ToUnicode CMap so copied and searched text comes out as the characters written."""
+    pairs = sorted({f.gid_of[cp]: cp for cp in reversed(cps)}.items())
+    lines = ["/CIDInit /ProcSet findresource begin", "12 dict begin", "begincmap",
+             "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def",
+             "/CMapName /Adobe-Identity-UCS def", "/CMapType 2 def",
+             "1 begincodespacerange", "<0000> <FFFF>", "endcodespacerange"]
+    for i in range(0, len(pairs), 100):
+        chunk = pairs[i:i + 100]
+        lines.append(f"{len(chunk)} beginbfchar")
+        lines += [f"<{gid:04X}> <{chr(cp).encode('utf-16-be').hex().upper()}>" for gid, cp in chunk]
+        lines.append("endbfchar")
+    lines += ["endcmap", "CMapName currentdict /CMap defineresource pop", "end", "end"]
+    return "\n".join(lines).encode("ascii")

@@ -199,9 +199,9 @@ def test_choice_appearance_shows_the_label():
 def _flat_values(spec, sample) -> dict[str, object]:
     """Field name -> value as a person would enter it (text as shown, True/False for boxes,
     export values for choices): the writer's own fill list for ``sample``."""
-    from service.pdf.writer import generate_pdf_fields
+    from service.pdf.writer import field_values
 
-    return generate_pdf_fields(spec, sample)[1]
+    return field_values(spec, sample)
 
 
 def _empty_rows(spec, sample) -> dict:

@@ -1,0 +1,82 @@
+"""PDF objects written as text: the one place that knows PDF syntax on the writing side
+(ISO 32000-1, 7.3 objects, 7.5 file structure).
+
+The writer knows exactly which objects a form needs, so it writes them as strings and this
+module numbers them, adds the cross-reference table and the trailer. Every string that comes
+from a spec or from data goes through ``text`` (escaped literal, or UTF-16BE with a byte order
+mark for anything beyond ASCII), so nothing in a value can end a string or an object early.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+# PDFDocEncoding (Annex D.2) where it differs from Latin-1: typographic punctuation and a few letters
+_PDFDOC_HIGH = "•†‡…—–ƒ⁄‹›−‰„“”‘’‚™ﬁﬂŁŒŠŸŽıłœšž"
+_PDFDOC = {**{chr(i): i for i in range(32, 127)}, **{chr(i): i for i in range(0xA1, 0x100) if i != 0xAD},
+           **{ch: 0x80 + i for i, ch in enumerate(_PDFDOC_HIGH)}, "€": 0xA0, "\t": 9, "\n": 10, "\r": 13}
+_ESCAPE = {ord("\\"): b"\\\\", ord("("): b"\\(", ord(")"): b"\\)", 13: b"\\r", 10: b"\\n"}
+
+
+def text(value: str) -> str:
+    """A PDF text string (7.9.2.2) for ``value``: a literal string in PDFDocEncoding when every
+    character has a code there, else in UTF-16BE with a byte order mark. (Literal strings, not
+    hex: readers such as pypdf read hex strings several times more slowly.)"""
+    try:
+        raw = bytes([_PDFDOC[ch] for ch in value])
+    except KeyError:
+        raw = b"\xfe\xff" + value.encode("utf-16-be")
+    if any(b in _ESCAPE for b in raw):
+        raw = b"".join(_ESCAPE.get(b, bytes((b,))) for b in raw)
+    return "(" + raw.decode("latin-1") + ")"  # bytes as latin-1 characters; put() writes them back as bytes
+
+
+def num(x: float) -> str:
+    s = f"{x:.2f}"
+    return s.rstrip("0").rstrip(".") if "." in s else s
+
+
+def ref(number: int) -> str:
+    return f"{number} 0 R"
+
+
+class PdfFile:
+    """Objects by number; ``reserve`` hands out a number to be filled in later."""
+
+    def __init__(self) -> None:
+        self._objects: list[bytes | None] = []
+
+    def reserve(self) -> int:
+        self._objects.append(None)
+        return len(self._objects)
+
+    def put(self, number: int, body: str | bytes) -> int:
+        self._objects[number - 1] = body.encode("latin-1") if isinstance(body, str) else body
+        return number
+
+    def add(self, body: str | bytes) -> int:
+        return self.put(self.reserve(), body)
+
+    def stream(self, entries: str, data: bytes, *, compress: bool = True, number: int | None = None) -> int:
+        """A stream object; ``entries`` are the dictionary's other entries."""
+        if compress:
+            data = zlib.compress(data, 6)
+            entries += " /Filter /FlateDecode"
+        body = b"<< " + entries.encode("latin-1") + b" /Length %d >>\nstream\n" % len(data) + data + b"\nendstream"
+        return self.put(number if number is not None else self.reserve(), body)
+
+    def output(self, root: int, info: int, file_id: str) -> bytes:
+        parts = [b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"]
+        offsets, at = [], len(parts[0])
+        for number, body in enumerate(self._objects, start=1):
+            if body is None:
+                raise ValueError(f"PDF object {number} was reserved but never written")
+            chunk = b"%d 0 obj\n" % number + body + b"\nendobj\n"
+            offsets.append(at)
+            parts.append(chunk)
+            at += len(chunk)
+        size = len(self._objects) + 1
+        xref = [b"xref\n0 %d\n0000000000 65535 f \n" % size] + [b"%010d 00000 n \n" % o for o in offsets]
+        trailer = (f"trailer\n<< /Size {size} /Root {ref(root)} /Info {ref(info)} /ID [<{file_id}> <{file_id}>] >>\n"
+                   f"startxref\n{at}\n%%EOF\n").encode("ascii")
+        return b"".join(parts + xref + [trailer])

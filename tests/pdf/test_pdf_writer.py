@@ -1,0 +1,91 @@
+"""The PDF writer's own parts: strings that cannot break out of an object, word wrapping that
+stays linear, and font subsets that hold every character a document uses."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from io import BytesIO
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pypdf import PdfReader
+
+from service.pdf import fonts, generate_pdf
+from service.pdf.objects import _PDFDOC, text
+from service.pdf.writer import wrap
+from tests.conftest import REGISTRY
+from tests.tools import require
+
+
+def _read_back(literal: str):
+    """Parse a literal string the way a reader does (pypdf's own string reader)."""
+    from pypdf.generic._utils import read_string_from_stream
+
+    return read_string_from_stream(BytesIO(literal.encode("latin-1")))
+
+
+def test_pdfdoc_encoding_matches_the_standard_table():
+    from pypdf.generic._utils import decode_pdfdocencoding
+
+    assert all(decode_pdfdocencoding(bytes([code])) == ch for ch, code in _PDFDOC.items())
+
+
+@given(st.text(max_size=200))
+@settings(max_examples=300, deadline=None)
+def test_any_text_survives_as_a_pdf_string(value):
+    literal = text(value)
+    assert literal.startswith("(") and literal.endswith(")")
+    assert str(_read_back(literal)) == value
+
+
+@pytest.mark.parametrize("value", ["a) /V (evil", "back\\slash", "line\r\nbreak", "(((", "ŵ – ’ Жанна"])
+def test_hostile_and_unicode_strings_round_trip(value):
+    assert str(_read_back(text(value))) == value
+
+
+def test_wrap_is_linear_in_the_length_of_a_word():
+    start = time.perf_counter()
+    lines = wrap("x" * 200_000 + " tail", fonts.REGULAR, 9, 150)
+    assert time.perf_counter() - start < 5  # quadratic cutting took minutes
+    assert "".join(lines[:-1]) + lines[-1].split(" ")[0] == "x" * 200_000
+    assert all(fonts.face(fonts.REGULAR).width(line, 9) <= 150 for line in lines)
+
+
+def test_wrap_keeps_blank_lines_and_breaks_at_spaces():
+    assert wrap("one two\n\nthree", fonts.REGULAR, 9, 1000) == ["one two", "", "three"]
+    narrow = wrap("alpha beta gamma delta", fonts.REGULAR, 9, 60)
+    assert " ".join(narrow) == "alpha beta gamma delta" and len(narrow) > 1
+
+
+def test_characters_beyond_the_usual_blocks_are_embedded(tmp_path):
+    """Armenian and Hebrew letters (in DejaVu Sans, outside the blocks every subset carries) are
+    drawn from the embedded subset and come back out as text."""
+    require("pdftotext", "poppler-utils")
+    value = "Անի Example שלום"
+    raw = generate_pdf(REGISTRY.get("ramp"), {"child_name": value})
+    path = tmp_path / "f.pdf"
+    path.write_bytes(raw)
+    page_text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(path), "-"], capture_output=True,
+                               text=True, check=True).stdout
+    assert "Example" in page_text
+    widget = next(a.get_object() for p in PdfReader(BytesIO(raw)).pages for a in p.get("/Annots") or []
+                  if a.get_object().get("/T") == "child_name")
+    assert widget["/V"] == value
+    font = widget["/AP"]["/N"].get_object()["/Resources"]["/Font"]["/F1"].get_object()
+    cid = font["/DescendantFonts"][0].get_object()
+    gid = fonts.face(fonts.REGULAR).gid_of[ord("Ա")]
+    widths = cid["/W"]
+    covered = any(isinstance(widths[i + 1], list) and widths[i] <= gid < widths[i] + len(widths[i + 1])
+                  for i in range(0, len(widths) - 1, 2))
+    assert covered, "the subset's widths must include the Armenian glyph"
+
+
+def test_subsets_are_made_once_and_shared():
+    fonts.embedding.cache_clear()
+    spec = REGISTRY.get("susd-expression-of-interest")
+    generate_pdf(spec, {})
+    made = fonts.embedding.cache_info().misses
+    generate_pdf(spec, {})
+    assert fonts.embedding.cache_info().misses == made
