@@ -165,6 +165,96 @@ def _print_report(report: service.Report) -> None:
         click.echo(f"  warning  {issue.path}: {issue.message} [{issue.rule or issue.code}]")
 
 
+# -- the web service and its accounts ---------------------------------------------------------
+
+def _database():
+    from .settings import Settings
+    from .store import Database
+
+    db = Database(Settings.from_env())
+    db.migrate()
+    return db
+
+
+FIRST_RUN = """No one can log in yet. Create the first administrator (a password is generated and shown once):
+
+    .venv/bin/stepdown-forms create-user YOUR-NAME --role admin --team "YOUR TEAM"
+
+then open {url}/login. API tokens for scripts: stepdown-forms create-token YOUR-NAME."""
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.pass_context
+def serve_cmd(ctx: click.Context, host: str, port: int) -> None:
+    """Start the web service (settings from the environment; see docs/web.md)."""
+    import uvicorn
+
+    from .records import user_count
+    from .web import create_app
+
+    registry = _registry(ctx)
+    app = create_app(registry=registry)
+    url = f"http://{host}:{port}"
+    if user_count(app.state.db) == 0:
+        click.echo(FIRST_RUN.format(url=url), err=True)
+    click.echo(f"Step Down Forms on {url} (API docs {url}/api/docs); press Ctrl+C to stop.", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+@cli.command("create-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["practitioner", "manager", "admin"]), default="practitioner", show_default=True)
+@click.option("--team", required=True, help="The user's team (made if new); users see only their team's cases.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of generating one.")
+def create_user_cmd(username: str, role: str, team: str, password_stdin: bool) -> None:
+    """Create a user. Without --password-stdin a strong password is generated and printed once."""
+    import secrets
+
+    from .records import create_user
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else secrets.token_urlsafe(15)
+    actor = create_user(_database(), username, password, role=role, team=team)
+    click.echo(f"Created {actor.username} ({actor.role}, team {actor.team}).")
+    if not password_stdin:
+        click.echo(f"Password (shown once; ask them to keep it safe): {password}")
+
+
+@cli.command("create-token")
+@click.argument("username")
+@click.option("--name", default="script", show_default=True, help="What the token is for.")
+def create_token_cmd(username: str, name: str) -> None:
+    """Make an API token for USERNAME (printed once; send it as Authorization: Bearer TOKEN)."""
+    from .records import actor_for, create_token
+
+    db = _database()
+    click.echo(create_token(db, actor_for(db, username), name))
+
+
+@cli.command("new-key")
+def new_key_cmd() -> None:
+    """Print a new key for STEPDOWN_DATA_KEY (encryption of stored data at rest)."""
+    from .store.seal import new_key
+
+    click.echo(new_key())
+
+
+@cli.command("verify-audit")
+def verify_audit_cmd() -> int:
+    """Check the audit log's hash chain; exit 1 if an entry was changed or removed."""
+    from .store import verify_audit
+
+    db = _database()
+    with db.session() as s:
+        check = verify_audit(s, db.sealer)
+    if check.ok:
+        click.echo(f"audit log intact: {check.entries} entries")
+        return 0
+    click.echo(f"audit log DAMAGED: {check.problem} (checked {check.entries} entries)")
+    return EXIT_INVALID
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         rv = cli.main(args=argv, prog_name="stepdown-forms", standalone_mode=False)

@@ -12,12 +12,17 @@
                                   PDF: corrupt_pdf, encrypted, flattened_pdf, xfa_form,
                                   active_content, pdf_too_complex, pdf_timeout.
                                   Both: file_too_large, not_our_form, wrong_form.
+    ├── AccessError               not logged in (``unauthenticated``) or not allowed (``forbidden``)
+    ├── NotFound                  no such record, or one in another team (``not_found``)
+    ├── Conflict                  the request clashes with stored data; ``details`` say how
+    ├── RecordInvalid             a case or account value is unusable (``invalid``)
+    └── Busy                      too many uploads are being read at once (``busy``)
 
 Problems *inside* a data set (a required field left empty, a date out of policy) are not
 exceptions: validation returns them as issues in a :class:`service.validation.Report`.
 
 Each edge translates these once: the CLI to a one-line message and exit code 2, the HTTP
-layer (later) to a status and a JSON body carrying ``code``.
+layer to a status and a JSON body carrying ``code`` (service/web/errors.py).
 """
 
 from __future__ import annotations
@@ -68,3 +73,30 @@ class DocumentError(StepDownError):
         super().__init__(message)
         if code:
             self.code = code
+
+
+class AccessError(StepDownError):
+    code = "forbidden"
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        if code:
+            self.code = code
+
+
+class NotFound(StepDownError):
+    code = "not_found"
+
+
+class Conflict(StepDownError):
+    def __init__(self, message: str, code: str = "conflict", details: object = None) -> None:
+        super().__init__(message)
+        self.code, self.details = code, details
+
+
+class RecordInvalid(StepDownError):
+    code = "invalid"
+
+
+class Busy(StepDownError):
+    code = "busy"

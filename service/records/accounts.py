@@ -1,0 +1,201 @@
+"""Users, teams, roles, API tokens and web sessions.
+
+Passwords are hashed with scrypt (hashlib; n=2**14, r=8, p=1, 16-byte salt). API tokens and
+session tokens are random (32 bytes, URL-safe) and stored only as SHA-256 hashes, so a copy of
+the database does not let anyone log in. Roles: practitioner < manager < admin.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, select
+
+from ..errors import AccessError, Conflict, RecordInvalid
+from ..store import Database, record
+from ..store.models import ApiToken, Team, User, WebSession
+
+ROLES = ("practitioner", "manager", "admin")
+_SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,78}[a-z0-9]$")
+MIN_PASSWORD = 12
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: the fields every check and audit entry needs."""
+
+    user_id: int
+    username: str
+    role: str
+    team_id: int
+    team: str
+
+    def at_least(self, role: str) -> bool:
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+    def require(self, role: str) -> None:
+        if not self.at_least(role):
+            raise AccessError(f"This needs the {role} role.", "forbidden")
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, dklen=32, **_SCRYPT)
+    b64 = base64.urlsafe_b64encode
+    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+def check_password(password: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        expected = base64.urlsafe_b64decode(digest)
+        actual = hashlib.scrypt(password.encode("utf-8"), salt=base64.urlsafe_b64decode(salt), dklen=len(expected),
+                                n=int(n), r=int(r), p=int(p))
+    except (ValueError, TypeError):
+        return False
+    return scheme == "scrypt" and hmac.compare_digest(actual, expected)
+
+
+_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))  # so an unknown user costs the same time
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def user_count(db: Database) -> int:
+    with db.session() as s:
+        return s.scalar(select(func.count()).select_from(User)) or 0
+
+
+def create_team(db: Database, name: str) -> int:
+    name = " ".join(name.split())
+    if not 1 <= len(name) <= 120:
+        raise RecordInvalid("A team name is 1 to 120 characters.")
+    with db.session() as s:
+        existing = s.scalar(select(Team).where(Team.name == name))
+        if existing is not None:
+            return existing.id
+        team = Team(name=name)
+        s.add(team)
+        s.flush()
+        record(s, db.sealer, user_id=None, username="(setup)", action="team.create", target=f"team:{team.id}")
+        return team.id
+
+
+def create_user(db: Database, username: str, password: str, *, role: str, team: str) -> Actor:
+    """A new user in ``team`` (made if new). Usernames are lower-case; passwords at least 12 characters."""
+    username = username.strip().lower()
+    if not _USERNAME.match(username):
+        raise RecordInvalid("A username is 3 to 80 characters: lower-case letters, digits, '.', '_' or '-'.")
+    if role not in ROLES:
+        raise RecordInvalid(f"The role must be one of {', '.join(ROLES)}.")
+    if len(password) < MIN_PASSWORD:
+        raise RecordInvalid(f"A password is at least {MIN_PASSWORD} characters.")
+    team_id = create_team(db, team)
+    with db.session() as s:
+        if s.scalar(select(User).where(User.username == username)) is not None:
+            raise Conflict(f"There is already a user called {username}.", "user_exists")
+        user = User(username=username, password_hash=hash_password(password), role=role, team_id=team_id, active=True,
+                    created_at=_now())
+        s.add(user)
+        s.flush()
+        record(s, db.sealer, user_id=None, username="(setup)", action="user.create", target=f"user:{user.id}",
+               detail=f"role {role}")
+        return Actor(user.id, user.username, role, team_id, " ".join(team.split()))
+
+
+def _actor(s, user: User) -> Actor:
+    team = s.get(Team, user.team_id)
+    return Actor(user.id, user.username, user.role, user.team_id, team.name if team else "")
+
+
+def actor_for(db: Database, username: str) -> Actor:
+    """The user called ``username`` (for the command line, which the machine's owner runs)."""
+    from ..errors import NotFound
+
+    with db.session() as s:
+        user = s.scalar(select(User).where(User.username == username.strip().lower()))
+        if user is None:
+            raise NotFound(f"There is no user called {username.strip().lower()}.")
+        return _actor(s, user)
+
+
+def authenticate(db: Database, username: str, password: str) -> Actor:
+    with db.session() as s:
+        user = s.scalar(select(User).where(User.username == username.strip().lower()))
+        good = check_password(password, user.password_hash if user else _DUMMY_HASH)
+        if user is None or not good or not user.active:
+            record(s, db.sealer, user_id=user.id if user else None, username=username.strip().lower()[:80],
+                   action="login", outcome="denied")
+            raise AccessError("The username or password is not right.", "unauthenticated")
+        record(s, db.sealer, user_id=user.id, username=user.username, action="login")
+        return _actor(s, user)
+
+
+def create_token(db: Database, actor: Actor, name: str) -> str:
+    """A new API token for ``actor``; shown once, stored as a hash."""
+    token = "sdf_" + secrets.token_urlsafe(32)
+    with db.session() as s:
+        s.add(ApiToken(user_id=actor.user_id, token_hash=_token_hash(token), name=name[:80] or "token",
+                       created_at=_now(), revoked=False))
+        record(s, db.sealer, user_id=actor.user_id, username=actor.username, action="token.create")
+    return token
+
+
+def resolve_token(db: Database, token: str) -> Actor:
+    with db.session() as s:
+        row = s.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked.is_(False)))
+        user = s.get(User, row.user_id) if row else None
+        if user is None or not user.active:
+            raise AccessError("The API token is not valid.", "unauthenticated")
+        return _actor(s, user)
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    token: str
+    csrf_token: str
+    expires_at: datetime
+
+
+def start_session(db: Database, actor: Actor) -> SessionInfo:
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    expires = _now() + timedelta(hours=db.settings.session_hours)
+    with db.session() as s:
+        s.add(WebSession(id=_token_hash(token), user_id=actor.user_id, csrf_token=csrf, expires_at=expires))
+    return SessionInfo(token, csrf, expires)
+
+
+def resolve_session(db: Database, token: str) -> tuple[Actor, str]:
+    """The user and CSRF token of a live web session."""
+    with db.session() as s:
+        row = s.get(WebSession, _token_hash(token))
+        if row is None or _aware(row.expires_at) < _now():
+            raise AccessError("Your session has ended; please log in again.", "unauthenticated")
+        user = s.get(User, row.user_id)
+        if user is None or not user.active:
+            raise AccessError("Your account is not active.", "unauthenticated")
+        return _actor(s, user), row.csrf_token
+
+
+def end_session(db: Database, token: str) -> None:
+    with db.session() as s:
+        row = s.get(WebSession, _token_hash(token))
+        if row is not None:
+            s.delete(row)
+
+
+def _aware(when: datetime) -> datetime:
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)  # SQLite hands back naive times

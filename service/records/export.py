@@ -1,0 +1,102 @@
+"""The register: a form's accepted submissions as an XLSX workbook, one row per submission.
+
+Cells are safe to open and to edit: every text cell is stored as text (never a formula), and
+one that starts with = + - @ or a control character is also marked "quote prefix", Excel's own
+flag for text typed after an apostrophe, so it stays text even when someone edits the cell.
+Control characters that XLSX cannot hold are replaced with U+FFFD.
+"""
+
+from __future__ import annotations
+
+import re
+from io import BytesIO
+
+from sqlalchemy import select
+
+from ..convert import display
+from ..shape import value_at
+from ..spec.model import FormSpec, GroupField, RepeatField
+from ..store import Database, record
+from ..store.models import Case, Submission, User
+from .accounts import Actor
+
+RISKY_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _columns(spec: FormSpec) -> list[tuple[str, str, object]]:
+    """(header, path, field) for each top-level or grouped field; a table is one column."""
+    out = []
+
+    def walk(fields, prefix: str, heading: str) -> None:
+        for f in fields:
+            if isinstance(f, GroupField):
+                walk(f.fields, prefix + f.key + ".", f"{heading}{f.label}: ")
+            else:
+                out.append((heading + f.label, prefix + f.key, f))
+
+    walk(spec.fields, "", "")
+    return out
+
+
+def _cell_text(f, value: object) -> object:
+    if isinstance(f, RepeatField):
+        rows = value or []
+        return "\n".join(f"{i}) " + "; ".join(display(sub, row.get(sub.key)) for sub in f.fields
+                                               if row.get(sub.key) not in (None, "", [], False))
+                         for i, row in enumerate(rows, 1)) or None
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, int):
+        return value
+    text = display(f, value) if value not in (None, "", []) else None
+    return text
+
+
+def write_cell(ws, row: int, column: int, value: object) -> None:
+    cell = ws.cell(row=row, column=column)
+    if isinstance(value, str):
+        value = _ILLEGAL.sub("\ufffd", value)
+        cell.value = value
+        cell.data_type = "s"  # text, whatever it looks like
+        if value.startswith(RISKY_START) or value[:1] == "\ufffd":
+            cell.quotePrefix = True
+    else:
+        cell.value = value
+
+
+def register_xlsx(db: Database, actor: Actor, spec: FormSpec) -> bytes:
+    """Accepted submissions of ``spec`` in the actor's team (managers and admins only)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    actor.require("manager")
+    columns = _columns(spec)
+    with db.session() as s:
+        rows = s.execute(select(Submission, Case.su_number, User.username)
+                         .join(Case, Case.id == Submission.case_id)
+                         .join(User, User.id == Submission.accepted_by)
+                         .where(Submission.team_id == actor.team_id, Submission.form == spec.id,
+                                Submission.status == "accepted")
+                         .order_by(Submission.accepted_at)).all()
+        wb = Workbook()
+        ws = wb.active
+        ws.title = spec.id[:31]
+        fixed = ["Submission", "Document", "SU number", "Accepted", "Accepted by", "Spec version"]
+        for c, header in enumerate(fixed + [h for h, _, _ in columns], 1):
+            write_cell(ws, 1, c, header)
+            ws.cell(row=1, column=c).font = Font(bold=True)
+        for r, (sub, su, accepted_by) in enumerate(rows, 2):
+            data = db.sealer.loads(sub.result)["data"]
+            values = [sub.id, sub.document_id or "", su, sub.accepted_at.strftime("%d/%m/%Y %H:%M"), accepted_by,
+                      sub.spec_version]
+            values += [_cell_text(f, value_at(data, path)) for _, path, f in columns]
+            for c, value in enumerate(values, 1):
+                if value is not None:
+                    write_cell(ws, r, c, value)
+        ws.freeze_panes = "B2"
+        record(s, db.sealer, user_id=actor.user_id, username=actor.username, action="export.register",
+               target=f"team:{actor.team_id}", detail=f"form {spec.id}; {len(rows)} rows")
+    out = BytesIO()
+    wb.save(out)
+    return out.getvalue()

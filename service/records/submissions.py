@@ -1,0 +1,214 @@
+"""Completed forms uploaded, read, stored and accepted into a case.
+
+We keep what was read (data, sources, errors, warnings: sealed) and the file's SHA-256 and
+size, never the file. Reading happens under a limit on how many uploads are parsed at once;
+an upload that cannot be read stores nothing. Accepting copies the form's case values into the
+child's case: new values are added, equal ones left, and a value that differs from the case is
+a conflict the user must settle (take the form's or keep the case's) — never taken silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import uuid
+from datetime import datetime, timezone
+from functools import lru_cache
+
+from sqlalchemy import select
+
+from ..documents import extract_document
+from ..errors import Busy, Conflict, DocumentError, RecordInvalid
+from ..shape import value_at
+from ..spec.model import ChoiceField, FormSpec
+from ..store import Database, record
+from ..store.models import Case, Submission, User
+from .accounts import Actor
+from .cases import apply_changes, clean_values, deny, load_case
+
+WAIT_FOR_SLOT = 2.0  # seconds an upload waits for a free parser before 429
+
+
+@lru_cache(maxsize=None)
+def _slots(limit: int) -> threading.BoundedSemaphore:
+    return threading.BoundedSemaphore(limit)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def case_values_from(spec: FormSpec, data: dict) -> dict:
+    """The case attributes a form's data holds (fields outside tables that name one): choices
+    as their labels, the first non-empty value when two fields name the same attribute."""
+    out: dict[str, object] = {}
+    for ref in spec.walk():
+        f, key = ref.field, getattr(ref.field, "case", None)
+        if key is None or ref.in_repeat is not None or key in out:
+            continue
+        value = value_at(data, ref.path)
+        if value in (None, "", []):
+            continue
+        if isinstance(f, ChoiceField):
+            value = next((o.label for o in f.choices if o.value == value), value)
+        out[key] = value
+    try:
+        return {k: v for k, v in clean_values(out).items() if v is not None}
+    except RecordInvalid:
+        return {k: v for k, v in out.items() if _fits(k, v)}
+
+
+def _fits(key: str, value: object) -> bool:
+    try:
+        clean_values({key: value})
+    except RecordInvalid:
+        return False
+    return True
+
+
+def compare(case_values: dict, form_values: dict) -> list[dict]:
+    """Each case attribute in the form: new (the case lacks it), same, or conflict."""
+    rows = []
+    for key, form_value in form_values.items():
+        current = case_values.get(key)
+        status = "new" if current in (None, "") else ("same" if current == form_value else "conflict")
+        rows.append({"key": key, "case_value": current, "form_value": form_value, "status": status})
+    return rows
+
+
+def _summary(sub: Submission, uploader: str | None = None) -> dict:
+    return {"id": sub.id, "form": sub.form, "spec_version": sub.spec_version, "document_version": sub.document_version,
+            "document_id": sub.document_id, "format": sub.format, "sha256": sub.sha256, "size": sub.size,
+            "status": sub.status, "case_id": sub.case_id, "errors": sub.error_count, "warnings": sub.warning_count,
+            "uploaded_at": sub.uploaded_at, "uploaded_by": uploader, "accepted_at": sub.accepted_at}
+
+
+def receive_submission(db: Database, actor: Actor, registry, raw: bytes, *, case_id: str | None = None,
+                       form: str | None = None) -> dict:
+    """Read an uploaded .docx or .pdf (the format decided by its content), store what was read
+    and link it to a case of the user's team (the one given, or the one whose SU number the
+    form carries)."""
+    slots = _slots(db.settings.parse_concurrency)
+    if not slots.acquire(timeout=WAIT_FOR_SLOT):
+        raise Busy("Too many uploads are being read right now; try again in a few seconds.")
+    digest = hashlib.sha256(raw).hexdigest()
+    try:
+        extraction = extract_document(raw, registry, form=form)
+    except DocumentError as exc:
+        with db.session() as s:
+            record(s, db.sealer, user_id=actor.user_id, username=actor.username, action="submission.upload",
+                   target=f"sha256:{digest[:16]}", outcome="refused", detail=exc.code)
+        raise
+    finally:
+        slots.release()
+    spec = registry.get(extraction.form)
+    result = extraction.to_dict()
+    with db.session() as s:
+        case = None
+        if case_id:
+            case = load_case(db, s, actor, case_id, "submission.upload")
+        else:
+            su = case_values_from(spec, extraction.data).get("su_number")
+            if su:
+                case = s.scalar(select(Case).where(Case.team_id == actor.team_id, Case.su_number == su))
+        sub = Submission(id=str(uuid.uuid4()), team_id=actor.team_id, case_id=case.id if case else None,
+                         form=extraction.form, spec_version=extraction.spec_version,
+                         document_version=extraction.document_version, document_id=extraction.document_id,
+                         format="pdf" if raw.lstrip()[:5] == b"%PDF-" else "docx", sha256=digest, size=len(raw),
+                         result=db.sealer.dumps(result), error_count=len(extraction.errors),
+                         warning_count=len(extraction.warnings), status="received", uploaded_by=actor.user_id,
+                         uploaded_at=_now())
+        s.add(sub)
+        s.flush()
+        record(s, db.sealer, user_id=actor.user_id, username=actor.username, action="submission.upload",
+               target=f"submission:{sub.id}", detail=f"form {sub.form}")
+        return {**_summary(sub, actor.username), "result": result,
+                "case_values": _case_comparison(db, spec, extraction.data, case)}
+
+
+def _case_comparison(db: Database, spec: FormSpec, data: dict, case: Case | None) -> list[dict]:
+    return compare(db.sealer.loads(case.values) if case else {}, case_values_from(spec, data))
+
+
+def _load(db: Database, s, actor: Actor, submission_id: str, action: str) -> Submission:
+    sub = s.get(Submission, submission_id) if isinstance(submission_id, str) and len(submission_id) <= 36 else None
+    if sub is None or sub.team_id != actor.team_id:
+        s.rollback()
+        raise deny(db, actor, action, f"submission:{submission_id}"[:100])
+    return sub
+
+
+def get_submission(db: Database, actor: Actor, registry, submission_id: str) -> dict:
+    with db.session() as s:
+        sub = _load(db, s, actor, submission_id, "submission.read")
+        result = db.sealer.loads(sub.result)
+        case = s.get(Case, sub.case_id) if sub.case_id else None
+        uploader = s.get(User, sub.uploaded_by)
+        record(s, db.sealer, user_id=actor.user_id, username=actor.username, action="submission.read",
+               target=f"submission:{sub.id}")
+        return {**_summary(sub, uploader.username if uploader else None), "result": result,
+                "case_values": _case_comparison(db, registry.get(sub.form), result["data"], case)}
+
+
+def list_submissions(db: Database, actor: Actor, *, form: str | None = None, status: str | None = None) -> list[dict]:
+    with db.session() as s:
+        query = (select(Submission, User.username).join(User, User.id == Submission.uploaded_by)
+                 .where(Submission.team_id == actor.team_id))
+        if form:
+            query = query.where(Submission.form == form)
+        if status:
+            query = query.where(Submission.status == status)
+        rows = s.execute(query.order_by(Submission.uploaded_at.desc()).limit(500)).all()
+        record(s, db.sealer, user_id=actor.user_id, username=actor.username, action="submission.list",
+               target=f"team:{actor.team_id}", detail=f"{len(rows)} submissions")
+        return [_summary(sub, name) for sub, name in rows]
+
+
+def accept_submission(db: Database, actor: Actor, registry, submission_id: str, *, case_id: str | None = None,
+                      create_case: bool = False, resolutions: dict[str, str] | None = None) -> dict:
+    """Accept a submission into a case. ``resolutions``: case key -> "form" (take the form's
+    value) or "case" (keep the case's) for every conflict; any conflict left unsettled is
+    refused with the list of conflicts (code ``unresolved_conflicts``)."""
+    resolutions = resolutions or {}
+    if any(v not in ("form", "case") for v in resolutions.values()):
+        raise RecordInvalid('Each resolution is "form" (take the form\'s value) or "case" (keep the case\'s).')
+    with db.session() as s:
+        sub = _load(db, s, actor, submission_id, "submission.accept")
+        if sub.status == "accepted":
+            raise Conflict("This submission has already been accepted.", "already_accepted")
+        result = db.sealer.loads(sub.result)
+        if sub.error_count:
+            raise Conflict(f"The form has {sub.error_count} errors; correct the document and upload it again "
+                           "before accepting it.", "submission_invalid")
+        spec = registry.get(sub.form)
+        form_values = case_values_from(spec, result["data"])
+        case = None
+        if case_id or sub.case_id:
+            case = load_case(db, s, actor, case_id or sub.case_id, "submission.accept")
+        elif form_values.get("su_number"):
+            case = s.scalar(select(Case).where(Case.team_id == actor.team_id,
+                                               Case.su_number == form_values["su_number"]))
+        if case is None and not create_case:
+            raise Conflict("No case of your team matches this form; choose one or create a new case.", "no_case")
+        if case is None:
+            if not form_values.get("su_number"):
+                raise RecordInvalid("A new case needs the SU number, and the form does not give one.")
+            now = _now()
+            case = Case(id=str(uuid.uuid4()), team_id=actor.team_id, su_number=form_values["su_number"],
+                        values=db.sealer.dumps({}), created_at=now, updated_at=now)
+            s.add(case)
+            s.flush()
+            record(s, db.sealer, user_id=actor.user_id, username=actor.username, action="case.create",
+                   target=f"case:{case.id}", detail=f"from submission {sub.id}")
+        rows = compare(db.sealer.loads(case.values), form_values)
+        unsettled = [r for r in rows if r["status"] == "conflict" and r["key"] not in resolutions]
+        if unsettled:
+            raise Conflict(f"{len(unsettled)} values in the form differ from the case; choose which to keep.",
+                           "unresolved_conflicts", details=unsettled)
+        changes = {r["key"]: r["form_value"] for r in rows
+                   if r["status"] == "new" or (r["status"] == "conflict" and resolutions[r["key"]] == "form")}
+        changed = apply_changes(db, s, actor, case, changes, source="submission", submission_id=sub.id)
+        sub.status, sub.case_id, sub.accepted_by, sub.accepted_at = "accepted", case.id, actor.user_id, _now()
+        record(s, db.sealer, user_id=actor.user_id, username=actor.username, action="submission.accept",
+               target=f"submission:{sub.id}", detail=f"case {case.id}; {len(changed)} values changed")
+        return {**_summary(sub, None), "case_id": case.id, "changed": changed}

@@ -1,0 +1,64 @@
+"""The service's settings, from environment variables, with embedded defaults that need nothing
+installed: a SQLite file under ``./var`` and jobs run in the process.
+
+    DATABASE_URL                 sqlite:///var/stepdown.sqlite3 (default) or postgresql+psycopg://...
+    STEPDOWN_DATA_KEY            a Fernet key: stored form data and case values are encrypted at
+                                 rest with it (``stepdown-forms new-key`` makes one); unset: not
+    STEPDOWN_MAX_UPLOAD_MB       upload size limit, enforced before the body is read (20)
+    STEPDOWN_PARSE_CONCURRENCY   uploads parsed at once; more get 429 (2)
+    STEPDOWN_SESSION_HOURS       how long a web login lasts (8)
+    STEPDOWN_SECURE_COOKIES      1 behind HTTPS, so cookies are only sent over it (0)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import StepDownError
+
+
+class SettingsError(StepDownError):
+    code = "settings_invalid"
+
+
+def _int(env: dict, name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///var/stepdown.sqlite3"
+    data_key: str | None = field(default=None, repr=False)
+    max_upload_bytes: int = 20 * 1024 * 1024
+    parse_concurrency: int = 2
+    session_hours: int = 8
+    secure_cookies: bool = False
+
+    @classmethod
+    def from_env(cls, env: dict | None = None) -> "Settings":
+        env = dict(os.environ if env is None else env)
+        return cls(
+            database_url=env.get("DATABASE_URL") or cls.database_url,
+            data_key=env.get("STEPDOWN_DATA_KEY") or None,
+            max_upload_bytes=_int(env, "STEPDOWN_MAX_UPLOAD_MB", 20, 1, 512) * 1024 * 1024,
+            parse_concurrency=_int(env, "STEPDOWN_PARSE_CONCURRENCY", 2, 1, 64),
+            session_hours=_int(env, "STEPDOWN_SESSION_HOURS", 8, 1, 24 * 14),
+            secure_cookies=env.get("STEPDOWN_SECURE_COOKIES", "0") in ("1", "true", "yes"),
+        )
+
+    def sqlite_path(self) -> Path | None:
+        prefix = "sqlite:///"
+        if self.database_url.startswith(prefix) and self.database_url != "sqlite:///:memory:":
+            return Path(self.database_url[len(prefix):])
+        return None

@@ -1,0 +1,32 @@
+"""Who am I, API tokens, and the audit log's tamper check (admins)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from ...records import create_token
+from ...store import record, verify_audit
+from ..deps import ApiUser, Db
+from .schemas import ERRORS, AuditCheckOut, Me, TokenOut, TokenRequest
+
+router = APIRouter(tags=["account"], responses=ERRORS)
+
+
+@router.get("/me", response_model=Me)
+def me(user: ApiUser) -> dict:
+    return {"username": user.username, "role": user.role, "team": user.team}
+
+
+@router.post("/tokens", response_model=TokenOut, status_code=201)
+def new_token(body: TokenRequest, user: ApiUser, db: Db) -> dict:
+    return {"token": create_token(db, user, body.name)}
+
+
+@router.get("/audit/verify", response_model=AuditCheckOut)
+def audit_verify(user: ApiUser, db: Db) -> dict:
+    user.require("admin")
+    with db.session() as s:
+        check = verify_audit(s, db.sealer)
+        record(s, db.sealer, user_id=user.user_id, username=user.username, action="audit.verify",
+               outcome="ok" if check.ok else "failed")
+    return {"ok": check.ok, "entries": check.entries, "first_bad": check.first_bad, "problem": check.problem}

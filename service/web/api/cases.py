@@ -1,0 +1,36 @@
+"""Cases: a child's record for the user's team, its history."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from ...records import case_history, create_case, get_case, list_cases, update_case
+from ..deps import ApiUser, Db
+from .schemas import ERRORS, CaseChangeOut, CaseIn, CaseOut
+
+router = APIRouter(prefix="/cases", tags=["cases"], responses=ERRORS)
+
+
+@router.get("", response_model=list[CaseOut])
+def cases(user: ApiUser, db: Db) -> list[dict]:
+    return list_cases(db, user)
+
+
+@router.post("", response_model=CaseOut, status_code=201)
+def new_case(body: CaseIn, user: ApiUser, db: Db) -> dict:
+    return create_case(db, user, body.values)
+
+
+@router.get("/{case_id}", response_model=CaseOut)
+def one_case(case_id: str, user: ApiUser, db: Db) -> dict:
+    return get_case(db, user, case_id)
+
+
+@router.patch("/{case_id}", response_model=CaseOut)
+def change_case(case_id: str, body: CaseIn, user: ApiUser, db: Db) -> dict:
+    return update_case(db, user, case_id, body.values)
+
+
+@router.get("/{case_id}/history", response_model=list[CaseChangeOut])
+def history(case_id: str, user: ApiUser, db: Db) -> list[dict]:
+    return case_history(db, user, case_id)

@@ -1,0 +1,53 @@
+"""Submissions: upload a completed .docx or .pdf, see what was read, accept it into a case."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Form, Query, UploadFile
+
+from ...errors import DocumentError
+from ...records import accept_submission, get_submission, list_submissions, receive_submission
+from ..deps import ApiUser, Db, Forms
+from .schemas import ERRORS, AcceptRequest, AcceptResult, SubmissionOut, SubmissionSummary
+
+router = APIRouter(prefix="/submissions", tags=["submissions"], responses=ERRORS)
+
+
+async def read_upload(upload: UploadFile, limit: int) -> bytes:
+    """The uploaded bytes, refused if over the limit (the body limit stops most earlier)."""
+    raw = await upload.read(limit + 1)
+    if len(raw) > limit:
+        raise DocumentError(f"The file is larger than {limit // (1024 * 1024)} MiB.", "file_too_large")
+    if not raw:
+        raise DocumentError("The file is empty.", "not_a_zip")
+    return raw
+
+
+@router.post("", response_model=SubmissionOut, status_code=201)
+async def upload(user: ApiUser, db: Db, registry: Forms,
+                 file: Annotated[UploadFile, File(description="A completed .docx or .pdf form")],
+                 case_id: Annotated[str | None, Form(max_length=36)] = None,
+                 form: Annotated[str | None, Form(max_length=80)] = None) -> dict:
+    raw = await read_upload(file, db.settings.max_upload_bytes)
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(receive_submission, db, user, registry, raw, case_id=case_id or None,
+                                   form=form or None)
+
+
+@router.get("", response_model=list[SubmissionSummary])
+def submissions(user: ApiUser, db: Db, form: Annotated[str | None, Query(max_length=80)] = None,
+                status: Literal["received", "accepted"] | None = None) -> list[dict]:
+    return list_submissions(db, user, form=form, status=status)
+
+
+@router.get("/{submission_id}", response_model=SubmissionOut)
+def submission(submission_id: str, user: ApiUser, db: Db, registry: Forms) -> dict:
+    return get_submission(db, user, registry, submission_id)
+
+
+@router.post("/{submission_id}/accept", response_model=AcceptResult)
+def accept(submission_id: str, body: AcceptRequest, user: ApiUser, db: Db, registry: Forms) -> dict:
+    return accept_submission(db, user, registry, submission_id, case_id=body.case_id, create_case=body.create_case,
+                             resolutions=body.resolutions)

@@ -1,0 +1,58 @@
+"""The FastAPI application: API under /api (OpenAPI at /api/openapi.json, interactive docs at
+/api/docs), pages at /, static files at /static."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..errors import StepDownError
+from ..settings import Settings
+from ..spec import Registry, default_registry
+from ..store import Database
+from . import errors, pages
+from .api import account, cases, documents, forms, submissions
+from .limits import BodyLimit, SecurityHeaders
+
+STATIC = Path(__file__).with_name("static")
+
+
+def create_app(settings: Settings | None = None, registry: Registry | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    db = Database(settings)
+    db.migrate()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        db.dispose()
+
+    app = FastAPI(title="Step Down Forms", version="0.1.0", lifespan=lifespan, docs_url="/api/docs", redoc_url=None,
+                  openapi_url="/api/openapi.json",
+                  description="Fillable Word and PDF forms for children's social care, read back into validated "
+                              "data. Every endpoint but /api/health needs an API token.")
+    app.state.db, app.state.registry, app.state.settings = db, registry or default_registry(), settings
+    app.add_exception_handler(StepDownError, errors.stepdown_error)
+    app.add_exception_handler(RequestValidationError, errors.validation_error)
+    app.add_exception_handler(StarletteHTTPException, errors.http_error)
+
+    @app.get("/api/health", tags=["health"])
+    def health() -> dict:
+        """Anonymous: is the service up and its database reachable."""
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    for module in (forms, documents, cases, submissions, account):
+        app.include_router(module.router, prefix="/api")
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)
+    app.add_middleware(SecurityHeaders)
+    return app

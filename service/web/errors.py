@@ -1,0 +1,56 @@
+"""Errors leave the service one way: a status and ``{"error": {"code", "message", "details"}}``
+(pages render the same message in HTML). ``code`` is stable; ``message`` is plain English and
+never quotes a value from a child's record."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..errors import Conflict, DocumentError, StepDownError
+
+UNSUPPORTED_TYPES = {"not_a_zip", "not_a_word_document"}
+STATUS_BY_CODE = {
+    "unauthenticated": 401, "forbidden": 403, "csrf_failed": 403, "not_found": 404, "form_unknown": 404,
+    "file_too_large": 413, "busy": 429, "sealed_data_unreadable": 500,
+}
+
+
+def status_for(exc: StepDownError) -> int:
+    if exc.code in STATUS_BY_CODE:
+        return STATUS_BY_CODE[exc.code]
+    if isinstance(exc, DocumentError):
+        return 415 if exc.code in UNSUPPORTED_TYPES else 422
+    if isinstance(exc, Conflict):
+        return 409
+    return 422
+
+
+def error_body(code: str, message: str, details: object = None) -> dict:
+    body = {"code": code, "message": message}
+    if details is not None:
+        body["details"] = details
+    return {"error": body}
+
+
+def json_error(status: int, code: str, message: str, details: object = None, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
+
+
+async def stepdown_error(request: Request, exc: StepDownError) -> JSONResponse:
+    status = status_for(exc)
+    headers = {"Retry-After": "5"} if status == 429 else ({"WWW-Authenticate": "Bearer"} if status == 401 else None)
+    return json_error(status, exc.code, exc.message, getattr(exc, "details", None), headers)
+
+
+async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    details = [{"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg", "")} for e in exc.errors()]
+    return json_error(422, "invalid_request", "The request is not in the expected form.", details)
+
+
+async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden"}
+    return json_error(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail),
+                      headers=getattr(exc, "headers", None))

@@ -1,0 +1,299 @@
+"""The web pages: plain server-rendered HTML in the GOV.UK style, no script needed.
+
+Every page needs a login (the session cookie); every form that changes something carries the
+session's CSRF token. The pages call the same core functions as the API."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from ..errors import AccessError, StepDownError
+from ..records import (
+    accept_submission, authenticate, case_history, create_case, end_session, get_case, get_submission, list_cases,
+    list_submissions, receive_submission, start_session, update_case,
+)
+from ..spec.model import CASE_KEYS
+from .api.documents import MEDIA, build_document
+from .api.submissions import read_upload
+from .deps import LOGIN_CSRF_COOKIE, SESSION_COOKIE, check_csrf, get_db, page_session
+from .errors import status_for
+from .review import CASE_LABELS, review
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
+CASE_FIELDS = [k for k in CASE_LABELS if k in CASE_KEYS]
+
+
+def _page(request: Request, name: str, context: dict, status: int = 200) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, context, status_code=status)
+
+
+def _error(request: Request, exc: StepDownError, user=None, csrf: str = "") -> Response:
+    if exc.code == "unauthenticated":
+        return RedirectResponse("/login", status_code=303)
+    return _page(request, "error.html", {"user": user, "csrf": csrf, "error": exc}, status_for(exc))
+
+
+def _session(request: Request):
+    """(actor, csrf) or a redirect to the login page."""
+    try:
+        return page_session(request)
+    except AccessError:
+        return None
+
+
+# -- logging in ---------------------------------------------------------------------------
+
+@router.get("/login")
+def login_page(request: Request) -> Response:
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
+    response = _page(request, "login.html", {"user": None, "csrf": token, "message": None})
+    _login_cookie(request, response, token)
+    return response
+
+
+def _login_cookie(request: Request, response: Response, token: str) -> None:
+    secure = request.app.state.settings.secure_cookies
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=secure, max_age=3600)
+
+
+@router.post("/login")
+def login(request: Request, username: Annotated[str, Form(max_length=80)], password: Annotated[str, Form(max_length=200)],
+          csrf: Annotated[str, Form(max_length=100)]) -> Response:
+    db = get_db(request)
+    try:
+        check_csrf(request.cookies.get(LOGIN_CSRF_COOKIE, ""), csrf)
+        actor = authenticate(db, username, password)
+    except AccessError as exc:
+        token = secrets.token_urlsafe(32)
+        response = _page(request, "login.html", {"user": None, "csrf": token, "message": exc.message}, 401)
+        _login_cookie(request, response, token)
+        return response
+    session = start_session(db, actor)
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(SESSION_COOKIE, session.token, httponly=True, samesite="strict",
+                        secure=request.app.state.settings.secure_cookies,
+                        max_age=db.settings.session_hours * 3600)
+    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: Annotated[str, Form(max_length=100)]) -> Response:
+    session = _session(request)
+    if session is not None:
+        check_csrf(session[1], csrf)
+        end_session(get_db(request), request.cookies[SESSION_COOKIE])
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+# -- forms and downloads --------------------------------------------------------------------
+
+@router.get("/")
+def forms_page(request: Request) -> Response:
+    session = _session(request)
+    if session is None:
+        return RedirectResponse("/login", status_code=303)
+    user, csrf = session
+    return _page(request, "forms.html", {"user": user, "csrf": csrf, "forms": request.app.state.registry.all()})
+
+
+@router.get("/forms/{form_id}")
+def form_page(request: Request, form_id: str, case: str | None = None) -> Response:
+    session = _session(request)
+    if session is None:
+        return RedirectResponse("/login", status_code=303)
+    user, csrf = session
+    try:
+        spec = request.app.state.registry.get(form_id)
+        cases = list_cases(get_db(request), user)
+    except StepDownError as exc:
+        return _error(request, exc, user, csrf)
+    return _page(request, "form.html", {"user": user, "csrf": csrf, "spec": spec, "cases": cases, "chosen": case})
+
+
+@router.post("/forms/{form_id}/download")
+def download(request: Request, form_id: str, csrf: Annotated[str, Form(max_length=100)],
+             format: Annotated[str, Form(pattern="^(docx|pdf)$")] = "docx",
+             case_id: Annotated[str, Form(max_length=36)] = "") -> Response:
+    session = _session(request)
+    if session is None:
+        return RedirectResponse("/login", status_code=303)
+    user, token = session
+    try:
+        check_csrf(token, csrf)
+        raw, name = build_document(get_db(request), request.app.state.registry, user, form_id, format, None,
+                                   case_id or None)
+    except StepDownError as exc:
+        return _error(request, exc, user, token)
+    return Response(raw, media_type=MEDIA[format], headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+# -- cases ----------------------------------------------------------------------------------
+
+@router.get("/cases")
+def cases_page(request: Request) -> Response:
+    session = _session(request)
+    if session is None:
+        return RedirectResponse("/login", status_code=303)
+    user, csrf = session
+    try:
+        cases = list_cases(get_db(request), user)
+    except StepDownError as exc:
+        return _error(request, exc, user, csrf)
+    return _page(request, "cases.html", {"user": user, "csrf": csrf, "cases": cases, "labels": CASE_LABELS,
+                                          "fields": CASE_FIELDS, "values": {}, "message": None})
+
+
+async def _case_values(request: Request) -> dict:
+    form = await request.form()
+    return {key: str(form.get(key, "")) for key in CASE_FIELDS if key in form}
+
+
+@router.post("/cases")
+async def new_case(request: Request) -> Response:
+    session = _session(request)
+    if session is None:
+        return RedirectResponse("/login", status_code=303)
+    user, token = session
+    form = await request.form()
+    values = await _case_values(request)
+    try:
+        check_csrf(token, str(form.get("csrf", "")))
+        case = create_case(get_db(request), user, values)
+    except StepDownError as exc:
+        if exc.code in ("invalid", "case_exists"):
+            cases = list_cases(get_db(request), user)
+            return _page(request, "cases.html", {"user": user, "csrf": token, "cases": cases, "labels": CASE_LABELS,
+                                                  "fields": CASE_FIELDS, "values": values, "message": exc.message},
+                         status_for(exc))
+        return _error(request, exc, user, token)
+    return RedirectResponse(f"/cases/{case['id']}", status_code=303)
+
+
+@router.get("/cases/{case_id}")
+def case_page(request: Request, case_id: str) -> Response:
+    session = _session(request)
+    if session is None:
+        return RedirectResponse("/login", status_code=303)
+    user, csrf = session
+    db = get_db(request)
+    try:
+        case = get_case(db, user, case_id)
+        history = case_history(db, user, case_id)
+    except StepDownError as exc:
+        return _error(request, exc, user, csrf)
+    return _page(request, "case.html", {"user": user, "csrf": csrf, "case": case, "history": history,
+                                         "labels": CASE_LABELS, "fields": CASE_FIELDS, "message": None,
+                                         "forms": request.app.state.registry.all()})
+
+
+@router.post("/cases/{case_id}")
+async def edit_case(request: Request, case_id: str) -> Response:
+    session = _session(request)
+    if session is None:
+        return RedirectResponse("/login", status_code=303)
+    user, token = session
+    form = await request.form()
+    try:
+        check_csrf(token, str(form.get("csrf", "")))
+        update_case(get_db(request), user, case_id, await _case_values(request))
+    except StepDownError as exc:
+        return _error(request, exc, user, token)
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+
+# -- uploads and review ---------------------------------------------------------------------
+
+@router.get("/upload")
+def upload_page(request: Request) -> Response:
+    session = _session(request)
+    if session is None:
+        return RedirectResponse("/login", status_code=303)
+    user, csrf = session
+    return _page(request, "upload.html", {"user": user, "csrf": csrf, "message": None})
+
+
+@router.post("/upload")
+async def upload(request: Request, file: Annotated[UploadFile, File()], csrf: Annotated[str, Form(max_length=100)]) -> Response:
+    session = _session(request)
+    if session is None:
+        return RedirectResponse("/login", status_code=303)
+    user, token = session
+    db = get_db(request)
+    try:
+        check_csrf(token, csrf)
+        raw = await read_upload(file, db.settings.max_upload_bytes)
+        from starlette.concurrency import run_in_threadpool
+
+        sub = await run_in_threadpool(receive_submission, db, user, request.app.state.registry, raw)
+    except StepDownError as exc:
+        if exc.code == "unauthenticated":
+            return RedirectResponse("/login", status_code=303)
+        return _page(request, "upload.html", {"user": user, "csrf": token, "message": exc.message}, status_for(exc))
+    return RedirectResponse(f"/submissions/{sub['id']}", status_code=303)
+
+
+@router.get("/submissions")
+def submissions_page(request: Request) -> Response:
+    session = _session(request)
+    if session is None:
+        return RedirectResponse("/login", status_code=303)
+    user, csrf = session
+    try:
+        subs = list_submissions(get_db(request), user)
+    except StepDownError as exc:
+        return _error(request, exc, user, csrf)
+    titles = {s.id: s.title for s in request.app.state.registry.all()}
+    return _page(request, "submissions.html", {"user": user, "csrf": csrf, "submissions": subs, "titles": titles})
+
+
+def _submission_page(request: Request, user, csrf: str, submission_id: str, message: str | None = None,
+                     status: int = 200) -> Response:
+    db, registry = get_db(request), request.app.state.registry
+    try:
+        sub = get_submission(db, user, registry, submission_id)
+        cases = list_cases(db, user) if not sub["case_id"] else []
+    except StepDownError as exc:
+        return _error(request, exc, user, csrf)
+    spec = registry.get(sub["form"])
+    return _page(request, "submission.html", {
+        "user": user, "csrf": csrf, "sub": sub, "spec": spec, "sections": review(spec, sub["result"]),
+        "labels": CASE_LABELS, "cases": cases, "message": message}, status)
+
+
+@router.get("/submissions/{submission_id}")
+def submission_page(request: Request, submission_id: str) -> Response:
+    session = _session(request)
+    if session is None:
+        return RedirectResponse("/login", status_code=303)
+    return _submission_page(request, *session, submission_id)
+
+
+@router.post("/submissions/{submission_id}/accept")
+async def accept(request: Request, submission_id: str) -> Response:
+    session = _session(request)
+    if session is None:
+        return RedirectResponse("/login", status_code=303)
+    user, token = session
+    form = await request.form()
+    resolutions = {k[len("keep_"):]: str(v) for k, v in form.items() if k.startswith("keep_") and str(v) in ("form", "case")}
+    case_choice = str(form.get("case_id", ""))
+    try:
+        check_csrf(token, str(form.get("csrf", "")))
+        accept_submission(get_db(request), user, request.app.state.registry, submission_id,
+                          case_id=case_choice if case_choice not in ("", "new") else None,
+                          create_case=case_choice == "new", resolutions=resolutions)
+    except StepDownError as exc:
+        if exc.code in ("unresolved_conflicts", "no_case", "submission_invalid", "already_accepted", "invalid"):
+            return _submission_page(request, user, token, submission_id, exc.message, status_for(exc))
+        return _error(request, exc, user, token)
+    return RedirectResponse(f"/submissions/{submission_id}?accepted=1", status_code=303)

@@ -1,0 +1,276 @@
+"""Every API endpoint, with its error paths, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+import pytest
+from openpyxl import load_workbook
+
+import service
+from service.records import submissions as submissions_core
+from tests.conftest import REGISTRY, load_sample
+from tests.web.conftest import make_world
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+CASE = {"su_number": "SU-EX-2001", "child_name": "Rhys Example", "social_worker_name": "Jo Sample",
+        "date_of_birth": "2012-04-01"}
+
+
+def _case(world, who="worker", values=None) -> dict:
+    r = world.post(who, "/api/cases", json={"values": values or CASE})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def _upload(world, who, raw: bytes, name="form.docx", **form):
+    return world.post(who, "/api/submissions", files={"file": (name, raw)}, data=form)
+
+
+def _error(r, status: int, code: str) -> dict:
+    assert r.status_code == status, r.text
+    body = r.json()["error"]
+    assert body["code"] == code and body["message"]
+    return body
+
+
+def test_health_is_the_only_anonymous_endpoint(world):
+    assert world.client.get("/api/health").json() == {"status": "ok"}
+    for url in ("/api/forms", "/api/cases", "/api/submissions", "/api/me"):
+        r = world.client.get(url)
+        _error(r, 401, "unauthenticated")
+        assert r.headers["www-authenticate"] == "Bearer"
+    _error(world.client.get("/api/forms", headers={"Authorization": "Bearer sdf_not-a-token"}), 401, "unauthenticated")
+
+
+def test_openapi_and_docs_are_served(world):
+    schema = world.client.get("/api/openapi.json").json()
+    assert {"/api/forms", "/api/documents", "/api/submissions", "/api/cases/{case_id}"} <= set(schema["paths"])
+    assert "HTTPBearer" in schema["components"]["securitySchemes"]
+    assert world.client.get("/api/docs").status_code == 200
+
+
+def test_forms_spec_and_schema(world):
+    forms = world.get("worker", "/api/forms").json()
+    assert {f["id"] for f in forms} == set(REGISTRY.ids())
+    spec = world.get("worker", "/api/forms/ramp").json()
+    assert spec["id"] == "ramp" and spec["sections"]
+    schema = world.get("worker", "/api/forms/ramp/schema").json()
+    assert schema["$schema"].endswith("2020-12/schema")
+    _error(world.get("worker", "/api/forms/no-such-form"), 404, "form_unknown")
+
+
+def test_me_and_tokens(world):
+    assert world.get("manager", "/api/me").json() == {"username": "nia.manager", "role": "manager", "team": "North Team"}
+    token = world.post("worker", "/api/tokens", json={"name": "my script"}).json()["token"]
+    assert world.client.get("/api/me", headers={"Authorization": f"Bearer {token}"}).json()["username"] == "sam.worker"
+
+
+@pytest.mark.parametrize("fmt, magic", [("docx", b"PK"), ("pdf", b"%PDF-")])
+def test_generate_blank_and_from_data(world, fmt, magic):
+    r = world.post("worker", "/api/documents", json={"form": "ramp", "format": fmt})
+    assert r.status_code == 200 and r.content.startswith(magic)
+    assert r.headers["content-disposition"] == f'attachment; filename="ramp.{fmt}"'
+    sample = load_sample("ramp")
+    raw = world.post("worker", "/api/documents", json={"form": "ramp", "format": fmt, "data": sample}).content
+    assert service.extract_document(raw, REGISTRY).data["child_name"] == sample["child_name"]
+
+
+def test_generate_prefilled_from_a_case_then_data_overrides(world):
+    case = _case(world)
+    raw = world.post("worker", "/api/documents", json={"form": "ramp", "case_id": case["id"]}).content
+    data = service.extract_document(raw, REGISTRY).data
+    assert (data["child_name"], data["su_number"], data["completed_by"]) == ("Rhys Example", "SU-EX-2001", "Jo Sample")
+    raw = world.post("worker", "/api/documents", json={"form": "ramp", "case_id": case["id"],
+                                                        "data": {"completed_by": "Someone Else"}}).content
+    assert service.extract_document(raw, REGISTRY).data["completed_by"] == "Someone Else"
+
+
+def test_generate_errors(world):
+    _error(world.post("worker", "/api/documents", json={"form": "ramp", "data": {"child_name": 5}}), 422, "data_unusable")
+    _error(world.post("worker", "/api/documents", json={"form": "ramp", "format": "odt"}), 422, "invalid_request")
+    _error(world.post("worker", "/api/documents", json={"form": "nope"}), 404, "form_unknown")
+    _error(world.post("worker", "/api/documents", json={"form": "ramp", "extra": 1}), 422, "invalid_request")
+    _error(world.post("worker", "/api/documents", content=b"{not json", headers={"content-type": "application/json"}),
+           422, "invalid_request")
+
+
+def test_cases_create_read_update_history(world):
+    case = _case(world)
+    assert case["values"] == CASE
+    assert [c["su_number"] for c in world.get("manager", "/api/cases").json()] == ["SU-EX-2001"]
+    r = world.client.patch(f"/api/cases/{case['id']}", json={"values": {"child_name": "Rhys Sample", "iro_name": ""}},
+                           headers=world.auth("manager"))
+    assert r.status_code == 200 and r.json()["values"]["child_name"] == "Rhys Sample"
+    history = world.get("worker", f"/api/cases/{case['id']}/history").json()
+    change = [h for h in history if h["key"] == "child_name"][-1]
+    assert (change["old"], change["new"], change["by"], change["source"]) == ("Rhys Example", "Rhys Sample",
+                                                                              "nia.manager", "entered")
+
+
+def test_case_errors(world):
+    _error(world.post("worker", "/api/cases", json={"values": {"child_name": "No Number"}}), 422, "invalid")
+    _error(world.post("worker", "/api/cases", json={"values": {"su_number": "X", "shoe_size": 4}}), 422, "invalid")
+    _error(world.post("worker", "/api/cases", json={"values": {"su_number": "X", "date_of_birth": "1/2/2012"}}),
+           422, "invalid")
+    _error(world.post("worker", "/api/cases", json={"values": {"su_number": "X", "age": 99}}), 422, "invalid")
+    _case(world)
+    _error(world.post("manager", "/api/cases", json={"values": CASE}), 409, "case_exists")
+    _error(world.get("worker", "/api/cases/00000000-0000-4000-8000-000000000000"), 404, "not_found")
+    _error(world.client.patch("/api/cases/x" * 20, json={"values": {}}, headers=world.auth("worker")), 404, "not_found")
+
+
+def test_upload_review_and_accept_with_a_conflict(world):
+    case = _case(world)
+    sample = {**load_sample("ramp"), "su_number": "SU-EX-2001", "child_name": "Rhys Example",
+              "completed_by": "Different Worker"}
+    raw = service.generate_document(REGISTRY.get("ramp"), sample)
+    r = _upload(world, "worker", raw)
+    assert r.status_code == 201, r.text
+    sub = r.json()
+    assert (sub["form"], sub["status"], sub["case_id"], sub["errors"]) == ("ramp", "received", case["id"], 0)
+    assert sub["result"]["data"]["completed_by"] == "Different Worker"
+    compare = {row["key"]: row["status"] for row in sub["case_values"]}
+    assert compare == {"child_name": "same", "su_number": "same", "social_worker_name": "conflict"}
+    listed = world.get("manager", "/api/submissions").json()
+    assert [s["id"] for s in listed] == [sub["id"]] and "result" not in listed[0]
+    assert world.get("worker", f"/api/submissions/{sub['id']}").json()["result"] == sub["result"]
+
+    body = _error(world.post("worker", f"/api/submissions/{sub['id']}/accept", json={}), 409, "unresolved_conflicts")
+    assert body["details"][0]["key"] == "social_worker_name"
+    assert world.get("worker", f"/api/cases/{case['id']}").json()["values"]["social_worker_name"] == "Jo Sample"
+
+    r = world.post("worker", f"/api/submissions/{sub['id']}/accept",
+                   json={"resolutions": {"social_worker_name": "form"}})
+    assert r.status_code == 200 and r.json()["changed"] == ["social_worker_name"]
+    assert world.get("worker", f"/api/cases/{case['id']}").json()["values"]["social_worker_name"] == "Different Worker"
+    history = world.get("worker", f"/api/cases/{case['id']}/history").json()
+    assert history[-1] | {"at": None} == {"key": "social_worker_name", "old": "Jo Sample", "new": "Different Worker",
+                                          "source": "submission", "submission_id": sub["id"], "by": "sam.worker",
+                                          "at": None}
+    _error(world.post("worker", f"/api/submissions/{sub['id']}/accept", json={}), 409, "already_accepted")
+    assert world.get("worker", "/api/submissions?status=accepted").json()[0]["status"] == "accepted"
+
+
+def test_keeping_the_case_value_changes_nothing(world):
+    case = _case(world)
+    raw = service.generate_document(REGISTRY.get("ramp"), {**load_sample("ramp"), "su_number": "SU-EX-2001",
+                                                            "child_name": "Other Name"})
+    sub = _upload(world, "worker", raw).json()
+    r = world.post("worker", f"/api/submissions/{sub['id']}/accept",
+                   json={"resolutions": {"child_name": "case", "social_worker_name": "case"}})
+    assert r.json()["changed"] == []
+    assert world.get("worker", f"/api/cases/{case['id']}").json()["values"] == CASE
+
+
+def test_accept_into_a_new_case_and_no_case(world):
+    raw = service.generate_document(REGISTRY.get("ramp"), load_sample("ramp"))
+    sub = _upload(world, "worker", raw, name="anything.bin").json()
+    assert sub["case_id"] is None and sub["format"] == "docx"
+    _error(world.post("worker", f"/api/submissions/{sub['id']}/accept", json={}), 409, "no_case")
+    r = world.post("worker", f"/api/submissions/{sub['id']}/accept", json={"create_case": True})
+    case = world.get("worker", f"/api/cases/{r.json()['case_id']}").json()
+    assert case["su_number"] == load_sample("ramp")["su_number"]
+    assert case["values"]["child_name"] == load_sample("ramp")["child_name"]
+
+
+def test_pdf_upload(world):
+    raw = service.generate_document(REGISTRY.get("key-criteria"), load_sample("key-criteria"), format="pdf")
+    sub = _upload(world, "worker", raw, name="form.docx").json()  # the name does not decide the type
+    assert sub["format"] == "pdf" and sub["form"] == "key-criteria" and sub["errors"] == 0
+
+
+def test_a_form_with_errors_is_not_accepted(world):
+    raw = service.generate_document(REGISTRY.get("ramp"), {"su_number": "SU-EX-2001"})
+    sub = _upload(world, "worker", raw).json()
+    assert sub["errors"] > 0
+    _error(world.post("worker", f"/api/submissions/{sub['id']}/accept", json={"create_case": True}), 409,
+           "submission_invalid")
+
+
+@pytest.mark.parametrize("raw, status, code", [
+    (b"just some text", 415, "not_a_zip"),
+    (b"%PDF-1.7\n" + b"\x00" * 100, 422, "corrupt_pdf"),
+    (b"", 415, "not_a_zip"),
+])
+def test_unreadable_uploads_store_nothing(world, raw, status, code):
+    _error(_upload(world, "worker", raw), status, code)
+    assert world.get("worker", "/api/submissions").json() == []
+
+
+def test_a_zip_that_is_not_word_is_unsupported(world):
+    import zipfile
+
+    buf = BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("hello.txt", "hi")
+    _error(_upload(world, "worker", buf.getvalue()), 415, "not_a_word_document")
+
+
+def test_upload_limit_is_enforced_before_the_body_is_read(database_url):
+    world = make_world(database_url, max_upload_bytes=1024 * 1024)
+    with world.client:
+        big = b"PK" + b"\x00" * (2 * 1024 * 1024)
+        _error(_upload(world, "worker", big), 413, "file_too_large")
+        # a declared length over the limit is refused without reading the body
+        r = world.client.post("/api/submissions", content=b"x", headers={**world.auth("worker"),
+                                                                         "content-length": str(50 * 1024 * 1024)})
+        _error(r, 413, "file_too_large")
+
+        def chunks():  # a multipart upload with no Content-Length: counted as it arrives
+            yield b'--b0undary\r\nContent-Disposition: form-data; name="file"; filename="f.docx"\r\n\r\n'
+            for _ in range(40):
+                yield b"\x00" * 65536
+            yield b"\r\n--b0undary--\r\n"
+
+        r = world.client.post("/api/submissions", content=chunks(), headers={**world.auth("worker"),
+                              "content-type": "multipart/form-data; boundary=b0undary"})
+        _error(r, 413, "file_too_large")
+        assert world.get("worker", "/api/submissions").json() == []
+    world.db.dispose()
+
+
+def test_parsing_is_limited_and_the_rest_get_429(world, monkeypatch):
+    monkeypatch.setattr(submissions_core, "WAIT_FOR_SLOT", 0.05)
+    slots = submissions_core._slots(world.db.settings.parse_concurrency)
+    held = [slots.acquire(timeout=1) for _ in range(world.db.settings.parse_concurrency)]
+    try:
+        raw = service.generate_document(REGISTRY.get("ramp"), load_sample("ramp"))
+        r = _upload(world, "worker", raw)
+        _error(r, 429, "busy")
+        assert r.headers["retry-after"] == "5"
+    finally:
+        for ok in held:
+            if ok:
+                slots.release()
+    assert _upload(world, "worker", raw).status_code == 201
+
+
+def test_register_export_is_safe_and_for_managers(world):
+    case = _case(world)
+    formula = '=HYPERLINK("http://example.invalid")'
+    sample = {**load_sample("ramp"), "su_number": "SU-EX-2001", "child_name": formula, "completed_by": "@SUM(A1)"}
+    sub = _upload(world, "worker", service.generate_document(REGISTRY.get("ramp"), sample)).json()
+    r = world.post("worker", f"/api/submissions/{sub['id']}/accept",
+                   json={"resolutions": {"child_name": "case", "social_worker_name": "case"}})
+    assert r.status_code == 200, r.text
+    _error(world.get("worker", "/api/forms/ramp/register.xlsx"), 403, "forbidden")
+    r = world.get("manager", "/api/forms/ramp/register.xlsx")
+    assert r.status_code == 200 and r.content.startswith(b"PK")
+    ws = load_workbook(BytesIO(r.content)).active
+    assert ws.max_row == 2
+    cells = [c for row in ws.iter_rows() for c in row if c.value is not None]
+    assert all(c.data_type != "f" for c in cells)
+    for risky in (formula, "@SUM(A1)"):
+        cell = next(c for c in cells if c.value == risky)
+        assert cell.data_type == "s" and cell.quotePrefix
+    values = [c.value for c in cells]
+    assert "SU-EX-2001" in values and case["id"] not in values
+    assert world.get("south", "/api/forms/ramp/register.xlsx").status_code == 403
+
+
+def test_audit_verify_is_for_admins(world):
+    _case(world)
+    _error(world.get("manager", "/api/audit/verify"), 403, "forbidden")
+    check = world.get("admin", "/api/audit/verify").json()
+    assert check["ok"] and check["entries"] > 5 and check["first_bad"] is None
