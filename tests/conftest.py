@@ -8,6 +8,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 import service
+from tests.databases import database_url  # noqa: F401  (a fixture for tests/web and tests/store)
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"

@@ -3,8 +3,6 @@ with two teams: North (a manager, a practitioner) and South (a practitioner)."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -16,44 +14,6 @@ from service.web import create_app
 from tests.conftest import REGISTRY
 
 PASSWORD = "a long test password"
-PG_URL = os.environ.get("STEPDOWN_TEST_DATABASE_URL", "")
-
-
-def _postgres_url() -> str:
-    """A fresh database on the test server for one test."""
-    if not PG_URL:
-        message = "PostgreSQL is not running (scripts/test starts it and sets STEPDOWN_TEST_DATABASE_URL)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    import psycopg
-
-    name = f"sdf_{uuid.uuid4().hex[:12]}"
-    admin = PG_URL.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return PG_URL.rsplit("/", 1)[0] + "/" + name
-
-
-def _drop_postgres(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin = PG_URL.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/service.sqlite3"
-        return
-    url = _postgres_url()
-    yield url
-    _drop_postgres(url)
-
-
 @dataclass
 class World:
     app: object
