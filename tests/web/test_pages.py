@@ -1,0 +1,137 @@
+"""The pages, driven over HTTP: login with CSRF, every page renders for a logged-in user and
+redirects otherwise, forms that change data refuse a missing CSRF token, the review page shows
+values, errors and conflicts, and accepting updates the case."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import service
+from tests.conftest import REGISTRY, load_sample
+from tests.web.conftest import PASSWORD
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+def _login(world, username="sam.worker", password=PASSWORD):
+    page = world.client.get("/login")
+    return world.client.post("/login", data={"username": username, "password": password, "csrf": _csrf(page.text)},
+                             follow_redirects=False)
+
+
+@pytest.mark.parametrize("url", ["/", "/cases", "/upload", "/submissions", "/forms/ramp"])
+def test_pages_need_a_login(world, url):
+    r = world.client.get(url, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/login"
+
+
+def test_login_refuses_wrong_passwords_and_missing_csrf(world):
+    r = _login(world, password="not the password")
+    assert r.status_code == 401 and "not right" in r.text
+    r = world.client.post("/login", data={"username": "sam.worker", "password": PASSWORD, "csrf": "forged"})
+    assert r.status_code == 401 and "sdf_session" not in r.cookies
+
+
+def test_login_sets_a_strict_http_only_session(world):
+    r = _login(world)
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    cookie = r.headers["set-cookie"]
+    assert "sdf_session=" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
+    page = world.client.get("/")
+    assert page.status_code == 200 and "Key Criteria" in page.text and "sam.worker" in page.text
+    for header in ("content-security-policy", "x-frame-options", "cache-control"):
+        assert header in page.headers
+
+
+@pytest.mark.parametrize("url", ["/", "/cases", "/upload", "/submissions", "/forms/ramp", "/forms/key-criteria"])
+def test_pages_render(world, url):
+    _login(world)
+    r = world.client.get(url)
+    assert r.status_code == 200 and "<h1>" in r.text and 'lang="en-GB"' in r.text
+
+
+def test_case_download_upload_review_accept(world):
+    _login(world)
+    page = world.client.get("/cases")
+    r = world.client.post("/cases", data={"csrf": _csrf(page.text), "su_number": "SU-EX-3001",
+                                          "child_name": "Tomos Example", "social_worker_name": "Jo Sample"},
+                          follow_redirects=False)
+    assert r.status_code == 303
+    case_url = r.headers["location"]
+    case_id = case_url.rsplit("/", 1)[1]
+    assert "Tomos Example" in world.client.get(case_url).text
+
+    form_page = world.client.get(f"/forms/ramp?case={case_id}")
+    r = world.client.post("/forms/ramp/download", data={"csrf": _csrf(form_page.text), "case_id": case_id,
+                                                         "format": "docx"})
+    assert r.status_code == 200 and r.content.startswith(b"PK")
+    data = service.extract_document(r.content, REGISTRY).data
+    assert data["child_name"] == "Tomos Example"
+
+    filled = {**load_sample("ramp"), "su_number": "SU-EX-3001", "child_name": "Tomos Example",
+              "completed_by": "New Worker"}
+    upload = world.client.get("/upload")
+    r = world.client.post("/upload", data={"csrf": _csrf(upload.text)},
+                          files={"file": ("ramp.docx", service.generate_document(REGISTRY.get("ramp"), filled))},
+                          follow_redirects=False)
+    assert r.status_code == 303
+    review = world.client.get(r.headers["location"])
+    assert "What the form says" in review.text and "New Worker" in review.text and "Tomos Example" in review.text
+    assert 'name="keep_social_worker_name"' in review.text  # the conflict asks which to keep
+
+    accept_url = r.headers["location"] + "/accept"
+    r = world.client.post(accept_url, data={"csrf": _csrf(review.text)})
+    assert r.status_code == 409 and "differ from the case" in r.text
+    r = world.client.post(accept_url, data={"csrf": _csrf(review.text), "keep_social_worker_name": "form"},
+                          follow_redirects=False)
+    assert r.status_code == 303
+    assert "accepted" in world.client.get(r.headers["location"]).text
+    case_page = world.client.get(case_url).text
+    assert "New Worker" in case_page and "a form" in case_page  # history says where it came from
+
+
+def test_state_changing_forms_need_the_csrf_token(world):
+    _login(world)
+    r = world.client.post("/cases", data={"csrf": "wrong", "su_number": "SU-EX-1"})
+    assert r.status_code == 403
+    r = world.client.post("/forms/ramp/download", data={"csrf": "wrong", "format": "docx"})
+    assert r.status_code == 403
+    r = world.client.post("/upload", data={"csrf": "wrong"}, files={"file": ("a.docx", b"PK")})
+    assert r.status_code == 403
+    assert world.client.get("/submissions").text.count("/submissions/") == 0
+
+
+def test_upload_page_explains_a_refusal(world):
+    _login(world)
+    upload = world.client.get("/upload")
+    r = world.client.post("/upload", data={"csrf": _csrf(upload.text)}, files={"file": ("notes.txt", b"hello")})
+    assert r.status_code == 415 and "could not be read" in r.text
+
+
+def test_review_highlights_errors_and_warnings(world):
+    _login(world)
+    raw = service.generate_document(REGISTRY.get("ramp"), {"su_number": "SU-EX-3002"})
+    upload = world.client.get("/upload")
+    r = world.client.post("/upload", data={"csrf": _csrf(upload.text)}, files={"file": ("r.docx", raw)})
+    assert r.status_code == 200
+    assert "Errors to correct" in r.text and 'class="row error"' in r.text
+    assert "disabled" in r.text  # a form with errors cannot be accepted
+
+
+def test_logout_ends_the_session(world):
+    _login(world)
+    page = world.client.get("/")
+    r = world.client.post("/logout", data={"csrf": _csrf(page.text)}, follow_redirects=False)
+    assert r.status_code == 303
+    assert world.client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_another_teams_case_page_is_not_found(world):
+    r = world.post("south", "/api/cases", json={"values": {"su_number": "SU-EX-S1", "child_name": "South Child"}})
+    _login(world)
+    page = world.client.get(f"/cases/{r.json()['id']}")
+    assert page.status_code == 404 and "South Child" not in page.text
