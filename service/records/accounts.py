@@ -182,7 +182,7 @@ def resolve_session(db: Database, token: str) -> tuple[Actor, str]:
     """The user and CSRF token of a live web session."""
     with db.session() as s:
         row = s.get(WebSession, _token_hash(token))
-        if row is None or _aware(row.expires_at) < _now():
+        if row is None or row.expires_at < _now():
             raise AccessError("Your session has ended; please log in again.", "unauthenticated")
         user = s.get(User, row.user_id)
         if user is None or not user.active:
@@ -196,6 +196,3 @@ def end_session(db: Database, token: str) -> None:
         if row is not None:
             s.delete(row)
 
-
-def _aware(when: datetime) -> datetime:
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)  # SQLite hands back naive times

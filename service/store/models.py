@@ -6,8 +6,27 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from datetime import timezone
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UtcDateTime(TypeDecorator):
+    """A point in time, always handed back with its UTC offset (SQLite keeps none)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("store times with their time zone")
+        return value.astimezone(timezone.utc) if value is not None else None
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
 class Base(DeclarativeBase):
@@ -28,7 +47,7 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))  # practitioner | manager | admin
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class ApiToken(Base):
@@ -37,7 +56,7 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(80))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -46,7 +65,7 @@ class WebSession(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the cookie's token
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     csrf_token: Mapped[str] = mapped_column(String(64))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class Case(Base):
@@ -56,8 +75,8 @@ class Case(Base):
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
     su_number: Mapped[str] = mapped_column(String(40))
     values: Mapped[str] = mapped_column(Text)  # sealed JSON: case key -> value
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class CaseChange(Base):
@@ -71,7 +90,7 @@ class CaseChange(Base):
     source: Mapped[str] = mapped_column(String(20))  # entered | submission
     submission_id: Mapped[str | None] = mapped_column(ForeignKey("submissions.id"), nullable=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class Submission(Base):
@@ -91,9 +110,9 @@ class Submission(Base):
     warning_count: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20))  # received | accepted
     uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime())
     accepted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
-    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class AuditEntry(Base):
@@ -102,7 +121,7 @@ class AuditEntry(Base):
 
     __tablename__ = "audit_log"
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
     user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     username: Mapped[str] = mapped_column(String(80))
     action: Mapped[str] = mapped_column(String(40))

@@ -51,6 +51,18 @@ async def validation_error(request: Request, exc: RequestValidationError) -> JSO
 
 
 async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden"}
-    return json_error(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail),
-                      headers=getattr(exc, "headers", None))
+    codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden"}
+    headers = getattr(exc, "headers", None)
+    if exc.status_code == 405:  # Starlette names only the first matching route's methods
+        headers = {"Allow": ", ".join(_allowed(request))}
+    return json_error(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail), headers=headers)
+
+
+def _allowed(request: Request) -> list[str]:
+    path = request.url.path
+    methods: set[str] = set()
+    for route in request.app.routes:
+        regex, route_methods = getattr(route, "path_regex", None), getattr(route, "methods", None)
+        if regex is not None and route_methods and regex.match(path):
+            methods |= set(route_methods)
+    return sorted(methods)

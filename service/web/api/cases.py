@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from ...records import case_history, create_case, get_case, list_cases, update_case
 from ..deps import ApiUser, Db
-from .schemas import ERRORS, CaseChangeOut, CaseIn, CaseOut
+from .schemas import ERRORS, CaseChangeIn, CaseChangeOut, CaseIn, CaseOut
 
 router = APIRouter(prefix="/cases", tags=["cases"], responses=ERRORS)
 
@@ -18,7 +18,7 @@ def cases(user: ApiUser, db: Db) -> list[dict]:
 
 @router.post("", response_model=CaseOut, status_code=201)
 def new_case(body: CaseIn, user: ApiUser, db: Db) -> dict:
-    return create_case(db, user, body.values)
+    return create_case(db, user, body.values.given())
 
 
 @router.get("/{case_id}", response_model=CaseOut)
@@ -27,8 +27,8 @@ def one_case(case_id: str, user: ApiUser, db: Db) -> dict:
 
 
 @router.patch("/{case_id}", response_model=CaseOut)
-def change_case(case_id: str, body: CaseIn, user: ApiUser, db: Db) -> dict:
-    return update_case(db, user, case_id, body.values)
+def change_case(case_id: str, body: CaseChangeIn, user: ApiUser, db: Db) -> dict:
+    return update_case(db, user, case_id, body.values.given())
 
 
 @router.get("/{case_id}/history", response_model=list[CaseChangeOut])

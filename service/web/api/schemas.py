@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 
 class _In(BaseModel):
@@ -26,8 +26,51 @@ class GenerateRequest(_In):
     case_id: str | None = Field(default=None, max_length=36, description="Prefill from this case of your team")
 
 
+def _text_only(value: object) -> object:
+    """Dates come as text (YYYY-MM-DD), never as numbers read as timestamps."""
+    if value is not None and not isinstance(value, str):
+        raise ValueError("a date is written YYYY-MM-DD")
+    return value
+
+
+_Text = Annotated[str | None, Field(default=None, max_length=1000)]
+
+
+class CaseValues(_In):
+    """A child's details: the case attributes the forms prefill from. Empty or null clears one."""
+
+    su_number: Annotated[str | None, Field(default=None, max_length=40, pattern=r"^\s*\S.*$")] = None
+    child_name: _Text = None
+    date_of_birth: Annotated[date | None, BeforeValidator(_text_only)] = None
+    age: Annotated[int | None, Field(default=None, ge=0, le=30, strict=True)] = None
+    legal_status: _Text = None
+    ethnicity: _Text = None
+    primary_language: _Text = None
+    religion: _Text = None
+    local_authority: _Text = None
+    residential_home: _Text = None
+    key_worker_name: _Text = None
+    social_worker_name: _Text = None
+    supervising_social_worker_name: _Text = None
+    team_manager_name: _Text = None
+    iro_name: _Text = None
+    advocate_name: _Text = None
+    foster_carer_names: _Text = None
+
+    def given(self) -> dict:
+        return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in self.model_dump(exclude_unset=True).items()}
+
+
+class NewCaseValues(CaseValues):
+    su_number: Annotated[str, Field(max_length=40, pattern=r"^\s*\S.*$")]
+
+
 class CaseIn(_In):
-    values: dict[str, Any] = Field(description="Case attributes: su_number, child_name, date_of_birth, ...")
+    values: NewCaseValues
+
+
+class CaseChangeIn(_In):
+    values: CaseValues
 
 
 class CaseOut(BaseModel):
@@ -122,4 +165,4 @@ class ErrorOut(BaseModel):
     error: ErrorBody
 
 
-ERRORS = {status: {"model": ErrorOut} for status in (401, 403, 404, 409, 413, 415, 422, 429)}
+ERRORS = {status: {"model": ErrorOut} for status in (400, 401, 403, 404, 409, 413, 415, 422, 429)}
