@@ -6,7 +6,8 @@ nothing of ours, so the worker holds pikepdf alone) started with an address-spac
 CPU-time backstop. Files go to it over a pipe, one at a time; each gets a wall-clock deadline,
 after which the worker is killed. A worker that crashes, runs out of memory or misses a
 deadline is gone; the next upload starts a new one. Workers are also replaced every
-``RECYCLE_AFTER`` files. A fresh process, not a fork, because a fork of a threaded server can
+``RECYCLE_AFTER`` files. Up to ``POOL_SIZE`` workers serve uploads at once (the web service sets
+it to its parse concurrency); more wait for one. A fresh process, not a fork, because a fork of a threaded server can
 inherit a held lock and hang. The worker sends back only plain data as JSON: identity, field
 values, and what active content the file carries. Nothing in the file is run or followed.
 """
@@ -278,43 +279,79 @@ def _read_exactly(stream, n: int, deadline: float, select, time) -> bytes | None
     return b"".join(chunks)
 
 
-_worker: _Worker | None = None
-_lock = threading.Lock()
+POOL_SIZE = 2  # workers, so two uploads are parsed at once (the service sets it from its settings)
+_idle: list[_Worker] = []  # workers waiting for a file
+_busy = 0
+_lock = threading.Condition()
+last_pid: int | None = None  # the worker that served the last file (tests watch recycling)
+
+
+def configure(pool_size: int) -> None:
+    global POOL_SIZE
+    POOL_SIZE = max(1, pool_size)
 
 
 def reset() -> None:
-    """Stop the worker (the next upload starts a new one, with the limits then in force)."""
-    global _worker
+    """Stop the idle workers (the next upload starts a new one, with the limits then in force)."""
     with _lock:
-        if _worker is not None:
-            _worker.stop()
-            _worker = None
+        while _idle:
+            _idle.pop().stop()
 
 
 atexit.register(reset)
 
 
+def _take() -> _Worker:
+    """An idle live worker, or a new one while fewer than POOL_SIZE are busy; else wait."""
+    global _busy
+    with _lock:
+        while True:
+            while _idle:
+                worker = _idle.pop()
+                if worker.alive():
+                    _busy += 1
+                    return worker
+                worker.stop()
+            if _busy < POOL_SIZE:
+                _busy += 1
+                break
+            _lock.wait()
+    try:
+        return _Worker()
+    except BaseException:
+        _give_back(None)
+        raise
+
+
+def _give_back(worker: _Worker | None) -> None:
+    global _busy
+    with _lock:
+        _busy -= 1
+        if worker is not None:
+            _idle.append(worker)
+        _lock.notify()
+
+
 def parse_pdf(raw: bytes) -> dict:
-    """``inspect(raw)`` in the limited worker; a DocumentError for anything it refused."""
+    """``inspect(raw)`` in a limited worker; a DocumentError for anything it refused."""
     import time
 
     from ..errors import DocumentError
 
-    global _worker
-    with _lock:
-        if _worker is None or not _worker.alive():
-            if _worker is not None:
-                _worker.stop()
-            _worker = _Worker()
-        start = time.monotonic()
-        answer = _worker.ask(raw, start + WALL_SECONDS)
-        if answer is None:
-            _worker = None
-            if time.monotonic() - start >= WALL_SECONDS:
-                raise DocumentError("The PDF took too long to open (it may be built to loop); it was refused.",
-                                    "pdf_timeout")
-            raise DocumentError("Opening the PDF used up the limits set for it (a decompression bomb or a "
-                                "parser loop); it was refused.", "pdf_too_complex")
+    global last_pid
+    worker = _take()
+    start = time.monotonic()
+    try:
+        answer = worker.ask(raw, start + WALL_SECONDS)
+    finally:
+        last_pid = worker.process.pid
+        _give_back(worker if worker.process.poll() is None else None)
+    if answer is None:
+        if time.monotonic() - start >= WALL_SECONDS:
+            raise DocumentError("The PDF took too long to open (it may be built to loop); it was refused.",
+                                "pdf_timeout")
+        raise DocumentError("Opening the PDF used up the limits set for it (a decompression bomb or a "
+                            "parser loop); it was refused.", "pdf_too_complex")
     try:
         status, payload = json.loads(answer)
     except ValueError:

@@ -27,6 +27,9 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     settings = settings or Settings.from_env()
     db = Database(settings)
     db.migrate()
+    from ..pdf import sandbox
+
+    sandbox.configure(settings.parse_concurrency)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -89,7 +89,7 @@ def test_workers_are_recycled(monkeypatch, fresh_worker):
     pids = set()
     for _ in range(5):
         extract_pdf(GOOD, REGISTRY)
-        pids.add(sandbox._worker.process.pid)
+        pids.add(sandbox.last_pid)
     assert len(pids) == 3
 
 
@@ -159,3 +159,29 @@ def test_a_field_tree_that_loops_is_refused(monkeypatch):
         assert exc.code in ("corrupt_pdf", "pdf_timeout", "pdf_too_complex")
     else:  # read without looping: whatever came back is a proper result, never a crash
         assert result.form == "ramp"
+
+
+def test_uploads_are_parsed_by_a_pool_of_workers(monkeypatch, fresh_worker):
+    """Two uploads at once are parsed by two workers; a third waits for one of them."""
+    import threading
+
+    monkeypatch.setattr(sandbox, "POOL_SIZE", 2)
+    errors = []
+    barrier = threading.Barrier(3)
+
+    def read():
+        try:
+            barrier.wait(10)
+            for _ in range(3):
+                assert extract_pdf(GOOD, REGISTRY).form == "ramp"
+        except Exception as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=read) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    seen = {w.process.pid for w in sandbox._idle}
+    assert 1 <= len(seen) <= 2 and sandbox._busy == 0

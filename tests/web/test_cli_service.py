@@ -1,0 +1,52 @@
+"""The service's commands: create-user (password generated and shown once, or from stdin),
+create-token, new-key, verify-audit; and the first-run message."""
+
+from __future__ import annotations
+
+import io
+import sys
+
+from cryptography.fernet import Fernet
+
+from service.cli import FIRST_RUN, main
+from service.records import authenticate, resolve_token
+from service.settings import Settings
+from service.store import Database
+
+
+def test_user_token_and_audit_commands(tmp_path, monkeypatch, capsys):
+    url = f"sqlite:///{tmp_path}/cli.sqlite3"
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert main(["create-user", "Ana.Admin", "--role", "admin", "--team", "Demo Team"]) == 0
+    out = capsys.readouterr().out
+    password = out.split("Password (shown once; ask them to keep it safe): ")[1].strip()
+    db = Database(Settings(database_url=url))
+    assert authenticate(db, "ana.admin", password).role == "admin"
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("a chosen long password\n"))
+    assert main(["create-user", "bo.worker", "--team", "Demo Team", "--password-stdin"]) == 0
+    assert "Password" not in capsys.readouterr().out
+    assert authenticate(db, "bo.worker", "a chosen long password").role == "practitioner"
+
+    assert main(["create-user", "bo.worker", "--team", "Demo Team"]) == 2
+    assert "already a user" in capsys.readouterr().err
+    assert main(["create-user", "x", "--team", "T"]) == 2
+
+    assert main(["create-token", "bo.worker", "--name", "nightly"]) == 0
+    token = capsys.readouterr().out.strip()
+    assert resolve_token(db, token).username == "bo.worker"
+    assert main(["create-token", "nobody"]) == 2
+
+    assert main(["verify-audit"]) == 0
+    assert "intact" in capsys.readouterr().out
+    db.dispose()
+
+
+def test_new_key_makes_a_usable_key(capsys):
+    assert main(["new-key"]) == 0
+    Fernet(capsys.readouterr().out.strip().encode())  # raises if it is not a key
+
+
+def test_first_run_message_says_how_to_log_in():
+    text = FIRST_RUN.format(url="http://127.0.0.1:8000")
+    assert "create-user" in text and "--role admin" in text and "http://127.0.0.1:8000/login" in text
