@@ -61,6 +61,13 @@ def load_spec_file(path: str | Path) -> FormSpec:
 
 
 def load_spec_text(raw: bytes | str, *, file: str = "<spec>") -> FormSpec:
+    return load_model_text(raw, FormSpec, file=file,
+                           shape="a spec is a YAML mapping (id, title, version, sections, ...)")
+
+
+def load_model_text(raw: bytes | str, model, *, file: str, shape: str):
+    """YAML text read safely into a pydantic ``model``; any problem is a SpecError naming the
+    file, the line and the place. Used for form specs and for pack definitions."""
     if len(raw) > MAX_SPEC_BYTES:
         raise SpecError(f"the file is larger than {MAX_SPEC_BYTES} bytes", file=file)
     if isinstance(raw, bytes):
@@ -78,9 +85,9 @@ def load_spec_text(raw: bytes | str, *, file: str = "<spec>") -> FormSpec:
     except yaml.YAMLError as exc:
         raise SpecError(f"not valid YAML: {exc}", file=file) from None
     if not isinstance(data, dict):
-        raise SpecError("a spec is a YAML mapping (id, title, version, sections, ...)", file=file, line=1)
+        raise SpecError(shape, file=file, line=1)
     try:
-        return FormSpec.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         raise _spec_error(exc, node, file) from None
 

@@ -1,0 +1,136 @@
+"""Pack definitions: what one meeting needs, as data (``form_specs/packs/<id>.yaml``).
+
+A pack names its forms in order, the meeting's own columns (beyond the standard ones every
+meeting has), which meeting values prefill which form fields, the agenda (its own, or a form's),
+and the timescales the cover sheet checks. A ``per_option`` pack is not for meetings: it makes
+one document for each option of a form's field (the SUSD expressions of interest, one per Welsh
+local authority, whose list lives in that form's spec).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from ..spec.durations import Duration
+from ..spec.model import CASE_KEYS
+
+Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
+Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$", max_length=80)]
+Text = Annotated[str, Field(min_length=1, max_length=500)]
+DurationField = Annotated[Duration, BeforeValidator(Duration.parse)]
+ColumnType = Literal["text", "longtext", "date", "datetime", "time", "choice", "people"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+
+class Column(_Model):
+    """One column of the meeting row (a spreadsheet column)."""
+
+    key: Key
+    label: Text
+    type: ColumnType = "text"
+    required: bool = False
+    options: list[Text] | None = None
+    help: str = ""
+
+    @model_validator(mode="after")
+    def _options(self) -> "Column":
+        if (self.type == "choice") != bool(self.options):
+            raise ValueError(f"column {self.key!r}: a choice column lists its options, and only a choice column does")
+        return self
+
+
+# Every meeting pack has these columns first; the child's case attributes may follow as columns too.
+STANDARD_COLUMNS = [
+    Column(key="su_number", label="SU number", required=True, help="The child's SU number; it also names the folder"),
+    Column(key="child_name", label="Child's name"),
+    Column(key="meeting_date", label="Meeting date", type="date", required=True),
+    Column(key="meeting_time", label="Start time", type="time", help="24-hour clock, e.g. 14:30"),
+    Column(key="venue", label="Venue"),
+    Column(key="chair", label="Chair"),
+    Column(key="chair_role", label="Chair's role"),
+    Column(key="invitees", label="Invitees", type="people",
+           help="One person per line (or separated by ;), each as Name – Role"),
+]
+CASE_COLUMNS = [Column(key=k, label=label) for k, label in (
+    ("date_of_birth", "Date of birth"), ("social_worker_name", "Social worker"),
+    ("supervising_social_worker_name", "Supervising social worker"), ("team_manager_name", "Team manager"),
+    ("iro_name", "Independent reviewing officer"), ("residential_home", "Residential home"),
+    ("key_worker_name", "Key worker"), ("foster_carer_names", "Foster carers"), ("advocate_name", "Advocate"),
+)]
+for _c in CASE_COLUMNS:
+    if _c.key == "date_of_birth":
+        _c.type = "date"
+assert {c.key for c in CASE_COLUMNS} <= CASE_KEYS
+
+
+class PackForm(_Model):
+    form: Slug
+    prefill: dict[str, Key] = Field(default_factory=dict,
+                                    description="form field path -> meeting column (a people column fills a table)")
+
+
+class Timescale(_Model):
+    """A check on the meeting row, said on the cover sheet when it fails."""
+
+    id: Slug
+    start: Key
+    end: Key
+    within: DurationField | None = None
+    at_least: DurationField | None = None
+    message: Text
+
+    @model_validator(mode="after")
+    def _bounds(self) -> "Timescale":
+        if self.within is None and self.at_least is None:
+            raise ValueError(f"timescale {self.id!r} needs 'within' or 'at_least'")
+        return self
+
+
+class PerOption(_Model):
+    form: Slug
+    field: Key  # a choice field of the form, one document per option
+
+
+class PackSpec(_Model):
+    id: Slug
+    title: Text
+    kind: Literal["meeting", "per_option"] = "meeting"
+    purpose: Text
+    chair: str = ""
+    agenda: list[Text] = Field(default_factory=list)
+    agenda_from: Slug | None = None
+    columns: list[Column] = Field(default_factory=list)
+    forms: list[PackForm] = Field(min_length=1)
+    timescales: list[Timescale] = Field(default_factory=list)
+    per_option: PerOption | None = None
+
+    @property
+    def all_columns(self) -> list[Column]:
+        if self.kind == "per_option":
+            return self.columns
+        return STANDARD_COLUMNS + self.columns + [c for c in CASE_COLUMNS if c.key not in {x.key for x in self.columns}]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "PackSpec":
+        keys = [c.key for c in self.all_columns]
+        if len(keys) != len(set(keys)):
+            raise ValueError("a column key is used twice (the standard columns are su_number, child_name, "
+                             "meeting_date, meeting_time, venue, chair, chair_role, invitees)")
+        for f in self.forms:
+            for path, key in f.prefill.items():
+                if key not in keys and key != "meeting_at":
+                    raise ValueError(f"form {f.form!r} prefills {path!r} from {key!r}, which is not a column")
+        for t in self.timescales:
+            for key in (t.start, t.end):
+                if key not in keys and key != "meeting_at":
+                    raise ValueError(f"timescale {t.id!r} uses {key!r}, which is not a column")
+        if (self.kind == "per_option") != (self.per_option is not None):
+            raise ValueError("a per_option pack says which form field to go through, and only such a pack does")
+        if self.agenda and self.agenda_from:
+            raise ValueError("give an agenda or agenda_from, not both")
+        return self
