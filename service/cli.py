@@ -165,6 +165,75 @@ def _print_report(report: service.Report) -> None:
         click.echo(f"  warning  {issue.path}: {issue.message} [{issue.rule or issue.code}]")
 
 
+# -- meeting packs ----------------------------------------------------------------------------
+
+@cli.command("packs")
+@click.pass_context
+def packs_cmd(ctx: click.Context) -> None:
+    """List the meeting packs and the forms in each."""
+    from .packs import packs_for
+
+    for pack in packs_for(_registry(ctx)).all():
+        click.echo(f"{pack.id:<30}  {pack.title}  ({', '.join(f.form for f in pack.forms)})")
+
+
+@cli.command("pack-template")
+@click.argument("pack_id", metavar="PACK")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="Where to write the .xlsx")
+@click.pass_context
+def pack_template_cmd(ctx: click.Context, pack_id: str, out: str) -> None:
+    """Write the spreadsheet template for a batch of PACK meetings."""
+    from .packs import packs_for
+    from .packs.template import template_xlsx
+
+    _write_atomically(Path(out), template_xlsx(packs_for(_registry(ctx)).get(pack_id)))
+    click.echo(f"wrote {out}")
+
+
+@cli.command("pack")
+@click.argument("pack_id", metavar="PACK")
+@click.option("--input", "input_path", type=click.Path(exists=True, dir_okay=False),
+              help="Meetings: .xlsx, .csv or .json, one row per meeting (see pack-template).")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="The ZIP to write.")
+@click.option("--workers", default=os.cpu_count() or 1, show_default=True, type=click.IntRange(0, 64),
+              help="Processes building packs (0: build in this process).")
+@click.option("--formats", default="docx,pdf", show_default=True, help="docx, pdf or both.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+def pack_cmd(ctx: click.Context, pack_id: str, input_path: str | None, out: str, workers: int, formats: str,
+             quiet: bool) -> int:
+    """Build a batch of PACK meeting packs into one ZIP (a folder per meeting, a manifest).
+    Exit 0: every row built; 1: some rows had problems (listed; the rest were built)."""
+    from tqdm import tqdm
+
+    from .packs import packs_for
+    from .packs.batch import run_batch
+
+    registry = _registry(ctx)
+    pack = packs_for(registry).get(pack_id)
+    chosen = tuple(f.strip() for f in formats.split(",") if f.strip())
+    if not chosen or any(f not in ("docx", "pdf") for f in chosen):
+        raise click.BadParameter("--formats takes docx, pdf or docx,pdf")
+    raw = Path(input_path).read_bytes() if input_path else None
+    bar = tqdm(total=0, unit="pack", disable=quiet, file=sys.stderr, dynamic_ncols=True)
+
+    def progress(done: int, total: int, row: int | None) -> None:
+        bar.total = total
+        bar.set_postfix_str(f"row {row}")
+        bar.update(done - bar.n)
+
+    try:
+        result = run_batch(pack, registry, raw, out, workers=workers, formats=chosen, progress=progress)
+    finally:
+        bar.close()
+    failed = result.rows - result.built
+    click.echo(f"{pack.title}: {result.built} of {result.rows} packs built into {out}; "
+               f"{failed} row{'s' if failed != 1 else ''} with problems, {result.warnings} warnings")
+    for p in result.problems:
+        click.echo(f"  {p}")
+    return 0 if failed == 0 and not [p for p in result.problems if p.row > 1] else EXIT_INVALID
+
+
 # -- the web service and its accounts ---------------------------------------------------------
 
 def _database():

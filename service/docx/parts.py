@@ -47,12 +47,14 @@ class Identity:
 
 # -- writing ------------------------------------------------------------------------------
 
-def content_types() -> bytes:
+def content_types(*, form: bool = True) -> bytes:
+    """``form``: the package carries a form's identity and data part (a cover sheet does not)."""
     overrides = {
         "/word/document.xml": CT_MAIN, "/word/styles.xml": CT_STYLES, "/word/settings.xml": CT_SETTINGS,
         "/word/footer1.xml": CT_FOOTER, "/docProps/core.xml": CT_CORE_PROPS, "/docProps/app.xml": CT_APP_PROPS,
-        "/docProps/custom.xml": CT_CUSTOM_PROPS, "/" + DATA_ITEM_PROPS: CT_CUSTOM_XML_PROPS,
     }
+    if form:
+        overrides.update({"/docProps/custom.xml": CT_CUSTOM_PROPS, "/" + DATA_ITEM_PROPS: CT_CUSTOM_XML_PROPS})
     body = "".join(f'<Override PartName="{k}" ContentType="{v}"/>' for k, v in overrides.items())
     return (XML_DECL + f'<Types xmlns="{NS["ct"]}">'
             '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
@@ -64,17 +66,18 @@ def rels(items: list[tuple[str, str, str]]) -> bytes:
     return (XML_DECL + f'<Relationships xmlns="{NS["pr"]}">' + body + "</Relationships>").encode()
 
 
-def package_rels() -> bytes:
-    return rels([("rId1", RT_OFFICE_DOCUMENT, "word/document.xml"), ("rId2", RT_CORE_PROPS, "docProps/core.xml"),
-                  ("rId3", RT_APP_PROPS, "docProps/app.xml"), ("rId4", RT_CUSTOM_PROPS, "docProps/custom.xml")])
+def package_rels(*, form: bool = True) -> bytes:
+    items = [("rId1", RT_OFFICE_DOCUMENT, "word/document.xml"), ("rId2", RT_CORE_PROPS, "docProps/core.xml"),
+             ("rId3", RT_APP_PROPS, "docProps/app.xml")]
+    return rels(items + ([("rId4", RT_CUSTOM_PROPS, "docProps/custom.xml")] if form else []))
 
 
 FOOTER_RID = "rId4"
 
 
-def document_rels() -> bytes:
-    return rels([("rId1", RT_STYLES, "styles.xml"), ("rId2", RT_SETTINGS, "settings.xml"),
-                  ("rId3", RT_CUSTOM_XML, "../" + DATA_ITEM), (FOOTER_RID, RT_FOOTER, "footer1.xml")])
+def document_rels(*, form: bool = True) -> bytes:
+    items = [("rId1", RT_STYLES, "styles.xml"), ("rId2", RT_SETTINGS, "settings.xml"), (FOOTER_RID, RT_FOOTER, "footer1.xml")]
+    return rels(items + ([("rId3", RT_CUSTOM_XML, "../" + DATA_ITEM)] if form else []))
 
 
 def item_rels() -> bytes:

@@ -40,7 +40,7 @@ def placeholder_for(f) -> str:
 
 
 @lru_cache(maxsize=1)
-def _skeleton() -> dict[str, bytes]:
+def skeleton_parts() -> dict[str, bytes]:
     folder = resources.files(__package__) / "skeleton"
     return {name: (folder / name).read_bytes() for name in ("styles.xml", "settings.xml", "footer.xml")}
 
@@ -55,7 +55,7 @@ def generate_docx(spec: FormSpec, data: dict | None = None, *, document_id: str 
     store_item_id = "{" + str(uuid.uuid4()).upper() + "}"
     body = _Body(store_item_id)
     document = body.render(spec, values)
-    skeleton = _skeleton()
+    skeleton = skeleton_parts()
 
     out = BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as z:
@@ -74,12 +74,13 @@ def generate_docx(spec: FormSpec, data: dict | None = None, *, document_id: str 
         z.writestr("docProps/custom.xml", parts.custom_props(identity))
     if shell is None:
         return out.getvalue()
-    from .branding import apply_shell, render_shell
+    from .branding import apply_shell, render_shell_for
 
     context = {"organisation": spec.organisation, "form_title": spec.title, "form_id": spec.id,
                "spec_version": spec.version, "document_id": identity.document_id,
                "generated": when[8:10] + "/" + when[5:7] + "/" + when[:4]}
-    return apply_shell(out.getvalue(), render_shell(shell, context))
+    rendered, mark = render_shell_for(shell, context)
+    return apply_shell(out.getvalue(), rendered, mark=mark, document_id=identity.document_id)
 
 
 class _Body:

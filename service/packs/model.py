@@ -111,16 +111,22 @@ class PackSpec(_Model):
 
     @property
     def all_columns(self) -> list[Column]:
+        """The standard columns (a pack's own column of the same key takes its place: a choice
+        of chair's roles, say), the pack's own, then the case columns."""
         if self.kind == "per_option":
             return self.columns
-        return STANDARD_COLUMNS + self.columns + [c for c in CASE_COLUMNS if c.key not in {x.key for x in self.columns}]
+        own = {c.key: c for c in self.columns}
+        standard = [own.get(c.key, c) for c in STANDARD_COLUMNS]
+        extra = [c for c in self.columns if c.key not in {s.key for s in STANDARD_COLUMNS}]
+        return standard + extra + [c for c in CASE_COLUMNS if c.key not in own]
 
     @model_validator(mode="after")
     def _consistent(self) -> "PackSpec":
         keys = [c.key for c in self.all_columns]
         if len(keys) != len(set(keys)):
-            raise ValueError("a column key is used twice (the standard columns are su_number, child_name, "
-                             "meeting_date, meeting_time, venue, chair, chair_role, invitees)")
+            raise ValueError("a column key is used twice")
+        if len({c.key for c in self.columns}) != len(self.columns):
+            raise ValueError("a column key is used twice")
         for f in self.forms:
             for path, key in f.prefill.items():
                 if key not in keys and key != "meeting_at":

@@ -84,3 +84,25 @@ def test_cli_shell_options(tmp_path, capsys):
     assert main(["generate", "ramp", "--out", str(branded)]) == 0
     assert "brand-header" not in " ".join(zipfile.ZipFile(plain).namelist())
     assert "brand-header" in " ".join(zipfile.ZipFile(branded).namelist())
+
+
+def test_a_shell_is_rendered_once_and_each_document_gets_its_own_id():
+    from service.docx.branding import DOCUMENT_ID_MARK, _render_with_mark
+
+    spec = REGISTRY.get("ramp")
+    shell = find_shell(spec.organisation)
+    _render_with_mark.cache_clear()
+    ids = ["aaaaaaaa-0000-4000-8000-00000000000%d" % i for i in range(3)]
+    footers = [parts_text(generate_docx(spec, None, shell=shell, document_id=i), "word/brand-footer") for i in ids]
+    assert _render_with_mark.cache_info().misses == 1
+    for document_id, footer in zip(ids, footers):
+        assert document_id in footer and DOCUMENT_ID_MARK not in footer
+        assert not any(other in footer for other in ids if other != document_id)
+
+
+def test_a_shell_that_slices_the_id_is_rendered_per_document():
+    shell = make_shell("Ref {{ document_id[:8] }} – {{ organisation }}")
+    spec = REGISTRY.get("ramp")
+    raw = generate_docx(spec, None, shell=shell, document_id="bbbbbbbb-1111-4000-8000-000000000000")
+    header = parts_text(raw, "word/brand-header")
+    assert "Ref bbbbbbbb" in header and "SDFDOCUM" not in header

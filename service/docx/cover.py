@@ -1,0 +1,60 @@
+"""A meeting pack's cover sheet as a Word document (no controls: it is read, not filled)."""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import datetime, timezone
+from io import BytesIO
+
+from . import oxml, parts
+from ..layout import TEXT_WIDTH
+from .writer import skeleton_parts
+
+LABEL_SHADE, HEADER_SHADE = "F2F2F2", "D9E2F3"
+
+
+def _cell(text: str, width: int, *, bold: bool = False, shade: str | None = None) -> oxml.Cell:
+    lines = text.split("\n") or [""]
+    return oxml.Cell("".join(oxml.paragraph(text=line, bold=bold) for line in lines), width, shade)
+
+
+def cover_docx(cover) -> bytes:
+    """``cover``: a service.packs.build.Cover."""
+    body = [oxml.paragraph(text=cover.pack_title, style="Title"), oxml.paragraph(text="Meeting pack – cover sheet",
+                                                                                   style="Subtitle")]
+    body.append(oxml.paragraph(text=cover.purpose, style="Guidance"))
+    widths = [2800, TEXT_WIDTH - 2800]
+    body.append(oxml.table([[_cell(label, widths[0], bold=True, shade=LABEL_SHADE), _cell(value, widths[1])]
+                            for label, value in cover.details], widths))
+    if cover.warnings:
+        body.append(oxml.paragraph(text="Timescales and checks", style="Heading1"))
+        body += [oxml.paragraph(text="⚠ " + w) for w in cover.warnings]
+    body.append(oxml.paragraph(text="Invited", style="Heading1"))
+    if cover.invitees:
+        w2 = [TEXT_WIDTH // 2, TEXT_WIDTH - TEXT_WIDTH // 2]
+        rows = [[_cell("Name", w2[0], bold=True, shade=HEADER_SHADE), _cell("Role", w2[1], bold=True, shade=HEADER_SHADE)]]
+        rows += [[_cell(p.get("name", ""), w2[0]), _cell(p.get("role", ""), w2[1])] for p in cover.invitees]
+        body.append(oxml.table(rows, w2, header_rows=1))
+    else:
+        body.append(oxml.paragraph(text="No invitees were listed."))
+    if cover.agenda:
+        body.append(oxml.paragraph(text="Agenda", style="Heading1"))
+        body += [oxml.paragraph(text=f"{i}.\t{item}") for i, item in enumerate(cover.agenda, 1)]
+    body.append(oxml.paragraph(text="Documents enclosed", style="Heading1"))
+    body += [oxml.paragraph(text=f"{i}.\t{title}") for i, title in enumerate(cover.documents, 1)]
+    body.append(oxml.section(parts.FOOTER_RID))
+    document = oxml.document("".join(body))
+    skeleton = skeleton_parts()
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    out = BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+        z.writestr("[Content_Types].xml", parts.content_types(form=False))
+        z.writestr("_rels/.rels", parts.package_rels(form=False))
+        z.writestr("word/document.xml", document)
+        z.writestr("word/_rels/document.xml.rels", parts.document_rels(form=False))
+        z.writestr("word/styles.xml", skeleton["styles.xml"])
+        z.writestr("word/settings.xml", skeleton["settings.xml"])
+        z.writestr("word/footer1.xml", skeleton["footer.xml"])
+        z.writestr("docProps/core.xml", parts.core_props(f"{cover.pack_title} – cover sheet", when))
+        z.writestr("docProps/app.xml", parts.app_props())
+    return out.getvalue()

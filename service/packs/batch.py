@@ -1,0 +1,219 @@
+"""A batch: many meetings' packs in one ZIP, built on every core, with progress and cancellation.
+
+Rows are read and checked first (a bad row is reported by row and column and skipped; it never
+stops the others). Packs are built in worker processes, a few at a time, and written into the
+ZIP in row order as they arrive, so memory stays flat however long the batch. The ZIP is written
+under a temporary name beside the target and moved into place only when complete: a cancelled
+or failed batch leaves nothing behind and never a partial ZIP.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import threading
+import zipfile
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from ..errors import StepDownError
+from ..spec import Registry
+from .build import BuiltPack, build_pack
+from .inputs import Rows, read_rows
+from .meeting import Meeting, RowProblem, read_row
+from .model import PackSpec
+
+IN_FLIGHT_PER_WORKER = 3
+
+
+class Cancelled(StepDownError):
+    code = "cancelled"
+
+
+@dataclass
+class BatchResult:
+    pack: str
+    rows: int = 0
+    built: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+    warnings: int = 0
+    out: str = ""
+
+    def to_dict(self) -> dict:
+        return {"pack": self.pack, "rows": self.rows, "built": self.built, "failed": self.rows - self.built,
+                "warnings": self.warnings, "problems": [p.__dict__ for p in self.problems]}
+
+
+Progress = Callable[[int, int, int | None], None]  # done, total, current row
+
+
+def meetings_for(pack: PackSpec, registry: Registry, raw: bytes | None) -> tuple[list[Meeting], list[RowProblem], int]:
+    """The rows that can be built, the problems of those that cannot, and the number of rows."""
+    if pack.kind == "per_option":
+        return _option_meetings(pack, registry, raw)
+    if raw is None:
+        raise StepDownError("this pack needs an input file of meetings (see its template)")
+    rows: Rows = read_rows(pack, raw)
+    meetings, problems = [], list(rows.problems)
+    for number, cells in rows.rows:
+        meeting, row_problems = read_row(pack, number, cells)
+        problems += row_problems
+        if not row_problems:
+            meetings.append(meeting)
+    return meetings, problems, len(rows.rows)
+
+
+def _option_meetings(pack: PackSpec, registry: Registry, raw: bytes | None):
+    spec = registry.get(pack.per_option.form)
+    f = spec.field_at(pack.per_option.field).field
+    extra: dict[str, dict] = {}
+    problems: list[RowProblem] = []
+    if raw is not None:
+        from .meeting import _norm
+
+        for number, cells in read_rows(pack, raw).rows:
+            meeting, row_problems = read_row(pack, number, cells)
+            problems += row_problems
+            key = _norm(str(cells.get(pack.per_option.field) or ""))
+            extra[key] = meeting.values
+    meetings = []
+    for i, option in enumerate(f.choices, start=1):
+        values = dict(extra.get(_norm_label(option.label)) or extra.get(_norm_label(option.value)) or {})
+        values[pack.per_option.field] = option.value
+        values["folder"] = option.value
+        meetings.append(Meeting(i, values))
+    return meetings, problems, len(meetings)
+
+
+def _norm_label(text: str) -> str:
+    from .meeting import _norm
+
+    return _norm(text)
+
+
+# -- workers ----------------------------------------------------------------------------------
+
+_worker_state: dict = {}
+
+
+def _init_worker(specs_folder: str) -> None:
+    from ..spec.registry import _registry_for
+    from .loader import _packs_for
+
+    _worker_state["registry"] = _registry_for(specs_folder)
+    _worker_state["packs"] = _packs_for(specs_folder)
+
+
+def _build_in_worker(pack_id: str, meeting: Meeting, case_values: dict | None, formats: tuple[str, ...]) -> BuiltPack:
+    registry, packs = _worker_state["registry"], _worker_state["packs"]
+    return build_pack(packs.get(pack_id), registry, meeting, case_values=case_values, formats=formats)
+
+
+# -- the batch --------------------------------------------------------------------------------
+
+def run_batch(pack: PackSpec, registry: Registry, raw: bytes | None, out: str | Path, *, workers: int = 2,
+              formats: tuple[str, ...] = ("docx", "pdf"), progress: Progress | None = None,
+              cancel: threading.Event | None = None, case_lookup: Callable[[str], dict | None] | None = None
+              ) -> BatchResult:
+    out = Path(out)
+    meetings, problems, total = meetings_for(pack, registry, raw)
+    result = BatchResult(pack.id, rows=total, problems=problems)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.{threading.get_ident()}.partial")
+    manifest: list[dict] = []
+    try:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as z:
+            used: set[str] = set()
+            for meeting, built in _built(pack, registry, meetings, workers, formats, cancel, case_lookup):
+                folder = _unique(built.folder if pack.kind == "meeting" else str(meeting.values.get("folder")), used)
+                files = []
+                for f in built.files:
+                    z.writestr(f"{folder}/{f.name}", f.data)
+                    files.append({"name": f"{folder}/{f.name}", "sha256": hashlib.sha256(f.data).hexdigest(),
+                                  "bytes": len(f.data)})
+                manifest.append({"folder": folder, "row": meeting.row, "files": files, "warnings": built.warnings})
+                result.built += 1
+                result.warnings += len(built.warnings)
+                if progress:
+                    progress(result.built, len(meetings), meeting.row)
+            _write_manifest(z, pack, result, manifest)
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    result.out = str(out)
+    return result
+
+
+def _built(pack, registry, meetings, workers, formats, cancel, case_lookup):
+    """(meeting, built pack) in row order, built in ``workers`` processes (or here, for 0)."""
+    def case_for(m: Meeting):
+        su = m.values.get("su_number")
+        return case_lookup(str(su)) if case_lookup and su else None
+
+    if workers <= 0:
+        for m in meetings:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("The batch was cancelled.")
+            yield m, build_pack(pack, registry, m, case_values=case_for(m), formats=formats)
+        return
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")  # never fork a process that may hold threads and locks
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
+                             initargs=(str(registry.folder),)) as pool:
+        pending: dict[int, object] = {}
+        done: dict[int, BuiltPack] = {}
+        next_submit, next_yield = 0, 0
+        try:
+            while next_yield < len(meetings):
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled("The batch was cancelled.")
+                while next_submit < len(meetings) and len(pending) + len(done) < workers * IN_FLIGHT_PER_WORKER:
+                    m = meetings[next_submit]
+                    pending[next_submit] = pool.submit(_build_in_worker, pack.id, m, case_for(m), formats)
+                    next_submit += 1
+                if next_yield in pending:
+                    finished, _ = wait(list(pending.values()), timeout=0.5, return_when=FIRST_COMPLETED)
+                    for i in [i for i, fut in pending.items() if fut in finished]:
+                        done[i] = pending.pop(i).result()
+                while next_yield in done:
+                    yield meetings[next_yield], done.pop(next_yield)
+                    next_yield += 1
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+def _unique(folder: str, used: set[str]) -> str:
+    name, n = folder, 2
+    while name in used:
+        name, n = f"{folder}-{n}", n + 1
+    used.add(name)
+    return name
+
+
+def _write_manifest(z: zipfile.ZipFile, pack: PackSpec, result: BatchResult, manifest: list[dict]) -> None:
+    doc = {"pack": pack.id, "title": pack.title, "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+           **result.to_dict(), "folders": manifest}
+    z.writestr(zipfile.ZipInfo("manifest.json", date_time=_now_tuple()),
+               json.dumps(doc, indent=2, ensure_ascii=False), compress_type=zipfile.ZIP_DEFLATED)
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["folder", "file", "sha256", "bytes", "row", "warnings_or_problem"])
+    for entry in manifest:
+        for f in entry["files"]:
+            w.writerow([entry["folder"], f["name"], f["sha256"], f["bytes"], entry["row"], " | ".join(entry["warnings"])])
+    for p in result.problems:
+        w.writerow(["", "", "", "", p.row, f"{p.column}: {p.message}"])
+    z.writestr(zipfile.ZipInfo("manifest.csv", date_time=_now_tuple()), buf.getvalue(),
+               compress_type=zipfile.ZIP_DEFLATED)
+
+
+def _now_tuple():
+    return datetime.now().timetuple()[:6]

@@ -1,0 +1,212 @@
+"""One pack: the cover sheet and each form, as fillable Word and PDF, prefilled from the meeting
+row and the child's case, plus one combined PDF with a bookmark per document.
+
+Prefill order, later winning: the child's case (latest accepted values), the case columns of
+the row, then the meeting values the pack maps onto each form. A value that does not fit its
+field is left out and reported as a warning; it never stops the pack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from ..convert import choice_value
+from ..documents import generate_document
+from ..records.cases import prefill_from_values
+from ..shape import set_at
+from ..spec import Registry
+from ..spec.durations import add, describe_gap
+from ..spec.model import CASE_KEYS, ChoiceField, DateField, DateTimeField, FormSpec, RepeatField
+from ..validation import validate
+from .meeting import Meeting
+from .model import PackForm, PackSpec
+
+
+@dataclass
+class Cover:
+    """What the cover sheet says."""
+
+    pack_title: str
+    purpose: str
+    details: list[tuple[str, str]]  # label, value
+    invitees: list[dict[str, str]]
+    agenda: list[str]
+    documents: list[str]
+    warnings: list[str]
+
+
+@dataclass
+class PackFile:
+    name: str
+    data: bytes
+    form: str | None = None
+
+
+@dataclass
+class BuiltPack:
+    folder: str
+    files: list[PackFile] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _iso(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    return value
+
+
+def case_values_for(meeting: Meeting, case_values: dict | None) -> tuple[dict, list[str]]:
+    """The child's case values with the row's case columns on top, and a warning for each
+    column that differs from the stored case."""
+    values = dict(case_values or {})
+    warnings = []
+    for key in CASE_KEYS:
+        if key in meeting.values:
+            new = _iso(meeting.values[key])
+            if values.get(key) not in (None, "", new) and case_values:
+                warnings.append(f"The spreadsheet's {key.replace('_', ' ')} differs from the child's case; "
+                                "the spreadsheet's was used.")
+            values[key] = new
+    return values, warnings
+
+
+def form_prefill(spec: FormSpec, item: PackForm, meeting: Meeting, values: dict) -> tuple[dict, list[str]]:
+    data, skipped = prefill_from_values(spec, values)
+    warnings = [f"{spec.title}: the case's value for '{spec.field_at(p).field.label}' does not fit the form and "
+                "was left out." for p in skipped]
+    for path, key in item.prefill.items():
+        raw = meeting.get(key)
+        if raw in (None, "", []):
+            continue
+        f = spec.field_at(path).field
+        value: object = raw
+        if isinstance(f, RepeatField):
+            value = [{**{s.key: None for s in f.fields}, **{k: v or None for k, v in person.items()}} for person in raw]
+        elif isinstance(f, DateTimeField):
+            value = _iso(raw if isinstance(raw, datetime) else datetime.combine(raw, time(0, 0)))
+        elif isinstance(f, DateField):
+            value = _iso(raw.date() if isinstance(raw, datetime) else raw)
+        elif isinstance(f, ChoiceField):
+            value = choice_value(f, str(raw))
+            if value is None:
+                warnings.append(f"{spec.title}: '{f.label}' has no choice matching the spreadsheet; left blank.")
+                continue
+        else:
+            value = str(_iso(raw))
+        set_at(data, path, value)
+    for issue in validate(spec, data, partial=True).errors:
+        top = issue.path.split("[")[0]
+        ref = spec.field_at(top)
+        if ref is not None:
+            set_at(data, top, None if not isinstance(ref.field, RepeatField) else [])
+            warnings.append(f"{spec.title}: '{ref.field.label}' could not take the value given and was left blank.")
+    return data, warnings
+
+
+def timescale_warnings(pack: PackSpec, meeting: Meeting) -> list[str]:
+    out = []
+    for t in pack.timescales:
+        start, end = meeting.get(t.start), meeting.get(t.end)
+        if not isinstance(start, date) or not isinstance(end, date):
+            continue
+        unit = (t.within or t.at_least).unit
+        late = t.within is not None and _after(end, add(start, t.within))
+        early = t.at_least is not None and _after(add(start, t.at_least), end)
+        if late or early:
+            out.append(f"{t.message} Here it is {describe_gap(start, end, unit)} after.")
+    return out
+
+
+def _after(a: date | datetime, b: date | datetime) -> bool:
+    if isinstance(a, datetime) != isinstance(b, datetime):
+        a = a.date() if isinstance(a, datetime) else a
+        b = b.date() if isinstance(b, datetime) else b
+    return a > b
+
+
+def agenda_for(pack: PackSpec, registry: Registry) -> list[str]:
+    if pack.agenda:
+        return list(pack.agenda)
+    if pack.agenda_from:
+        spec = registry.get(pack.agenda_from)
+        for section in spec.sections:
+            if section.agenda:
+                return list(section.agenda)
+    return []
+
+
+def folder_name(meeting: Meeting, fallback: str) -> str:
+    """Date and case reference, made safe: letters, digits, '-' and '_' only."""
+    day = meeting.values.get("meeting_date")
+    ref = str(meeting.values.get("su_number") or fallback)
+    safe = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "-" for c in ref).strip("-")[:40] or fallback
+    return f"{day.isoformat()}_{safe}" if isinstance(day, date) else safe
+
+
+def _details(pack: PackSpec, meeting: Meeting) -> list[tuple[str, str]]:
+    v = meeting.values
+    when = v.get("meeting_date")
+    shown_date = when.strftime("%A %d %B %Y") if isinstance(when, date) else ""
+    at = v.get("meeting_time")
+    rows = [("Meeting", pack.title), ("Child", str(v.get("child_name") or "")), ("SU number", str(v.get("su_number") or "")),
+            ("Date", shown_date), ("Time", at.strftime("%H:%M") if isinstance(at, time) else ""),
+            ("Venue", str(v.get("venue") or "")),
+            ("Chair", " – ".join(x for x in (str(v.get("chair") or ""), str(v.get("chair_role") or pack.chair)) if x))]
+    return [(label, value) for label, value in rows if value]
+
+
+def build_pack(pack: PackSpec, registry: Registry, meeting: Meeting, *, case_values: dict | None = None,
+               formats: tuple[str, ...] = ("docx", "pdf"), combined: bool = True) -> BuiltPack:
+    from ..docx.cover import cover_docx
+    from ..pdf.cover import cover_pdf
+    from .combine import combine_pdfs
+
+    built = BuiltPack(folder_name(meeting, f"row-{meeting.row}"))
+    if pack.kind == "per_option":
+        return _option_pack(pack, registry, meeting, built, formats)
+    values, built.warnings = case_values_for(meeting, case_values)
+    built.warnings += timescale_warnings(pack, meeting)
+    forms = []
+    for n, item in enumerate(pack.forms, start=1):
+        spec = registry.get(item.form)
+        data, warnings = form_prefill(spec, item, meeting, values)
+        built.warnings += warnings
+        forms.append((n, spec, data))
+    titles = [spec.title for _, spec, _ in forms]
+    cover = Cover(pack.title, pack.purpose, _details(pack, meeting), list(meeting.values.get("invitees") or []),
+                  agenda_for(pack, registry), titles, list(built.warnings))
+    pdfs = []
+    if "docx" in formats:
+        built.files.append(PackFile("00-cover-sheet.docx", cover_docx(cover)))
+    cover_pdf_bytes = cover_pdf(cover) if "pdf" in formats else None
+    if cover_pdf_bytes:
+        built.files.append(PackFile("00-cover-sheet.pdf", cover_pdf_bytes))
+        pdfs.append(("Cover sheet", cover_pdf_bytes))
+    for n, spec, data in forms:
+        for fmt in formats:
+            raw = generate_document(spec, data or None, format=fmt, shell="auto" if fmt == "docx" else None)
+            built.files.append(PackFile(f"{n:02d}-{spec.id}.{fmt}", raw, spec.id))
+            if fmt == "pdf":
+                pdfs.append((spec.title, raw))
+    if combined and pdfs:
+        built.files.append(PackFile("meeting-pack.pdf", combine_pdfs(pdfs)))
+    return built
+
+
+def _option_pack(pack: PackSpec, registry: Registry, meeting: Meeting, built: BuiltPack,
+                 formats: tuple[str, ...]) -> BuiltPack:
+    """One form per option (no cover sheet): the option set, plus what the row gives."""
+    for n, item in enumerate(pack.forms, start=1):
+        spec = registry.get(item.form)
+        data, built.warnings = form_prefill(spec, item, meeting, {})
+        if item.form == pack.per_option.form:
+            set_at(data, pack.per_option.field, meeting.values[pack.per_option.field])
+        for fmt in formats:
+            raw = generate_document(spec, data, format=fmt, shell="auto" if fmt == "docx" else None)
+            built.files.append(PackFile(f"{n:02d}-{spec.id}.{fmt}", raw, spec.id))
+    return built

@@ -1,0 +1,105 @@
+"""Reading a batch's rows: XLSX (openpyxl, read-only), CSV or JSON, one row per meeting.
+Bounded: at most MAX_ROWS rows and MAX_COLUMNS columns, and the file at most MAX_INPUT_BYTES.
+The format is decided by the content, not the file name."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+
+from ..errors import DataError
+from .meeting import RowProblem, header_index
+from .model import PackSpec
+
+MAX_ROWS = 10_000
+MAX_COLUMNS = 60
+MAX_INPUT_BYTES = 20 * 1024 * 1024
+
+
+@dataclass
+class Rows:
+    rows: list[tuple[int, dict[str, object]]] = field(default_factory=list)  # (row number, key -> cell)
+    problems: list[RowProblem] = field(default_factory=list)  # about the file as a whole (row 1: headers)
+
+
+def read_rows(pack: PackSpec, raw: bytes) -> Rows:
+    if len(raw) > MAX_INPUT_BYTES:
+        raise DataError(f"the input is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MiB")
+    if raw[:4] == b"PK\x03\x04":
+        return _xlsx(pack, raw)
+    head = raw.lstrip()[:1]
+    if head in (b"[", b"{"):
+        return _json(pack, raw)
+    return _csv(pack, raw)
+
+
+def _table(pack: PackSpec, header: list[object], body) -> Rows:
+    out = Rows()
+    if len(header) > MAX_COLUMNS:
+        raise DataError(f"the input has more than {MAX_COLUMNS} columns")
+    columns, unknown = header_index(pack, header)
+    for name in unknown:
+        out.problems.append(RowProblem(1, name, "is not a column of this pack and was ignored"))
+    missing = [c.label for c in pack.all_columns if c.required and c not in columns.values()]
+    if missing:
+        raise DataError("the input has no column for " + ", ".join(missing) + " (see the pack's template)")
+    for number, cells in body:
+        if number - 1 > MAX_ROWS:
+            raise DataError(f"the input has more than {MAX_ROWS} rows; split it into smaller batches")
+        values = {col.key: cells[i] for i, col in columns.items() if i < len(cells)}
+        if any(v not in (None, "") for v in values.values()):
+            out.rows.append((number, values))
+    return out
+
+
+def _xlsx(pack: PackSpec, raw: bytes) -> Rows:
+    from openpyxl import load_workbook
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as z:
+            if sum(i.file_size for i in z.infolist()) > 40 * MAX_INPUT_BYTES:
+                raise DataError("the spreadsheet inflates far beyond any batch (a zip bomb?)")
+        wb = load_workbook(io.BytesIO(raw), read_only=True, data_only=True, keep_links=False)
+    except DataError:
+        raise
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise DataError(f"the spreadsheet cannot be read ({type(exc).__name__})") from None
+    try:
+        ws = wb["Meetings"] if "Meetings" in wb.sheetnames else wb.worksheets[0]
+        rows = ws.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1, max_row=MAX_ROWS + 2)
+        header = list(next(rows, ()) or ())
+        while header and header[-1] is None:
+            header.pop()
+        return _table(pack, header, ((n, list(r)) for n, r in enumerate(rows, start=2)))
+    finally:
+        wb.close()
+
+
+def _csv(pack: PackSpec, raw: bytes) -> Rows:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DataError("the CSV file is not UTF-8 text (save it as 'CSV UTF-8')") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, [])
+        return _table(pack, header, ((n, row) for n, row in enumerate(reader, start=2)))
+    except csv.Error as exc:
+        raise DataError(f"the CSV file cannot be read ({exc})") from None
+
+
+def _json(pack: PackSpec, raw: bytes) -> Rows:
+    from ..data import parse_json_data
+
+    data = parse_json_data(raw, source="the input")
+    items = data.get("meetings") if isinstance(data, dict) else data
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise DataError('JSON input is a list of meetings (objects), or {"meetings": [...]}')
+    header: list[str] = []
+    for item in items[:MAX_ROWS + 1]:
+        header += [k for k in item if k not in header]
+    body = ((n, [item.get(h) for h in header]) for n, item in enumerate(items, start=2))
+    return _table(pack, header, body)

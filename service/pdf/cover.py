@@ -1,0 +1,86 @@
+"""A meeting pack's cover sheet as a PDF (text only, no fields), drawn like the forms."""
+
+from __future__ import annotations
+
+import uuid
+
+from . import fonts
+from .objects import PdfFile, num, ref, text
+from .writer import (
+    MARGIN, PAD, PAGE_H, PAGE_W, TEXT_W, TOP, HEADER_FILL, LABEL_FILL, _Canvas, _paginate, _Row, _text_row, wrap,
+)
+
+SIZE, LINE = 9.5, 12
+TITLE_COLOUR, GREY, WARN = (0.12, 0.22, 0.39), (0.35, 0.35, 0.35), (0.6, 0.25, 0.0)
+
+
+def _cells_row(cells: list[tuple[str, str, tuple | None]], widths: list[float]) -> _Row:
+    """One table row: (text, font, shade) per cell, wrapped to its column."""
+    wrapped = [wrap(t, font, SIZE, w - 2 * PAD) for (t, font, _), w in zip(cells, widths)]
+    height = max(len(lines) for lines in wrapped) * LINE + 2 * PAD + 2
+
+    def draw(c: _Canvas, y_top: float) -> None:
+        x = MARGIN
+        for (t, font, shade), w, lines in zip(cells, widths, wrapped):
+            c.rect(x, y_top - height, w, height, fill=shade, stroke=(0.5, 0.5, 0.5))
+            for j, line in enumerate(lines):
+                c.text(font, SIZE, x + PAD, y_top - PAD - 9 - j * LINE, line)
+            x += w
+
+    return _Row(height, draw)
+
+
+def _space(height: float) -> _Row:
+    return _Row(height, lambda c, y: None)
+
+
+def cover_pdf(cover) -> bytes:
+    """``cover``: a service.packs.build.Cover."""
+    rows = [_text_row(cover.pack_title, fonts.BOLD, 17, 0, True, TITLE_COLOUR),
+            _text_row("Meeting pack – cover sheet", fonts.REGULAR, 11, 0, True, (0.27, 0.33, 0.42)),
+            _text_row(cover.purpose, fonts.ITALIC, 9, 4, False, GREY), _space(6)]
+    widths = [140.0, TEXT_W - 140.0]
+    rows += [_cells_row([(label, fonts.BOLD, LABEL_FILL), (value, fonts.REGULAR, None)], widths)
+             for label, value in cover.details]
+    if cover.warnings:
+        rows.append(_text_row("Timescales and checks", fonts.BOLD, 13, 10, True, TITLE_COLOUR))
+        rows += [_text_row("! " + w, fonts.REGULAR, SIZE, 2, False, WARN) for w in cover.warnings]
+    rows.append(_text_row("Invited", fonts.BOLD, 13, 10, True, TITLE_COLOUR))
+    if cover.invitees:
+        half = [TEXT_W / 2, TEXT_W / 2]
+        header = _cells_row([("Name", fonts.BOLD, HEADER_FILL), ("Role", fonts.BOLD, HEADER_FILL)], half)
+        header.keep_with_next = True
+        rows.append(header)
+        rows += [_cells_row([(p.get("name", ""), fonts.REGULAR, None), (p.get("role", ""), fonts.REGULAR, None)], half)
+                 for p in cover.invitees]
+    else:
+        rows.append(_text_row("No invitees were listed.", fonts.REGULAR, SIZE, 0, False))
+    if cover.agenda:
+        rows.append(_text_row("Agenda", fonts.BOLD, 13, 10, True, TITLE_COLOUR))
+        rows += [_text_row(f"{i}.  {item}", fonts.REGULAR, SIZE, 0, False) for i, item in enumerate(cover.agenda, 1)]
+    rows.append(_text_row("Documents enclosed", fonts.BOLD, 13, 10, True, TITLE_COLOUR))
+    rows += [_text_row(f"{i}.  {t}", fonts.REGULAR, SIZE, 0, False) for i, t in enumerate(cover.documents, 1)]
+    return _render(cover.pack_title + " – cover sheet", _paginate(rows))
+
+
+def _render(title: str, pages: list[list[_Row]]) -> bytes:
+    pdf = PdfFile()
+    c = _Canvas(pdf, None)
+    pages_ref, root, info = pdf.reserve(), pdf.reserve(), pdf.reserve()
+    kids = []
+    for number, page in enumerate(pages, start=1):
+        c.page_ref, c.ops, c.annots = pdf.reserve(), [], []
+        y = TOP
+        for row in page:
+            row.draw(c, y)
+            y -= row.height
+        c.text(fonts.REGULAR, 8, PAGE_W / 2, MARGIN - 4, f"Page {number} of {len(pages)}", align="centre")
+        content = pdf.stream("", "\n".join(c.ops).encode("latin-1"))
+        pdf.put(c.page_ref, f"<< /Type /Page /Parent {ref(pages_ref)} /MediaBox [0 0 {num(PAGE_W)} {num(PAGE_H)}] "
+                            f"/Resources {c.font_resources} /Contents {ref(content)} >>")
+        kids.append(c.page_ref)
+    c.write_fonts()
+    pdf.put(pages_ref, f"<< /Type /Pages /Kids [{' '.join(ref(k) for k in kids)}] /Count {len(kids)} >>")
+    pdf.put(root, f"<< /Type /Catalog /Pages {ref(pages_ref)} /Lang (en-GB) >>")
+    pdf.put(info, f"<< /Title {text(title)} /Creator (Step Down Forms) /Producer (Step Down Forms) >>")
+    return pdf.output(root, info, uuid.uuid4().hex.upper())

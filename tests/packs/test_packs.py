@@ -1,0 +1,303 @@
+"""Meeting packs end to end: every pack type built from a fictional row, every form in it read
+back to the values it was prefilled with, cover sheets, timescale warnings, bad rows reported
+by row and column, the ZIP and its manifest, templates, cancellation, and no data crossing
+from one child's pack to another's."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import threading
+import zipfile
+from datetime import date, datetime, time
+
+import pytest
+from openpyxl import load_workbook
+
+import service
+from service.errors import DataError
+from service.packs import default_packs
+from service.packs.batch import Cancelled, run_batch
+from service.packs.build import build_pack, form_prefill, case_values_for
+from service.packs.inputs import read_rows
+from service.packs.meeting import Meeting, read_row
+from service.packs.template import template_xlsx
+from service.shape import complete
+from tests.conftest import REGISTRY
+
+PACKS = default_packs()
+MEETING_PACKS = [p.id for p in PACKS.all() if p.kind == "meeting"]
+EXTRA = {"requested_at": "01/12/2026 09:00", "requested_by": "Foster carer", "suitability_confirmed": "20/11/2026",
+         "match_agreed": "24/11/2026", "moved_on": "10/11/2026", "left_home_on": "25/10/2026"}
+
+
+def _row(n: int = 1, **over) -> dict:
+    row = {"su_number": f"SU-EX-{7000 + n}", "child_name": f"Rowan{n} Example", "meeting_date": "02/12/2026",
+           "meeting_time": "10:30", "venue": "Meeting room 2, Example House", "chair": "Pat Sample",
+           "invitees": "Jo Sample – Social worker\nLee Demo (Foster carer)", "social_worker_name": "Jo Sample",
+           "iro_name": f"Iro{n} Specimen", **EXTRA}
+    row.update(over)
+    return row
+
+
+def _meeting(pack, n=1, **over) -> Meeting:
+    meeting, problems = read_row(pack, n + 1, {k: v for k, v in _row(n, **over).items()
+                                              if k in {c.key for c in pack.all_columns}})
+    assert problems == []
+    return meeting
+
+
+def test_every_pack_definition_names_real_forms_and_fields():
+    assert set(MEETING_PACKS) == {"preparation-planning-meeting", "matching", "getting-to-know-you-meeting",
+                                  "support-review-meeting", "placement-stability-meeting", "unplanned-ending-meeting"}
+    susd = PACKS.get("susd-expressions-of-interest")
+    assert susd.kind == "per_option"
+    for pack in PACKS.all():
+        for item in pack.forms:
+            spec = REGISTRY.get(item.form)
+            assert all(spec.field_at(path) is not None for path in item.prefill)
+
+
+@pytest.mark.parametrize("pack_id", MEETING_PACKS)
+def test_each_pack_builds_and_every_form_reads_back_its_prefill(pack_id):
+    pack = PACKS.get(pack_id)
+    meeting = _meeting(pack)
+    built = build_pack(pack, REGISTRY, meeting, case_values={"date_of_birth": "2013-06-01"})
+    names = [f.name for f in built.files]
+    assert names[:2] == ["00-cover-sheet.docx", "00-cover-sheet.pdf"] and names[-1] == "meeting-pack.pdf"
+    assert len(names) == 2 + 2 * len(pack.forms) + 1
+    assert built.folder == "2026-12-02_SU-EX-7001"
+    values, _ = case_values_for(meeting, {"date_of_birth": "2013-06-01"})
+    for item in pack.forms:
+        spec = REGISTRY.get(item.form)
+        expected, _ = form_prefill(spec, item, meeting, values)
+        for f in built.files:
+            if f.form == spec.id:
+                result = service.extract_document(f.data, REGISTRY)
+                assert result.form == spec.id
+                assert result.data == complete(spec, expected), f.name
+                assert result.data.get("su_number", "SU-EX-7001") == "SU-EX-7001"
+
+
+def test_meeting_values_land_in_the_forms():
+    pack = PACKS.get("placement-stability-meeting")
+    meeting = _meeting(pack, chair_role="Fostering team manager")
+    built = build_pack(pack, REGISTRY, meeting)
+    psm = next(f for f in built.files if f.name == "01-placement-stability-meeting.pdf")
+    data = service.extract_document(psm.data, REGISTRY).data
+    assert data["meeting_at"] == "2026-12-02T10:30" and data["requested_at"] == "2026-12-01T09:00"
+    assert data["chair"] == "Pat Sample" and data["chair_role"] == "fostering_team_manager"
+    assert data["present"] == [{"name": "Jo Sample", "role": "Social worker"}, {"name": "Lee Demo", "role": "Foster carer"}]
+    assert data["requested_by"] == "foster_carer"
+
+
+def test_cover_sheet_says_the_meeting_agenda_documents_and_timescales(tmp_path):
+    import subprocess
+
+    from tests.tools import require
+
+    pack = PACKS.get("placement-stability-meeting")
+    meeting = _meeting(pack, requested_at="28/11/2026 09:00")  # more than 48 hours before
+    built = build_pack(pack, REGISTRY, meeting)
+    assert any("within 48 hours" in w and "hours after" in w for w in built.warnings)
+    cover = tmp_path / "cover.pdf"
+    cover.write_bytes(next(f.data for f in built.files if f.name == "00-cover-sheet.pdf"))
+    require("pdftotext", "poppler-utils")
+    text = " ".join(subprocess.run(["pdftotext", str(cover), "-"], capture_output=True, text=True, check=True).stdout.split())
+    for expected in ("Placement Stability Meeting", "Rowan1 Example", "Wednesday 02 December 2026", "10:30",
+                     "Meeting room 2", "Pat Sample", "Lee Demo", "Foster carer", "Agenda",
+                     "Reason for the meeting", "Documents enclosed", "Reducing Anxiety Management Plan",
+                     "within 48 hours"):
+        assert expected in text, expected
+    docx = next(f.data for f in built.files if f.name == "00-cover-sheet.docx")
+    xml = zipfile.ZipFile(io.BytesIO(docx)).read("word/document.xml").decode()
+    assert "Lee Demo" in xml and "Documents enclosed" in xml
+
+
+def test_combined_pdf_has_a_bookmark_per_document():
+    import pikepdf
+
+    pack = PACKS.get("matching")
+    built = build_pack(pack, REGISTRY, _meeting(pack))
+    combined = next(f.data for f in built.files if f.name == "meeting-pack.pdf")
+    with pikepdf.open(io.BytesIO(combined)) as pdf:
+        with pdf.open_outline() as outline:
+            titles = [item.title for item in outline.root]
+        assert titles == ["Cover sheet"] + [REGISTRY.get(f.form).title for f in pack.forms]
+        assert "/AcroForm" not in pdf.Root  # flattened: values printed, no clashing field names
+        assert pdf.check_pdf_syntax() == []
+
+
+def _csv(rows: list[dict], pack) -> bytes:
+    columns = [c for c in pack.all_columns if any(c.key in r for r in rows)]
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow([c.label for c in columns])
+    for r in rows:
+        w.writerow([r.get(c.key, "") for c in columns])
+    return buf.getvalue().encode()
+
+
+def test_bad_rows_are_named_and_the_rest_built(tmp_path):
+    pack = PACKS.get("placement-stability-meeting")
+    rows = [_row(1), _row(2, su_number="", meeting_date="31/02/2026"), _row(3, meeting_time="25:61"), _row(4)]
+    out = tmp_path / "batch.zip"
+    result = run_batch(pack, REGISTRY, _csv(rows, pack), out, workers=0)
+    assert (result.rows, result.built) == (4, 2)
+    assert {(p.row, p.column) for p in result.problems} == {(3, "SU number"), (3, "Meeting date"), (4, "Start time")}
+    assert all("Rowan" not in p.message for p in result.problems)
+    z = zipfile.ZipFile(out)
+    manifest = json.loads(z.read("manifest.json"))
+    assert [f["folder"] for f in manifest["folders"]] == ["2026-12-02_SU-EX-7001", "2026-12-02_SU-EX-7004"]
+    for folder in manifest["folders"]:
+        for f in folder["files"]:
+            assert hashlib.sha256(z.read(f["name"])).hexdigest() == f["sha256"]
+    report = list(csv.reader(io.StringIO(z.read("manifest.csv").decode())))
+    assert report[0][:3] == ["folder", "file", "sha256"] and any(r[4] == "3" for r in report)
+
+
+def test_folder_names_are_safe_and_unique(tmp_path):
+    pack = PACKS.get("matching")
+    rows = [_row(1, su_number="../../etc/passwd"), _row(2, su_number="SU/EX\\9 <x>"), _row(3, su_number="SU/EX\\9 <x>")]
+    out = tmp_path / "b.zip"
+    run_batch(pack, REGISTRY, _csv(rows, pack), out, workers=0, formats=("pdf",))
+    folders = sorted({n.split("/")[0] for n in zipfile.ZipFile(out).namelist() if "/" in n})
+    assert folders == ["2026-12-02_SU-EX-9--x", "2026-12-02_SU-EX-9--x-2", "2026-12-02_etc-passwd"]
+
+
+def test_cancelling_leaves_no_zip(tmp_path):
+    pack = PACKS.get("matching")
+    cancel = threading.Event()
+    out = tmp_path / "cancelled.zip"
+
+    def progress(done, total, row):
+        if done >= 2:
+            cancel.set()
+
+    with pytest.raises(Cancelled):
+        run_batch(pack, REGISTRY, _csv([_row(i) for i in range(1, 9)], pack), out, workers=2, progress=progress,
+                  cancel=cancel, formats=("pdf",))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_batch_leaves_the_earlier_zip_untouched(tmp_path):
+    pack = PACKS.get("matching")
+    out = tmp_path / "b.zip"
+    out.write_bytes(b"an earlier batch")
+    with pytest.raises(DataError):
+        run_batch(pack, REGISTRY, b"\xff\xfe not utf-8", out, workers=0)
+    assert out.read_bytes() == b"an earlier batch" and len(list(tmp_path.iterdir())) == 1
+
+
+def test_leak_free_across_many_children(tmp_path):
+    """Twenty children with distinct canary names and numbers, built on two processes: each
+    pack's documents hold its own child's values and no other child's."""
+    pack = PACKS.get("placement-stability-meeting")
+    rows = [_row(i, child_name=f"Canary{i:02d}x Example", su_number=f"SU-EX-C{i:02d}",
+                 social_worker_name=f"Worker{i:02d}x Sample") for i in range(1, 21)]
+    out = tmp_path / "leak.zip"
+    result = run_batch(pack, REGISTRY, _csv(rows, pack), out, workers=2)
+    assert result.built == 20
+    z = zipfile.ZipFile(out)
+    manifest = json.loads(z.read("manifest.json"))
+    for entry, row in zip(manifest["folders"], rows):
+        own = {row["child_name"], row["su_number"], row["social_worker_name"]}
+        others = {r[k] for r in rows if r is not row for k in ("child_name", "su_number", "social_worker_name")}
+        for f in entry["files"]:
+            raw = z.read(f["name"])
+            if f["name"].endswith((".docx", ".pdf")) and "cover" not in f["name"] and "meeting-pack" not in f["name"]:
+                data = json.dumps(service.extract_document(raw, REGISTRY).data)
+                assert row["child_name"] in data and not any(o in data for o in others), f["name"]
+            if f["name"].endswith(".docx"):
+                text = " ".join(zipfile.ZipFile(io.BytesIO(raw)).read(n).decode("utf-8", "replace")
+                                for n in zipfile.ZipFile(io.BytesIO(raw)).namelist() if n.endswith(".xml"))
+                assert not any(o in text for o in others), f["name"]
+                assert any(v in text for v in own)
+
+
+def test_template_opens_with_headers_dropdowns_and_formats_and_reads_back():
+    pack = PACKS.get("placement-stability-meeting")
+    raw = template_xlsx(pack)
+    wb = load_workbook(io.BytesIO(raw))
+    ws = wb["Meetings"]
+    headers = [c.value for c in ws[1]]
+    assert headers == [c.label for c in pack.all_columns]
+    kinds = {dv.type for dv in ws.data_validations.dataValidation}
+    assert {"list", "date", "time"} <= kinds
+    date_col = headers.index("Meeting date") + 1
+    assert ws.cell(row=2, column=date_col).number_format == "DD/MM/YYYY"
+    assert wb["Lists"].sheet_state == "hidden"
+    # filled in as a person would: real date, time and date-time cells
+    values = {"SU number": "SU-EX-8001", "Child's name": "Morgan Example", "Meeting date": date(2026, 12, 3),
+              "Start time": time(14, 0), "Invitees": "Jo Sample – Social worker",
+              "Date and time the meeting was requested": datetime(2026, 12, 2, 9, 30),
+              "Chair's role": "Fostering team manager", "Requested by": "Foster carer"}
+    for name, value in values.items():
+        ws.cell(row=2, column=headers.index(name) + 1, value=value)
+    buf = io.BytesIO()
+    wb.save(buf)
+    rows = read_rows(pack, buf.getvalue())
+    assert rows.problems == [] and len(rows.rows) == 1
+    meeting, problems = read_row(pack, *rows.rows[0])
+    assert problems == []
+    assert meeting.meeting_at == datetime(2026, 12, 3, 14, 0)
+    assert meeting.values["invitees"] == [{"name": "Jo Sample", "role": "Social worker"}]
+
+
+@pytest.mark.parametrize("pack_id", [p.id for p in PACKS.all()])
+def test_every_template_opens(pack_id):
+    wb = load_workbook(io.BytesIO(template_xlsx(PACKS.get(pack_id))))
+    assert wb["Meetings"].max_column == len(PACKS.get(pack_id).all_columns)
+
+
+def test_json_input_and_unknown_columns():
+    pack = PACKS.get("matching")
+    raw = json.dumps({"meetings": [{**_row(1), "favourite_colour": "blue"}]}).encode()
+    rows = read_rows(pack, raw)
+    assert len(rows.rows) == 1 and "favourite_colour" in [p.column for p in rows.problems]
+
+
+@pytest.mark.parametrize("raw, message", [
+    (b"SU number,Meeting date\n" + b"SU-1,02/12/2026\n" * 10_002, "more than"),
+    (b"Child's name\nA\n", "no column"),
+    (b"[1, 2]", "list of meetings"),
+    (b"PK\x03\x04 not really a spreadsheet", "cannot be read"),
+])
+def test_unusable_inputs_are_refused_clearly(raw, message):
+    with pytest.raises(DataError, match=message):
+        read_rows(PACKS.get("matching"), raw)
+
+
+def test_expressions_of_interest_one_per_welsh_authority(tmp_path):
+    pack = PACKS.get("susd-expressions-of-interest")
+    out = tmp_path / "susd.zip"
+    result = run_batch(pack, REGISTRY, None, out, workers=0, formats=("docx",))
+    spec = REGISTRY.get("susd-expression-of-interest")
+    options = spec.field_at("local_authority").field.choices
+    assert result.built == len(options) == 22
+    z = zipfile.ZipFile(out)
+    for option in options:
+        raw = z.read(f"{option.value}/01-susd-expression-of-interest.docx")
+        assert service.extract_document(raw, REGISTRY).data["local_authority"] == option.value
+
+
+def test_the_pack_commands(tmp_path, capsys):
+    from service.cli import main
+
+    assert main(["packs"]) == 0
+    assert "placement-stability-meeting" in capsys.readouterr().out
+    template = tmp_path / "t.xlsx"
+    assert main(["pack-template", "matching", "--out", str(template)]) == 0
+    assert load_workbook(template)["Meetings"]["A1"].value == "SU number"
+    pack = PACKS.get("matching")
+    inp = tmp_path / "m.csv"
+    inp.write_bytes(_csv([_row(1), _row(2, meeting_date="not a date")], pack))
+    out = tmp_path / "o.zip"
+    assert main(["pack", "matching", "--input", str(inp), "--out", str(out), "--workers", "0", "--quiet"]) == 1
+    said = capsys.readouterr().out
+    assert "1 of 2 packs built" in said and "row 3, Meeting date: is not a date" in said
+    assert zipfile.ZipFile(out).namelist()[0].startswith("2026-12-02_SU-EX-7001/")
+    assert main(["pack", "matching", "--input", str(inp), "--out", str(out), "--formats", "odt"]) == 2
+    assert main(["pack", "no-such-pack", "--input", str(inp), "--out", str(out)]) == 2
