@@ -8,6 +8,9 @@ installed: a SQLite file under ``./var`` and jobs run in the process.
     STEPDOWN_PARSE_CONCURRENCY   uploads parsed at once; more get 429 (2)
     STEPDOWN_SESSION_HOURS       how long a web login lasts (8)
     STEPDOWN_SECURE_COOKIES      1 behind HTTPS, so cookies are only sent over it (0)
+    STEPDOWN_DATA_DIR            where finished batch ZIPs are kept until they expire (var)
+    STEPDOWN_JOB_WORKERS         processes building packs for a batch job (the number of cores)
+    STEPDOWN_JOB_HOURS           how long a finished batch ZIP is kept (24)
 """
 
 from __future__ import annotations
@@ -44,6 +47,9 @@ class Settings:
     parse_concurrency: int = 2
     session_hours: int = 8
     secure_cookies: bool = False
+    data_dir: str = "var"
+    job_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    job_hours: int = 24
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -55,6 +61,9 @@ class Settings:
             parse_concurrency=_int(env, "STEPDOWN_PARSE_CONCURRENCY", 2, 1, 64),
             session_hours=_int(env, "STEPDOWN_SESSION_HOURS", 8, 1, 24 * 14),
             secure_cookies=env.get("STEPDOWN_SECURE_COOKIES", "0") in ("1", "true", "yes"),
+            data_dir=env.get("STEPDOWN_DATA_DIR") or "var",
+            job_workers=_int(env, "STEPDOWN_JOB_WORKERS", os.cpu_count() or 1, 0, 64),
+            job_hours=_int(env, "STEPDOWN_JOB_HOURS", 24, 1, 24 * 30),
         )
 
     def sqlite_path(self) -> Path | None:

@@ -17,7 +17,7 @@ from ..settings import Settings
 from ..spec import Registry, default_registry
 from ..store import Database
 from . import errors, pages
-from .api import account, cases, documents, forms, submissions
+from .api import account, cases, documents, forms, packs as packs_api, submissions
 from .limits import BodyLimit, SecurityHeaders
 
 STATIC = Path(__file__).with_name("static")
@@ -30,17 +30,26 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     from ..pdf import sandbox
 
     sandbox.configure(settings.parse_concurrency)
+    registry = registry or default_registry()
+    from ..packs import packs_for
+    from ..records.jobs import JobRunner, recover_jobs
+
+    recover_jobs(db)  # jobs a crash or restart interrupted are marked failed, never left running
+    packs = packs_for(registry)
+    runner = JobRunner(db, registry, packs)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         yield
+        runner.stop()
         db.dispose()
 
     app = FastAPI(title="Step Down Forms", version="0.1.0", lifespan=lifespan, docs_url="/api/docs", redoc_url=None,
                   openapi_url="/api/openapi.json",
                   description="Fillable Word and PDF forms for children's social care, read back into validated "
                               "data. Every endpoint but /api/health needs an API token.")
-    app.state.db, app.state.registry, app.state.settings = db, registry or default_registry(), settings
+    app.state.db, app.state.registry, app.state.settings = db, registry, settings
+    app.state.packs, app.state.jobs = packs, runner
     app.add_exception_handler(StepDownError, errors.stepdown_error)
     app.add_exception_handler(RequestValidationError, errors.validation_error)
     app.add_exception_handler(StarletteHTTPException, errors.http_error)
@@ -52,7 +61,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             conn.execute(text("SELECT 1"))
         return {"status": "ok"}
 
-    for module in (forms, documents, cases, submissions, account):
+    for module in (forms, documents, cases, submissions, packs_api, account):
         app.include_router(module.router, prefix="/api")
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from ..errors import AccessError, StepDownError
@@ -18,7 +18,10 @@ from ..records import (
     accept_submission, authenticate, case_history, create_case, end_session, get_case, get_submission, list_cases,
     list_submissions, receive_submission, start_session, update_case,
 )
+from ..packs.template import template_xlsx
+from ..records.jobs import download_job, get_job, list_jobs
 from ..spec.model import CASE_KEYS
+from .api.forms import XLSX
 from .api.documents import MEDIA, build_document
 from .api.submissions import read_upload
 from .deps import LOGIN_CSRF_COOKIE, SESSION_COOKIE, check_csrf, get_db, page_session
@@ -297,3 +300,100 @@ async def accept(request: Request, submission_id: str) -> Response:
             return _submission_page(request, user, token, submission_id, exc.message, status_for(exc))
         return _error(request, exc, user, token)
     return RedirectResponse(f"/submissions/{submission_id}?accepted=1", status_code=303)
+
+
+# -- meeting packs and batches --------------------------------------------------------------
+
+@router.get("/packs")
+def packs_page(request: Request) -> Response:
+    session = _session(request)
+    if session is None:
+        return RedirectResponse("/login", status_code=303)
+    user, csrf = session
+    try:
+        jobs = list_jobs(get_db(request), user)
+    except StepDownError as exc:
+        return _error(request, exc, user, csrf)
+    return _page(request, "packs.html", {"user": user, "csrf": csrf, "packs": request.app.state.packs.all(),
+                                          "registry": request.app.state.registry, "jobs": jobs, "message": None})
+
+
+@router.get("/packs/{pack_id}/template.xlsx")
+def pack_template(request: Request, pack_id: str) -> Response:
+    session = _session(request)
+    if session is None:
+        return RedirectResponse("/login", status_code=303)
+    try:
+        pack = request.app.state.packs.get(pack_id)
+    except StepDownError as exc:
+        return _error(request, exc, *session)
+    return Response(template_xlsx(pack), media_type=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="{pack.id}-meetings.xlsx"'})
+
+
+@router.post("/packs/{pack_id}/jobs")
+async def start_batch(request: Request, pack_id: str) -> Response:
+    session = _session(request)
+    if session is None:
+        return RedirectResponse("/login", status_code=303)
+    user, token = session
+    db = get_db(request)
+    try:
+        async with request.form() as form:  # closes the uploaded file's temporary copy
+            check_csrf(token, str(form.get("csrf", "")))
+            upload = form.get("file")
+            raw = await read_upload(upload, db.settings.max_upload_bytes) if getattr(upload, "filename", "") else None
+        from starlette.concurrency import run_in_threadpool
+
+        job = await run_in_threadpool(request.app.state.jobs.submit, user, pack_id, raw)
+    except StepDownError as exc:
+        if exc.code == "unauthenticated":
+            return RedirectResponse("/login", status_code=303)
+        jobs = list_jobs(db, user)
+        return _page(request, "packs.html", {"user": user, "csrf": token, "packs": request.app.state.packs.all(),
+                                              "registry": request.app.state.registry, "jobs": jobs,
+                                              "message": exc.message, "failed_pack": pack_id}, status_for(exc))
+    return RedirectResponse(f"/jobs/{job['id']}", status_code=303)
+
+
+@router.get("/jobs/{job_id}")
+def job_page(request: Request, job_id: str) -> Response:
+    session = _session(request)
+    if session is None:
+        return RedirectResponse("/login", status_code=303)
+    user, csrf = session
+    try:
+        job = get_job(get_db(request), user, job_id)
+        pack = request.app.state.packs.get(job["pack"])
+    except StepDownError as exc:
+        return _error(request, exc, user, csrf)
+    return _page(request, "job.html", {"user": user, "csrf": csrf, "job": job, "pack": pack})
+
+
+@router.post("/jobs/{job_id}/cancel")
+async def cancel_batch(request: Request, job_id: str) -> Response:
+    session = _session(request)
+    if session is None:
+        return RedirectResponse("/login", status_code=303)
+    user, token = session
+    form = await request.form()
+    try:
+        check_csrf(token, str(form.get("csrf", "")))
+        request.app.state.jobs.cancel(get_db(request), user, job_id)
+    except StepDownError as exc:
+        if exc.code != "job_finished":
+            return _error(request, exc, user, token)
+    return RedirectResponse(f"/jobs/{job_id}", status_code=303)
+
+
+@router.get("/jobs/{job_id}/download")
+def download_batch(request: Request, job_id: str) -> Response:
+    session = _session(request)
+    if session is None:
+        return RedirectResponse("/login", status_code=303)
+    user, csrf = session
+    try:
+        path = download_job(get_db(request), user, job_id)
+    except StepDownError as exc:
+        return _error(request, exc, user, csrf)
+    return FileResponse(path, media_type="application/zip", filename=f"meeting-packs-{job_id[:8]}.zip")

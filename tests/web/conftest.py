@@ -36,6 +36,10 @@ class World:
 
 
 def make_world(url: str, **settings) -> World:
+    import tempfile
+
+    settings.setdefault("data_dir", tempfile.mkdtemp(prefix="sdf-data-"))
+    settings.setdefault("job_workers", 0)
     app = create_app(Settings(database_url=url, **settings), registry=REGISTRY)
     db = app.state.db
     actors = {
@@ -53,4 +57,5 @@ def world(database_url):
     w = make_world(database_url)
     with w.client:
         yield w
+    w.app.state.jobs.stop()
     w.db.dispose()

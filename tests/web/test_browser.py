@@ -34,10 +34,11 @@ def _chromium() -> str:
 
 
 @pytest.fixture
-def server(database_url):
+def server(database_url, tmp_path):
     import uvicorn
 
-    app = create_app(Settings(database_url=database_url), registry=REGISTRY)
+    app = create_app(Settings(database_url=database_url, data_dir=str(tmp_path / "data"), job_workers=2),
+                     registry=REGISTRY)
     records.create_user(app.state.db, "bea.browser", PASSWORD, role="practitioner", team="Browser Team")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -54,6 +55,7 @@ def server(database_url):
     yield f"http://127.0.0.1:{port}", app
     srv.should_exit = True
     thread.join(10)
+    app.state.jobs.stop()
     app.state.db.dispose()
 
 
@@ -133,3 +135,57 @@ def test_new_user_journey(server, page, tmp_path):
 
     page.get_by_role("link", name="Submissions").click()
     assert "accepted" in page.locator("table").inner_text().lower()
+
+
+def test_batch_of_meeting_packs_from_a_spreadsheet(server, page, tmp_path):
+    """Download the template, fill it with a week of meetings, upload it, watch the progress
+    page until the batch is done, download the ZIP."""
+    import io
+    import json
+    import zipfile
+    from datetime import date, datetime, time as clock
+
+    from openpyxl import load_workbook
+
+    base, _app = server
+    page.goto(f"{base}/login")
+    page.get_by_label("Username").fill("bea.browser")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Meeting packs").click()
+    section = page.locator("section.pack", has=page.get_by_role("heading", name="Placement Stability Meeting"))
+    with page.expect_download() as info:
+        section.get_by_role("link", name="Download the spreadsheet template").click()
+    assert info.value.suggested_filename == "placement-stability-meeting-meetings.xlsx"
+    wb = load_workbook(io.BytesIO(Path(info.value.path()).read_bytes()))
+    ws = wb["Meetings"]
+    headers = [c.value for c in ws[1]]
+    for i in range(12):
+        values = {"SU number": f"SU-EX-B{i:02d}", "Child's name": f"Batch{i} Example", "Meeting date": date(2026, 12, 1 + i % 5),
+                  "Start time": clock(9 + i % 6, 0), "Invitees": "Jo Sample – Social worker",
+                  "Date and time the meeting was requested": datetime(2026, 11, 30, 9, 0)}
+        for name, value in values.items():
+            ws.cell(row=2 + i, column=headers.index(name) + 1, value=value)
+    ws.cell(row=14, column=headers.index("SU number") + 1, value="SU-EX-BAD")  # no meeting date: reported
+    path = tmp_path / "week.xlsx"
+    wb.save(path)
+
+    section.get_by_label("Meetings spreadsheet").set_input_files(str(path))
+    section.get_by_role("button", name="Build the packs for Placement Stability Meeting").click()
+    page.wait_for_url(f"{base}/jobs/*")
+    assert page.get_by_role("heading", level=1).inner_text() == "Placement Stability Meeting"
+    deadline = time.monotonic() + 120
+    while page.locator("#job-status").inner_text().lower() != "done":
+        assert time.monotonic() < deadline, "the batch did not finish"
+        assert page.locator("#job-status").inner_text().lower() in ("queued", "running")
+        assert page.locator("progress").count() == 1
+        page.wait_for_timeout(500)
+        page.reload()
+    assert "12 of 13 packs built" in page.locator("#progress-text").inner_text()
+    assert "Row 14" in page.locator(".warning-summary").inner_text()
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Download the ZIP").click()
+    archive = zipfile.ZipFile(io.BytesIO(Path(info.value.path()).read_bytes()))
+    manifest = json.loads(archive.read("manifest.json"))
+    assert len(manifest["folders"]) == 12 and manifest["problems"][0]["row"] == 14
+    assert "2026-12-01_SU-EX-B00/meeting-pack.pdf" in archive.namelist()

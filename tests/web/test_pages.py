@@ -135,3 +135,30 @@ def test_another_teams_case_page_is_not_found(world):
     _login(world)
     page = world.client.get(f"/cases/{r.json()['id']}")
     assert page.status_code == 404 and "South Child" not in page.text
+
+
+def test_packs_page_template_and_a_batch_over_http(world):
+    import time as clock
+
+    from tests.packs.test_packs import PACKS, _csv, _row
+
+    _login(world)
+    page = world.client.get("/packs")
+    assert page.status_code == 200 and "Placement Stability Meeting" in page.text
+    r = world.client.get("/packs/matching/template.xlsx")
+    assert r.status_code == 200 and r.content.startswith(b"PK")
+    raw = _csv([_row(1)], PACKS.get("matching"))
+    assert world.client.post("/packs/matching/jobs", data={"csrf": "forged"},
+                             files={"file": ("m.csv", raw)}).status_code == 403
+    r = world.client.post("/packs/matching/jobs", data={"csrf": _csrf(page.text)}, files={"file": ("m.csv", raw)},
+                          follow_redirects=False)
+    assert r.status_code == 303
+    job_url = r.headers["location"]
+    deadline = clock.monotonic() + 60
+    while "Download the ZIP" not in (text := world.client.get(job_url).text):
+        assert clock.monotonic() < deadline and ('http-equiv="refresh"' in text)
+        clock.sleep(0.1)
+    assert world.client.get(job_url + "/download").content.startswith(b"PK")
+    bad = world.client.post("/packs/matching/jobs", data={"csrf": _csrf(page.text)},
+                            files={"file": ("m.csv", b"Child's name\nA\n")})
+    assert bad.status_code == 422 and "could not be started" in bad.text

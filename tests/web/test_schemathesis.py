@@ -16,7 +16,8 @@ from tests.conftest import REGISTRY
 from tests.web.conftest import PASSWORD
 
 _folder = tempfile.mkdtemp(prefix="sdf-schemathesis-")
-app = create_app(Settings(database_url=f"sqlite:///{_folder}/api.sqlite3"), registry=REGISTRY)
+app = create_app(Settings(database_url=f"sqlite:///{_folder}/api.sqlite3", data_dir=_folder, job_workers=0),
+                 registry=REGISTRY)
 _actor = records.create_user(app.state.db, "sch.admin", PASSWORD, role="admin", team="Fuzz Team")
 TOKEN = records.create_token(app.state.db, _actor, "schemathesis")
 records.create_case(app.state.db, _actor, {"su_number": "SU-EX-FUZZ", "child_name": "Fuzz Example"})
@@ -26,7 +27,7 @@ schema = schemathesis.openapi.from_asgi("/api/openapi.json", app)
 # Where acceptance depends on more than the request's shape, a well-formed request may rightly be
 # refused: an upload must hold a form of ours, and prefill data must fit the form named beside it
 # (each form has its own JSON Schema, at /api/forms/{id}/schema).
-BEYOND_THE_SCHEMA = {("POST", "/api/submissions"), ("POST", "/api/documents")}
+BEYOND_THE_SCHEMA = {("POST", "/api/submissions"), ("POST", "/api/documents"), ("POST", "/api/packs/{pack_id}/jobs")}
 
 
 @schema.parametrize()

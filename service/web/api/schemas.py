@@ -33,6 +33,19 @@ def _text_only(value: object) -> object:
     return value
 
 
+def _whole_number(value: object) -> object:
+    """A whole number (13 or 13.0, as JSON allows), never true/false or text."""
+    if value is None:
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError("a whole number")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("a whole number")
+        return int(value)
+    return value
+
+
 _Text = Annotated[str | None, Field(default=None, max_length=1000)]
 
 
@@ -42,7 +55,7 @@ class CaseValues(_In):
     su_number: Annotated[str | None, Field(default=None, max_length=40, pattern=r"^\s*\S.*$")] = None
     child_name: _Text = None
     date_of_birth: Annotated[date | None, BeforeValidator(_text_only)] = None
-    age: Annotated[int | None, Field(default=None, ge=0, le=30, strict=True)] = None
+    age: Annotated[Annotated[int, Field(ge=0, le=30)] | None, BeforeValidator(_whole_number)] = None
     legal_status: _Text = None
     ethnicity: _Text = None
     primary_language: _Text = None
@@ -153,6 +166,29 @@ class AuditCheckOut(BaseModel):
     entries: int
     first_bad: int | None
     problem: str
+
+
+class PackSummary(BaseModel):
+    id: str
+    title: str
+    kind: Literal["meeting", "per_option"]
+    purpose: str
+    forms: list[str]
+    columns: list[str]
+
+
+class JobOut(BaseModel):
+    id: str
+    pack: str
+    status: Literal["queued", "running", "done", "failed", "cancelled", "expired"]
+    total: int
+    done: int
+    current_row: int | None
+    created_at: datetime
+    finished_at: datetime | None
+    error: str | None
+    summary: dict[str, Any] | None
+    download: bool
 
 
 class ErrorBody(BaseModel):
