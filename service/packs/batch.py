@@ -14,6 +14,8 @@ import hashlib
 import io
 import json
 import os
+import shutil
+import tempfile
 import threading
 import zipfile
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -125,10 +127,14 @@ def run_batch(pack: PackSpec, registry: Registry, raw: bytes | None, out: str | 
     meetings, problems, total = meetings_for(pack, registry, raw)
     result = BatchResult(pack.id, rows=total, problems=problems)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.{threading.get_ident()}.partial")
-    manifest: list[dict] = []
     try:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as z:
+        # the manifest is kept on disk as it grows and copied into the ZIP at the end, so memory
+        # does not grow with the batch
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as z, tempfile.TemporaryFile("w+", encoding="utf-8") as folders, \
+                tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as lines:
+            listing = csv.writer(lines)
             used: set[str] = set()
+            count = len(meetings)
             for meeting, built in _built(pack, registry, meetings, workers, formats, cancel, case_lookup):
                 folder = _unique(built.folder if pack.kind == "meeting" else str(meeting.values.get("folder")), used)
                 files = []
@@ -136,12 +142,16 @@ def run_batch(pack: PackSpec, registry: Registry, raw: bytes | None, out: str | 
                     z.writestr(f"{folder}/{f.name}", f.data)
                     files.append({"name": f"{folder}/{f.name}", "sha256": hashlib.sha256(f.data).hexdigest(),
                                   "bytes": len(f.data)})
-                manifest.append({"folder": folder, "row": meeting.row, "files": files, "warnings": built.warnings})
+                    listing.writerow([folder, files[-1]["name"], files[-1]["sha256"], len(f.data), meeting.row,
+                                      " | ".join(built.warnings)])
+                folders.write(("," if result.built else "") + json.dumps(
+                    {"folder": folder, "row": meeting.row, "files": files, "warnings": built.warnings},
+                    ensure_ascii=False) + "\n")
                 result.built += 1
                 result.warnings += len(built.warnings)
                 if progress:
-                    progress(result.built, len(meetings), meeting.row)
-            _write_manifest(z, pack, result, manifest)
+                    progress(result.built, count, meeting.row)
+            _write_manifest(z, pack, result, folders, lines)
         os.replace(tmp, out)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -184,6 +194,7 @@ def _built(pack, registry, meetings, workers, formats, cancel, case_lookup):
                         done[i] = pending.pop(i).result()
                 while next_yield in done:
                     yield meetings[next_yield], done.pop(next_yield)
+                    meetings[next_yield] = None  # done with: memory stays flat however many rows
                     next_yield += 1
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
@@ -198,21 +209,33 @@ def _unique(folder: str, used: set[str]) -> str:
     return name
 
 
-def _write_manifest(z: zipfile.ZipFile, pack: PackSpec, result: BatchResult, manifest: list[dict]) -> None:
-    doc = {"pack": pack.id, "title": pack.title, "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-           **result.to_dict(), "folders": manifest}
-    z.writestr(zipfile.ZipInfo("manifest.json", date_time=_now_tuple()),
-               json.dumps(doc, indent=2, ensure_ascii=False), compress_type=zipfile.ZIP_DEFLATED)
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["folder", "file", "sha256", "bytes", "row", "warnings_or_problem"])
-    for entry in manifest:
-        for f in entry["files"]:
-            w.writerow([entry["folder"], f["name"], f["sha256"], f["bytes"], entry["row"], " | ".join(entry["warnings"])])
-    for p in result.problems:
-        w.writerow(["", "", "", "", p.row, f"{p.column}: {p.message}"])
-    z.writestr(zipfile.ZipInfo("manifest.csv", date_time=_now_tuple()), buf.getvalue(),
-               compress_type=zipfile.ZIP_DEFLATED)
+def _write_manifest(z: zipfile.ZipFile, pack: PackSpec, result: BatchResult, folders, lines) -> None:
+    head = {"pack": pack.id, "title": pack.title, "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            **result.to_dict()}
+    with z.open(_deflated("manifest.json"), "w", force_zip64=True) as out:
+        text = io.TextIOWrapper(out, encoding="utf-8")
+        text.write(json.dumps(head, ensure_ascii=False, indent=2)[:-2] + ',\n  "folders": [\n')
+        folders.seek(0)
+        shutil.copyfileobj(folders, text)
+        text.write("  ]\n}\n")
+        text.flush()
+        text.detach()
+    with z.open(_deflated("manifest.csv"), "w", force_zip64=True) as out:
+        text = io.TextIOWrapper(out, encoding="utf-8", newline="")
+        w = csv.writer(text)
+        w.writerow(["folder", "file", "sha256", "bytes", "row", "warnings_or_problem"])
+        lines.seek(0)
+        shutil.copyfileobj(lines, text)
+        for p in result.problems:
+            w.writerow(["", "", "", "", p.row, f"{p.column}: {p.message}"])
+        text.flush()
+        text.detach()
+
+
+def _deflated(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=_now_tuple())
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info
 
 
 def _now_tuple():
