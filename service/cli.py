@@ -190,6 +190,13 @@ def pack_template_cmd(ctx: click.Context, pack_id: str, out: str) -> None:
     click.echo(f"wrote {out}")
 
 
+def _team_cases(team: str) -> dict[str, dict]:
+    """SU number -> case values of ``team``, read once (and the read audited)."""
+    from .records.jobs import team_case_values
+
+    return team_case_values(_database(), team)
+
+
 @cli.command("pack")
 @click.argument("pack_id", metavar="PACK")
 @click.option("--input", "input_path", type=click.Path(exists=True, dir_okay=False),
@@ -199,9 +206,11 @@ def pack_template_cmd(ctx: click.Context, pack_id: str, out: str) -> None:
               help="Processes building packs (0: build in this process).")
 @click.option("--formats", default="docx,pdf", show_default=True, help="docx, pdf or both.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--cases-of-team", "team", default=None,
+              help="Also prefill from this team's cases in the service's database (DATABASE_URL).")
 @click.pass_context
 def pack_cmd(ctx: click.Context, pack_id: str, input_path: str | None, out: str, workers: int, formats: str,
-             quiet: bool) -> int:
+             quiet: bool, team: str | None) -> int:
     """Build a batch of PACK meeting packs into one ZIP (a folder per meeting, a manifest).
     Exit 0: every row built; 1: some rows had problems (listed; the rest were built)."""
     from tqdm import tqdm
@@ -222,8 +231,10 @@ def pack_cmd(ctx: click.Context, pack_id: str, input_path: str | None, out: str,
         bar.set_postfix_str(f"row {row}")
         bar.update(done - bar.n)
 
+    lookup = _team_cases(team).get if team else None
     try:
-        result = run_batch(pack, registry, raw, out, workers=workers, formats=chosen, progress=progress)
+        result = run_batch(pack, registry, raw, out, workers=workers, formats=chosen, progress=progress,
+                           case_lookup=lookup)
     finally:
         bar.close()
     failed = result.rows - result.built

@@ -60,6 +60,22 @@ def _load(db: Database, s, actor: Actor, job_id: str, action: str) -> Job:
     return job
 
 
+def team_case_values(db: Database, team: str, *, job_id: str | None = None, user_id: int | None = None,
+                     username: str = "(command line)") -> dict[str, dict]:
+    """SU number -> latest case values of a team (by name), for prefilling a batch; one audit
+    entry says how many cases were made available, and to what."""
+    from ..store.models import Team
+
+    with db.session() as s:
+        row = s.scalar(select(Team).where(Team.name == " ".join(team.split())))
+        if row is None:
+            raise NotFound(f"There is no team called {team}.")
+        cases = {c.su_number: db.sealer.loads(c.values) for c in s.scalars(select(Case).where(Case.team_id == row.id))}
+        record(s, db.sealer, user_id=user_id, username=username, action="case.prefill",
+               target=f"job:{job_id}" if job_id else f"team:{row.id}", detail=f"{len(cases)} team cases for a batch")
+        return cases
+
+
 def get_job(db: Database, actor: Actor, job_id: str) -> dict:
     with db.session() as s:
         return _view(db, _load(db, s, actor, job_id, "job.read"))
@@ -192,7 +208,7 @@ class JobRunner:
             cases = {c.su_number: self.db.sealer.loads(c.values)
                      for c in s.scalars(select(Case).where(Case.team_id == team_id))}
             record(s, self.db.sealer, user_id=job.user_id, username="(batch)", action="case.prefill",
-                   target=f"job:{job_id}", detail=f"{len(cases)} team cases available")
+                   target=f"job:{job_id}", detail=f"{len(cases)} team cases for a batch")
         last = [0.0]
 
         def progress(done: int, total: int, row: int | None) -> None:

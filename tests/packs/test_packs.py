@@ -301,3 +301,28 @@ def test_the_pack_commands(tmp_path, capsys):
     assert zipfile.ZipFile(out).namelist()[0].startswith("2026-12-02_SU-EX-7001/")
     assert main(["pack", "matching", "--input", str(inp), "--out", str(out), "--formats", "odt"]) == 2
     assert main(["pack", "no-such-pack", "--input", str(inp), "--out", str(out)]) == 2
+
+
+def test_the_pack_command_prefills_from_a_teams_cases(tmp_path, monkeypatch, capsys):
+    from service import records
+    from service.cli import main
+    from service.settings import Settings
+    from service.store import Database
+
+    url = f"sqlite:///{tmp_path}/cases.sqlite3"
+    monkeypatch.setenv("DATABASE_URL", url)
+    db = Database(Settings(database_url=url))
+    db.migrate()
+    actor = records.create_user(db, "cam.cases", "a long test password", role="practitioner", team="Case Team")
+    records.create_case(db, actor, {"su_number": "SU-EX-7001", "child_name": "Stored Casename",
+                                    "date_of_birth": "2013-06-01"})
+    pack = PACKS.get("matching")
+    inp = tmp_path / "m.csv"
+    inp.write_bytes(_csv([_row(1, child_name="")], pack))
+    out = tmp_path / "o.zip"
+    assert main(["pack", "matching", "--input", str(inp), "--out", str(out), "--workers", "0", "--quiet",
+                 "--cases-of-team", "Case Team"]) == 0
+    kc = zipfile.ZipFile(out).read("2026-12-02_SU-EX-7001/01-key-criteria.docx")
+    assert service.extract_document(kc, REGISTRY).data["child_name"] == "Stored Casename"
+    assert main(["pack", "matching", "--input", str(inp), "--out", str(out), "--cases-of-team", "Nobody"]) == 2
+    db.dispose()
