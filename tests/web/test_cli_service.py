@@ -50,3 +50,36 @@ def test_new_key_makes_a_usable_key(capsys):
 def test_first_run_message_says_how_to_log_in():
     text = FIRST_RUN.format(url="http://127.0.0.1:8000")
     assert "create-user" in text and "--role admin" in text and "http://127.0.0.1:8000/login" in text
+
+
+def test_serve_starts_the_service_and_says_how_to_log_in(tmp_path):
+    """The README's run command ends in `stepdown-forms serve`: it answers on its port and, with
+    no users yet, tells the user how to create the first administrator."""
+    import json
+    import os
+    import socket
+    import subprocess
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/serve.sqlite3", "STEPDOWN_DATA_DIR": str(tmp_path)}
+    exe = Path(sys.executable).with_name("stepdown-forms")
+    proc = subprocess.Popen([str(exe), "serve", "--port", str(port)], env=env, stderr=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, text=True)
+    try:
+        deadline, body = time.monotonic() + 30, None
+        while body is None and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2) as r:
+                    body = json.loads(r.read())
+            except OSError:
+                time.sleep(0.2)
+        assert body == {"status": "ok"}
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=20)
+    assert "create-user" in err and "--role admin" in err and f"http://127.0.0.1:{port}/login" in err

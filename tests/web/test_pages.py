@@ -162,3 +162,31 @@ def test_packs_page_template_and_a_batch_over_http(world):
     bad = world.client.post("/packs/matching/jobs", data={"csrf": _csrf(page.text)},
                             files={"file": ("m.csv", b"Child's name\nA\n")})
     assert bad.status_code == 422 and "could not be started" in bad.text
+
+
+def test_a_batch_can_be_cancelled_from_its_page(database_url):
+    import time as clock
+
+    from tests.packs.test_packs import PACKS, _csv, _row
+    from tests.web.conftest import make_world
+
+    world = make_world(database_url, job_workers=1)
+    with world.client:
+        _login(world)
+        page = world.client.get("/packs")
+        pack = PACKS.get("placement-stability-meeting")
+        r = world.client.post(f"/packs/{pack.id}/jobs", data={"csrf": _csrf(page.text)},
+                              files={"file": ("m.csv", _csv([_row(i) for i in range(1, 40)], pack))},
+                              follow_redirects=False)
+        job_url = r.headers["location"]
+        job_page = world.client.get(job_url)
+        assert "Cancel the batch" in job_page.text and "<progress" in job_page.text
+        r = world.client.post(job_url + "/cancel", data={"csrf": _csrf(job_page.text)}, follow_redirects=False)
+        assert r.status_code == 303
+        deadline = clock.monotonic() + 60
+        while "was cancelled" not in (text := world.client.get(job_url).text):
+            assert clock.monotonic() < deadline and "Download the ZIP" not in text
+            clock.sleep(0.1)
+        assert world.client.get(job_url + "/download").status_code == 409
+    world.app.state.jobs.stop()
+    world.db.dispose()
