@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.add_exception_handler(StepDownError, errors.stepdown_error)
     app.add_exception_handler(RequestValidationError, errors.validation_error)
     app.add_exception_handler(StarletteHTTPException, errors.http_error)
+    app.add_exception_handler(pages.LoginRequired, lambda request, exc: RedirectResponse("/login", status_code=303))
 
     @app.get("/api/health", tags=["health"])
     def health() -> dict:

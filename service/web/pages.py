@@ -9,7 +9,7 @@ import secrets
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -44,11 +44,25 @@ def _error(request: Request, exc: StepDownError, user=None, csrf: str = "") -> R
 
 
 def _session(request: Request):
-    """(actor, csrf) or a redirect to the login page."""
+    """(actor, csrf), or None when not logged in."""
     try:
         return page_session(request)
     except AccessError:
         return None
+
+
+class LoginRequired(Exception):
+    """Raised by ``page_user``; the app answers it with a redirect to the login page."""
+
+
+def page_user(request: Request) -> tuple:
+    session = _session(request)
+    if session is None:
+        raise LoginRequired
+    return session
+
+
+PageUser = Annotated[tuple, Depends(page_user)]
 
 
 # -- logging in ---------------------------------------------------------------------------
@@ -101,19 +115,13 @@ def logout(request: Request, csrf: Annotated[str, Form(max_length=100)]) -> Resp
 # -- forms and downloads --------------------------------------------------------------------
 
 @router.get("/")
-def forms_page(request: Request) -> Response:
-    session = _session(request)
-    if session is None:
-        return RedirectResponse("/login", status_code=303)
+def forms_page(request: Request, session: PageUser) -> Response:
     user, csrf = session
     return _page(request, "forms.html", {"user": user, "csrf": csrf, "forms": request.app.state.registry.all()})
 
 
 @router.get("/forms/{form_id}")
-def form_page(request: Request, form_id: str, case: str | None = None) -> Response:
-    session = _session(request)
-    if session is None:
-        return RedirectResponse("/login", status_code=303)
+def form_page(request: Request, session: PageUser, form_id: str, case: str | None = None) -> Response:
     user, csrf = session
     try:
         spec = request.app.state.registry.get(form_id)
@@ -124,12 +132,9 @@ def form_page(request: Request, form_id: str, case: str | None = None) -> Respon
 
 
 @router.post("/forms/{form_id}/download")
-def download(request: Request, form_id: str, csrf: Annotated[str, Form(max_length=100)],
+def download(request: Request, session: PageUser, form_id: str, csrf: Annotated[str, Form(max_length=100)],
              format: Annotated[str, Form(pattern="^(docx|pdf)$")] = "docx",
              case_id: Annotated[str, Form(max_length=36)] = "") -> Response:
-    session = _session(request)
-    if session is None:
-        return RedirectResponse("/login", status_code=303)
     user, token = session
     try:
         check_csrf(token, csrf)
@@ -143,10 +148,7 @@ def download(request: Request, form_id: str, csrf: Annotated[str, Form(max_lengt
 # -- cases ----------------------------------------------------------------------------------
 
 @router.get("/cases")
-def cases_page(request: Request) -> Response:
-    session = _session(request)
-    if session is None:
-        return RedirectResponse("/login", status_code=303)
+def cases_page(request: Request, session: PageUser) -> Response:
     user, csrf = session
     try:
         cases = list_cases(get_db(request), user)
@@ -162,10 +164,7 @@ async def _case_values(request: Request) -> dict:
 
 
 @router.post("/cases")
-async def new_case(request: Request) -> Response:
-    session = _session(request)
-    if session is None:
-        return RedirectResponse("/login", status_code=303)
+async def new_case(request: Request, session: PageUser) -> Response:
     user, token = session
     form = await request.form()
     values = await _case_values(request)
@@ -183,10 +182,7 @@ async def new_case(request: Request) -> Response:
 
 
 @router.get("/cases/{case_id}")
-def case_page(request: Request, case_id: str) -> Response:
-    session = _session(request)
-    if session is None:
-        return RedirectResponse("/login", status_code=303)
+def case_page(request: Request, session: PageUser, case_id: str) -> Response:
     user, csrf = session
     db = get_db(request)
     try:
@@ -200,10 +196,7 @@ def case_page(request: Request, case_id: str) -> Response:
 
 
 @router.post("/cases/{case_id}")
-async def edit_case(request: Request, case_id: str) -> Response:
-    session = _session(request)
-    if session is None:
-        return RedirectResponse("/login", status_code=303)
+async def edit_case(request: Request, session: PageUser, case_id: str) -> Response:
     user, token = session
     form = await request.form()
     try:
@@ -217,19 +210,13 @@ async def edit_case(request: Request, case_id: str) -> Response:
 # -- uploads and review ---------------------------------------------------------------------
 
 @router.get("/upload")
-def upload_page(request: Request) -> Response:
-    session = _session(request)
-    if session is None:
-        return RedirectResponse("/login", status_code=303)
+def upload_page(request: Request, session: PageUser) -> Response:
     user, csrf = session
     return _page(request, "upload.html", {"user": user, "csrf": csrf, "message": None})
 
 
 @router.post("/upload")
-async def upload(request: Request, file: Annotated[UploadFile, File()], csrf: Annotated[str, Form(max_length=100)]) -> Response:
-    session = _session(request)
-    if session is None:
-        return RedirectResponse("/login", status_code=303)
+async def upload(request: Request, session: PageUser, file: Annotated[UploadFile, File()], csrf: Annotated[str, Form(max_length=100)]) -> Response:
     user, token = session
     db = get_db(request)
     try:
@@ -246,10 +233,7 @@ async def upload(request: Request, file: Annotated[UploadFile, File()], csrf: An
 
 
 @router.get("/submissions")
-def submissions_page(request: Request) -> Response:
-    session = _session(request)
-    if session is None:
-        return RedirectResponse("/login", status_code=303)
+def submissions_page(request: Request, session: PageUser) -> Response:
     user, csrf = session
     try:
         subs = list_submissions(get_db(request), user)
@@ -274,18 +258,12 @@ def _submission_page(request: Request, user, csrf: str, submission_id: str, mess
 
 
 @router.get("/submissions/{submission_id}")
-def submission_page(request: Request, submission_id: str) -> Response:
-    session = _session(request)
-    if session is None:
-        return RedirectResponse("/login", status_code=303)
+def submission_page(request: Request, session: PageUser, submission_id: str) -> Response:
     return _submission_page(request, *session, submission_id)
 
 
 @router.post("/submissions/{submission_id}/accept")
-async def accept(request: Request, submission_id: str) -> Response:
-    session = _session(request)
-    if session is None:
-        return RedirectResponse("/login", status_code=303)
+async def accept(request: Request, session: PageUser, submission_id: str) -> Response:
     user, token = session
     form = await request.form()
     resolutions = {k[len("keep_"):]: str(v) for k, v in form.items() if k.startswith("keep_") and str(v) in ("form", "case")}
@@ -305,10 +283,7 @@ async def accept(request: Request, submission_id: str) -> Response:
 # -- meeting packs and batches --------------------------------------------------------------
 
 @router.get("/packs")
-def packs_page(request: Request) -> Response:
-    session = _session(request)
-    if session is None:
-        return RedirectResponse("/login", status_code=303)
+def packs_page(request: Request, session: PageUser) -> Response:
     user, csrf = session
     try:
         jobs = list_jobs(get_db(request), user)
@@ -319,10 +294,7 @@ def packs_page(request: Request) -> Response:
 
 
 @router.get("/packs/{pack_id}/template.xlsx")
-def pack_template(request: Request, pack_id: str) -> Response:
-    session = _session(request)
-    if session is None:
-        return RedirectResponse("/login", status_code=303)
+def pack_template(request: Request, session: PageUser, pack_id: str) -> Response:
     try:
         pack = request.app.state.packs.get(pack_id)
     except StepDownError as exc:
@@ -332,10 +304,7 @@ def pack_template(request: Request, pack_id: str) -> Response:
 
 
 @router.post("/packs/{pack_id}/jobs")
-async def start_batch(request: Request, pack_id: str) -> Response:
-    session = _session(request)
-    if session is None:
-        return RedirectResponse("/login", status_code=303)
+async def start_batch(request: Request, session: PageUser, pack_id: str) -> Response:
     user, token = session
     db = get_db(request)
     try:
@@ -357,10 +326,7 @@ async def start_batch(request: Request, pack_id: str) -> Response:
 
 
 @router.get("/jobs/{job_id}")
-def job_page(request: Request, job_id: str) -> Response:
-    session = _session(request)
-    if session is None:
-        return RedirectResponse("/login", status_code=303)
+def job_page(request: Request, session: PageUser, job_id: str) -> Response:
     user, csrf = session
     try:
         job = get_job(get_db(request), user, job_id)
@@ -371,10 +337,7 @@ def job_page(request: Request, job_id: str) -> Response:
 
 
 @router.post("/jobs/{job_id}/cancel")
-async def cancel_batch(request: Request, job_id: str) -> Response:
-    session = _session(request)
-    if session is None:
-        return RedirectResponse("/login", status_code=303)
+async def cancel_batch(request: Request, session: PageUser, job_id: str) -> Response:
     user, token = session
     form = await request.form()
     try:
@@ -387,10 +350,7 @@ async def cancel_batch(request: Request, job_id: str) -> Response:
 
 
 @router.get("/jobs/{job_id}/download")
-def download_batch(request: Request, job_id: str) -> Response:
-    session = _session(request)
-    if session is None:
-        return RedirectResponse("/login", status_code=303)
+def download_batch(request: Request, session: PageUser, job_id: str) -> Response:
     user, csrf = session
     try:
         path = download_job(get_db(request), user, job_id)
