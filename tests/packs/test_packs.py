@@ -128,6 +128,10 @@ def test_combined_pdf_has_a_bookmark_per_document():
         assert titles == ["Cover sheet"] + [REGISTRY.get(f.form).title for f in pack.forms]
         assert "/AcroForm" not in pdf.Root  # flattened: values printed, no clashing field names
         assert pdf.check_pdf_syntax() == []
+        descriptors = [o for o in pdf.objects if isinstance(o, pikepdf.Dictionary)
+                       and o.get("/Type") == "/FontDescriptor"]
+        files = {d.FontFile2.objgen for d in descriptors}
+        assert len(descriptors) > len(files) == len({str(d.FontName) for d in descriptors})  # one file per subset
 
 
 def _csv(rows: list[dict], pack) -> bytes:
