@@ -197,7 +197,13 @@ def test_a_failed_batch_leaves_the_earlier_zip_untouched(tmp_path):
 
 def test_leak_free_across_many_children(tmp_path):
     """Twenty children with distinct canary names and numbers, built on two processes: each
-    pack's documents hold its own child's values and no other child's."""
+    pack's documents (forms read back; Word XML; the cover sheet and combined PDF as text)
+    hold its own child's values and no other child's."""
+    import subprocess
+
+    from tests.tools import require
+
+    require("pdftotext", "poppler-utils")
     pack = PACKS.get("placement-stability-meeting")
     rows = [_row(i, child_name=f"Canary{i:02d}x Example", su_number=f"SU-EX-C{i:02d}",
                  social_worker_name=f"Worker{i:02d}x Sample") for i in range(1, 21)]
@@ -219,6 +225,11 @@ def test_leak_free_across_many_children(tmp_path):
                                 for n in zipfile.ZipFile(io.BytesIO(raw)).namelist() if n.endswith(".xml"))
                 assert not any(o in text for o in others), f["name"]
                 assert any(v in text for v in own)
+            elif "cover" in f["name"] or "meeting-pack" in f["name"]:  # text as drawn, read back by poppler
+                path = tmp_path / "check.pdf"
+                path.write_bytes(raw)
+                text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+                assert row["child_name"] in text and not any(o in text for o in others), f["name"]
 
 
 def test_template_opens_with_headers_dropdowns_and_formats_and_reads_back():
@@ -330,3 +341,19 @@ def test_the_pack_command_prefills_from_a_teams_cases(tmp_path, monkeypatch, cap
     assert service.extract_document(kc, REGISTRY).data["child_name"] == "Stored Casename"
     assert main(["pack", "matching", "--input", str(inp), "--out", str(out), "--cases-of-team", "Nobody"]) == 2
     db.dispose()
+
+
+def test_cover_sheet_docx_opens_in_libreoffice_and_python_docx(tmp_path):
+    import docx
+
+    from tests.tools import soffice_convert
+
+    pack = PACKS.get("unplanned-ending-meeting")
+    built = build_pack(pack, REGISTRY, _meeting(pack, left_home_on="20/11/2026"))  # too soon: a warning
+    path = tmp_path / "cover.docx"
+    path.write_bytes(next(f.data for f in built.files if f.name == "00-cover-sheet.docx"))
+    text = "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+    assert "Unplanned Endings Meeting" in text and "between one month and six weeks" in text
+    [odt] = soffice_convert([path], "odt", tmp_path / "out")
+    content = zipfile.ZipFile(odt).read("content.xml").decode()
+    assert "Rowan1 Example" in content and "Documents enclosed" in content and "Lee Demo" in content
