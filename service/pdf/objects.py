@@ -40,11 +40,15 @@ def ref(number: int) -> str:
     return f"{number} 0 R"
 
 
+OBJECTS_PER_STREAM = 200
+
+
 class PdfFile:
     """Objects by number; ``reserve`` hands out a number to be filled in later."""
 
     def __init__(self) -> None:
         self._objects: list[bytes | None] = []
+        self._streams: set[int] = set()
 
     def reserve(self) -> int:
         self._objects.append(None)
@@ -63,20 +67,51 @@ class PdfFile:
             data = zlib.compress(data, 6)
             entries += " /Filter /FlateDecode"
         body = b"<< " + entries.encode("latin-1") + b" /Length %d >>\nstream\n" % len(data) + data + b"\nendstream"
-        return self.put(number if number is not None else self.reserve(), body)
+        number = self.put(number if number is not None else self.reserve(), body)
+        self._streams.add(number)
+        return number
 
     def output(self, root: int, info: int, file_id: str) -> bytes:
-        parts = [b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"]
-        offsets, at = [], len(parts[0])
+        """The file: streams as they are; every other object packed into compressed object
+        streams, found through a cross-reference stream (PDF 1.5, 7.5.7 and 7.5.8). That
+        takes about a fifth off a form: field dictionaries compress well."""
         for number, body in enumerate(self._objects, start=1):
             if body is None:
                 raise ValueError(f"PDF object {number} was reserved but never written")
-            chunk = b"%d 0 obj\n" % number + body + b"\nendobj\n"
-            offsets.append(at)
+        packed = [n for n in range(1, len(self._objects) + 1) if n not in self._streams]
+        where: dict[int, tuple[int, int]] = {}  # object -> (its object stream, index in it)
+        for start in range(0, len(packed), OBJECTS_PER_STREAM):
+            group = packed[start:start + OBJECTS_PER_STREAM]
+            header, bodies, at = [], [], 0
+            for number in group:
+                body = self._objects[number - 1]
+                header.append(b"%d %d" % (number, at))
+                bodies.append(body)
+                at += len(body) + 1
+            head = b" ".join(header) + b"\n"
+            container = self.stream(f"/Type /ObjStm /N {len(group)} /First {len(head)}", head + b"\n".join(bodies))
+            for index, number in enumerate(group):
+                where[number] = (container, index)
+        parts = [b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"]
+        offsets: dict[int, int] = {}
+        at = len(parts[0])
+        for number in sorted(self._streams):
+            chunk = b"%d 0 obj\n" % number + self._objects[number - 1] + b"\nendobj\n"
+            offsets[number] = at
             parts.append(chunk)
             at += len(chunk)
-        size = len(self._objects) + 1
-        xref = [b"xref\n0 %d\n0000000000 65535 f \n" % size] + [b"%010d 00000 n \n" % o for o in offsets]
-        trailer = (f"trailer\n<< /Size {size} /Root {ref(root)} /Info {ref(info)} /ID [<{file_id}> <{file_id}>] >>\n"
-                   f"startxref\n{at}\n%%EOF\n").encode("ascii")
-        return b"".join(parts + xref + [trailer])
+        xref_number = len(self._objects) + 1
+        offsets[xref_number] = at
+        rows = [b"\x00\x00\x00\x00\x00\xff\xff"]
+        for number in range(1, xref_number + 1):
+            if number in offsets:
+                rows.append(b"\x01" + offsets[number].to_bytes(4, "big") + b"\x00\x00")
+            else:
+                container, index = where[number]
+                rows.append(b"\x02" + container.to_bytes(4, "big") + index.to_bytes(2, "big"))
+        data = zlib.compress(b"".join(rows), 6)
+        size = xref_number + 1
+        xref = (f"{xref_number} 0 obj\n<< /Type /XRef /Size {size} /W [1 4 2] /Root {ref(root)} /Info {ref(info)} "
+                f"/ID [<{file_id}> <{file_id}>] /Filter /FlateDecode /Length {len(data)} >>\nstream\n").encode("ascii")
+        parts += [xref, data, b"\nendstream\nendobj\n", f"startxref\n{at}\n%%EOF\n".encode("ascii")]
+        return b"".join(parts)
