@@ -357,3 +357,18 @@ def test_cover_sheet_docx_opens_in_libreoffice_and_python_docx(tmp_path):
     [odt] = soffice_convert([path], "odt", tmp_path / "out")
     content = zipfile.ZipFile(odt).read("content.xml").decode()
     assert "Rowan1 Example" in content and "Documents enclosed" in content and "Lee Demo" in content
+
+
+def test_a_spreadsheet_that_would_inflate_enormously_is_refused():
+    """A zip whose entries declare more than 40 times the input limit once inflated (a zip
+    bomb; Python's zipfile never reads past a declared size, so the declared sizes bound it)."""
+    import struct
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/worksheets/sheet1.xml", b"<x/>")
+    raw = bytearray(buf.getvalue())
+    cd = raw.rfind(b"PK\x01\x02")
+    raw[cd + 24:cd + 28] = struct.pack("<I", 0xFFFFFFF0)  # the central directory's uncompressed size
+    with pytest.raises(DataError, match="zip bomb"):
+        read_rows(PACKS.get("matching"), bytes(raw))
