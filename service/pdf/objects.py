@@ -9,6 +9,7 @@ mark for anything beyond ASCII), so nothing in a value can end a string or an ob
 
 from __future__ import annotations
 
+import re
 import zlib
 
 # PDFDocEncoding (Annex D.2) where it differs from Latin-1: typographic punctuation and a few letters
@@ -18,10 +19,15 @@ _PDFDOC = {**{chr(i): i for i in range(32, 127)}, **{chr(i): i for i in range(0x
 _ESCAPE = {ord("\\"): b"\\\\", ord("("): b"\\(", ord(")"): b"\\)", 13: b"\\r", 10: b"\\n"}
 
 
+_PLAIN = re.compile(r"[^\x20-\x27\x2a-\x5b\x5d-\x7e]")  # anything but printable ASCII without ( ) \\
+
+
 def text(value: str) -> str:
     """A PDF text string (7.9.2.2) for ``value``: a literal string in PDFDocEncoding when every
     character has a code there, else in UTF-16BE with a byte order mark. (Literal strings, not
     hex: readers such as pypdf read hex strings several times more slowly.)"""
+    if not _PLAIN.search(value):
+        return "(" + value + ")"  # the common case: nothing to encode or escape
     try:
         raw = bytes([_PDFDOC[ch] for ch in value])
     except KeyError:
@@ -62,8 +68,9 @@ class PdfFile:
         return self.put(self.reserve(), body)
 
     def stream(self, entries: str, data: bytes, *, compress: bool = True, number: int | None = None) -> int:
-        """A stream object; ``entries`` are the dictionary's other entries."""
-        if compress:
+        """A stream object; ``entries`` are the dictionary's other entries. Short streams are
+        left as they are: compressing a field's one-line appearance saves nothing."""
+        if compress and len(data) > 200:
             data = zlib.compress(data, 6)
             entries += " /Filter /FlateDecode"
         body = b"<< " + entries.encode("latin-1") + b" /Length %d >>\nstream\n" % len(data) + data + b"\nendstream"
