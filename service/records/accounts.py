@@ -132,16 +132,43 @@ def actor_for(db: Database, username: str) -> Actor:
         return _actor(s, user)
 
 
+MAX_FAILURES = 5
+LOCKOUT = timedelta(minutes=15)
+
+
 def authenticate(db: Database, username: str, password: str) -> Actor:
+    """The user, if the password is right. After MAX_FAILURES wrong passwords for a username
+    within LOCKOUT (counted from the audit log, since the last good login), that username is
+    refused for the rest of the period whatever is typed. Every attempt is audited."""
+    name = username.strip().lower()[:80]
     with db.session() as s:
-        user = s.scalar(select(User).where(User.username == username.strip().lower()))
-        good = check_password(password, user.password_hash if user else _DUMMY_HASH)
-        if user is None or not good or not user.active:
-            record(s, db.sealer, user_id=user.id if user else None, username=username.strip().lower()[:80],
-                   action="login", outcome="denied")
-            raise AccessError("The username or password is not right.", "unauthenticated")
-        record(s, db.sealer, user_id=user.id, username=user.username, action="login")
-        return _actor(s, user)
+        if _recent_failures(s, name) >= MAX_FAILURES:
+            record(s, db.sealer, user_id=None, username=name, action="login", outcome="throttled")
+            outcome = "throttled"
+        else:
+            user = s.scalar(select(User).where(User.username == name))
+            good = check_password(password, user.password_hash if user else _DUMMY_HASH)
+            if user is not None and good and user.active:
+                record(s, db.sealer, user_id=user.id, username=user.username, action="login")
+                return _actor(s, user)
+            record(s, db.sealer, user_id=user.id if user else None, username=name, action="login", outcome="denied")
+            outcome = "denied"
+    # raised after the block, so the refusal's audit entry is committed
+    if outcome == "throttled":
+        raise AccessError("Too many wrong passwords for this username; wait 15 minutes and try again.",
+                          "too_many_attempts")
+    raise AccessError("The username or password is not right.", "unauthenticated")
+
+
+def _recent_failures(s, name: str) -> int:
+    from ..store.models import AuditEntry
+
+    since = _now() - LOCKOUT
+    last_good = s.scalar(select(func.max(AuditEntry.at)).where(
+        AuditEntry.username == name, AuditEntry.action == "login", AuditEntry.outcome == "ok", AuditEntry.at >= since))
+    return s.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.username == name, AuditEntry.action == "login", AuditEntry.outcome == "denied",
+        AuditEntry.at >= (last_good or since))) or 0
 
 
 def create_token(db: Database, actor: Actor, name: str) -> str:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from datetime import timezone
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -120,6 +120,7 @@ class AuditEntry(Base):
     previous one, so a changed or removed entry breaks the chain (``verify_audit``)."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_username_at", "username", "at"),)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(UtcDateTime())
     user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)

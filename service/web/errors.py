@@ -14,7 +14,7 @@ from ..errors import Conflict, DocumentError, StepDownError
 UNSUPPORTED_TYPES = {"not_a_zip", "not_a_word_document"}
 STATUS_BY_CODE = {
     "unauthenticated": 401, "forbidden": 403, "csrf_failed": 403, "not_found": 404, "form_unknown": 404,
-    "file_too_large": 413, "busy": 429, "sealed_data_unreadable": 500,
+    "file_too_large": 413, "busy": 429, "too_many_attempts": 429, "sealed_data_unreadable": 500,
 }
 
 

@@ -89,7 +89,8 @@ def login(request: Request, username: Annotated[str, Form(max_length=80)], passw
         actor = authenticate(db, username, password)
     except AccessError as exc:
         token = secrets.token_urlsafe(32)
-        response = _page(request, "login.html", {"user": None, "csrf": token, "message": exc.message}, 401)
+        response = _page(request, "login.html", {"user": None, "csrf": token, "message": exc.message},
+                         429 if exc.code == "too_many_attempts" else 401)
         _login_cookie(request, response, token)
         return response
     session = start_session(db, actor)

@@ -190,3 +190,28 @@ def test_a_batch_can_be_cancelled_from_its_page(database_url):
         assert world.client.get(job_url + "/download").status_code == 409
     world.app.state.jobs.stop()
     world.db.dispose()
+
+
+def test_failed_logins_are_audited_and_five_lock_the_username(world):
+    from sqlalchemy import select
+
+    from service.store.models import AuditEntry
+
+    for _ in range(5):
+        assert _login(world, password="not the password").status_code == 401
+    r = _login(world)  # the right password, but the username is locked for now
+    assert r.status_code == 429 and "wait 15 minutes" in r.text
+    with world.db.session() as s:
+        outcomes = [e.outcome for e in s.scalars(select(AuditEntry).where(
+            AuditEntry.action == "login", AuditEntry.username == "sam.worker").order_by(AuditEntry.seq))]
+    assert outcomes == ["denied"] * 5 + ["throttled"]
+    assert _login(world, username="nia.manager").status_code == 303  # other users are not affected
+
+
+def test_a_good_login_clears_earlier_failures(world):
+    for _ in range(4):
+        _login(world, password="not the password")
+    assert _login(world).status_code == 303
+    for _ in range(4):
+        assert _login(world, password="not the password").status_code == 401
+    assert _login(world).status_code == 303
