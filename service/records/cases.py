@@ -63,12 +63,17 @@ def _view(db: Database, case: Case) -> dict:
             "created_at": case.created_at, "updated_at": case.updated_at}
 
 
+def log_refusal(db: Database, actor: Actor, action: str, target: str, outcome: str, detail: str = "") -> None:
+    """An audit entry in its own transaction, for a request whose own work is rolled back."""
+    with db.session() as s:
+        record(s, db.sealer, user_id=actor.user_id, username=actor.username, action=action, target=target,
+               outcome=outcome, detail=detail)
+
+
 def deny(db: Database, actor: Actor, action: str, target: str) -> NotFound:
     """Log a refused access (in its own transaction, so it stays when the request's is rolled
     back) and return the error to raise: another team's record looks the same as no record."""
-    with db.session() as s:
-        record(s, db.sealer, user_id=actor.user_id, username=actor.username, action=action, target=target,
-               outcome="denied")
+    log_refusal(db, actor, action, target, "denied")
     return NotFound("There is no such record, or it belongs to another team.")
 
 

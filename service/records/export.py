@@ -14,6 +14,7 @@ from io import BytesIO
 from sqlalchemy import select
 
 from ..convert import display
+from ..errors import StepDownError
 from ..shape import value_at
 from ..spec.model import FormSpec, GroupField, RepeatField
 from ..store import Database, record
@@ -70,7 +71,13 @@ def register_xlsx(db: Database, actor: Actor, spec: FormSpec) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    actor.require("manager")
+    try:
+        actor.require("manager")
+    except StepDownError:
+        from .cases import log_refusal
+
+        log_refusal(db, actor, "export.register", f"team:{actor.team_id}", "denied", f"form {spec.id}")
+        raise
     columns = _columns(spec)
     with db.session() as s:
         rows = s.execute(select(Submission, Case.su_number, User.username)

@@ -24,7 +24,7 @@ from ..spec.model import ChoiceField, FormSpec
 from ..store import Database, record
 from ..store.models import Case, Submission, User
 from .accounts import Actor
-from .cases import apply_changes, clean_values, deny, load_case
+from .cases import apply_changes, clean_values, deny, load_case, log_refusal
 
 WAIT_FOR_SLOT = 2.0  # seconds an upload waits for a free parser before 429
 
@@ -168,7 +168,17 @@ def accept_submission(db: Database, actor: Actor, registry, submission_id: str, 
                       create_case: bool = False, resolutions: dict[str, str] | None = None) -> dict:
     """Accept a submission into a case. ``resolutions``: case key -> "form" (take the form's
     value) or "case" (keep the case's) for every conflict; any conflict left unsettled is
-    refused with the list of conflicts (code ``unresolved_conflicts``)."""
+    refused with the list of conflicts (code ``unresolved_conflicts``). A refusal is audited."""
+    try:
+        return _accept(db, actor, registry, submission_id, case_id=case_id, create_case=create_case,
+                       resolutions=resolutions)
+    except (Conflict, RecordInvalid) as exc:
+        log_refusal(db, actor, "submission.accept", f"submission:{submission_id}"[:100], "refused", exc.code)
+        raise
+
+
+def _accept(db: Database, actor: Actor, registry, submission_id: str, *, case_id: str | None,
+            create_case: bool, resolutions: dict[str, str] | None) -> dict:
     resolutions = resolutions or {}
     if any(v not in ("form", "case") for v in resolutions.values()):
         raise RecordInvalid('Each resolution is "form" (take the form\'s value) or "case" (keep the case\'s).')

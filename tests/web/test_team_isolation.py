@@ -67,3 +67,15 @@ def test_the_register_holds_only_the_teams_own_submissions(world):
 
     ws = load_workbook(BytesIO(world.get("manager", "/api/forms/ramp/register.xlsx").content)).active
     assert ws.max_row == 1  # headers only: the South submission is not North's
+
+
+def test_refused_accepts_and_exports_are_audited(world):
+    raw = service.generate_document(REGISTRY.get("ramp"), load_sample("ramp"))
+    sub = _upload(world, "worker", raw).json()
+    _error(world.post("worker", f"/api/submissions/{sub['id']}/accept", json={}), 409, "no_case")
+    _error(world.get("worker", "/api/forms/ramp/register.xlsx"), 403, "forbidden")
+    with world.db.session() as s:
+        refused = {(e.action, e.outcome, e.detail) for e in s.scalars(select(AuditEntry).where(
+            AuditEntry.username == "sam.worker", AuditEntry.outcome != "ok"))}
+    assert ("submission.accept", "refused", "no_case") in refused
+    assert ("export.register", "denied", "form ramp") in refused
