@@ -115,12 +115,19 @@ def get_case(db: Database, actor: Actor, case_id: str) -> dict:
         return _view(db, case)
 
 
-def list_cases(db: Database, actor: Actor) -> list[dict]:
+def list_cases(db: Database, actor: Actor, *, search: str | None = None) -> list[dict]:
+    """The team's cases by SU number; ``search`` keeps those whose SU number or child's name
+    contains it (any case and spacing). Names are sealed, so the search runs here, not in SQL."""
+    words = " ".join((search or "").split()).casefold()
     with db.session() as s:
-        cases = s.scalars(select(Case).where(Case.team_id == actor.team_id).order_by(Case.su_number)).all()
+        cases = [_view(db, c) for c in
+                 s.scalars(select(Case).where(Case.team_id == actor.team_id).order_by(Case.su_number))]
+        if words:
+            cases = [c for c in cases if words in c["su_number"].casefold()
+                     or words in " ".join(str(c["values"].get("child_name") or "").split()).casefold()]
         record(s, db.sealer, user_id=actor.user_id, username=actor.username, action="case.list",
-               target=f"team:{actor.team_id}", detail=f"{len(cases)} cases")
-        return [_view(db, c) for c in cases]
+               target=f"team:{actor.team_id}", detail=f"{len(cases)} cases" + (" (search)" if words else ""))
+        return cases
 
 
 def apply_changes(db: Database, s, actor: Actor, case: Case, changes: dict, *, source: str,

@@ -9,7 +9,7 @@ import secrets
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -149,14 +149,14 @@ def download(request: Request, session: PageUser, form_id: str, csrf: Annotated[
 # -- cases ----------------------------------------------------------------------------------
 
 @router.get("/cases")
-def cases_page(request: Request, session: PageUser) -> Response:
+def cases_page(request: Request, session: PageUser, q: Annotated[str, Query(max_length=100)] = "") -> Response:
     user, csrf = session
     try:
-        cases = list_cases(get_db(request), user)
+        cases = list_cases(get_db(request), user, search=q)
     except StepDownError as exc:
         return _error(request, exc, user, csrf)
     return _page(request, "cases.html", {"user": user, "csrf": csrf, "cases": cases, "labels": CASE_LABELS,
-                                          "fields": CASE_FIELDS, "values": {}, "message": None})
+                                          "fields": CASE_FIELDS, "values": {}, "message": None, "q": q})
 
 
 async def _case_values(request: Request) -> dict:

@@ -274,3 +274,15 @@ def test_audit_verify_is_for_admins(world):
     _error(world.get("manager", "/api/audit/verify"), 403, "forbidden")
     check = world.get("admin", "/api/audit/verify").json()
     assert check["ok"] and check["entries"] > 5 and check["first_bad"] is None
+
+
+def test_cases_can_be_searched_by_su_number_or_name(world):
+    _case(world)
+    _case(world, values={"su_number": "SU-EX-2002", "child_name": "Mali  Sample"})
+    def found(q):
+        return [c["su_number"] for c in world.get("worker", "/api/cases", params={"q": q}).json()]
+    assert found("mali sample") == ["SU-EX-2002"]
+    assert found("ex-200") == ["SU-EX-2001", "SU-EX-2002"]
+    assert found("rhys") == ["SU-EX-2001"]
+    assert found("nobody") == []
+    assert [c["su_number"] for c in world.get("south", "/api/cases", params={"q": "rhys"}).json()] == []

@@ -215,3 +215,12 @@ def test_a_good_login_clears_earlier_failures(world):
     for _ in range(4):
         assert _login(world, password="not the password").status_code == 401
     assert _login(world).status_code == 303
+
+
+def test_the_cases_page_searches(world):
+    world.post("worker", "/api/cases", json={"values": {"su_number": "SU-EX-P1", "child_name": "Ffion Example"}})
+    world.post("worker", "/api/cases", json={"values": {"su_number": "SU-EX-P2", "child_name": "Gethin Sample"}})
+    _login(world)
+    page = world.client.get("/cases", params={"q": "ffion"}).text
+    assert "Ffion Example" in page and "Gethin Sample" not in page
+    assert "No case matches" in world.client.get("/cases", params={"q": "zzz"}).text

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from ...records import case_history, create_case, get_case, list_cases, update_case
 from ..deps import ApiUser, Db
@@ -12,8 +14,9 @@ router = APIRouter(prefix="/cases", tags=["cases"], responses=ERRORS)
 
 
 @router.get("", response_model=list[CaseOut])
-def cases(user: ApiUser, db: Db) -> list[dict]:
-    return list_cases(db, user)
+def cases(user: ApiUser, db: Db, q: Annotated[str | None, Query(max_length=100, description="SU number or name")] = None
+          ) -> list[dict]:
+    return list_cases(db, user, search=q)
 
 
 @router.post("", response_model=CaseOut, status_code=201)
