@@ -16,7 +16,7 @@ from ..documents import generate_document
 from ..records.cases import prefill_from_values
 from ..shape import set_at
 from ..spec import Registry
-from ..spec.durations import add, describe_gap
+from ..spec.durations import Duration, add, describe_gap
 from ..spec.model import CASE_KEYS, ChoiceField, DateField, DateTimeField, FormSpec, RepeatField
 from ..validation import validate
 from .meeting import Meeting
@@ -157,7 +157,28 @@ def _details(pack: PackSpec, meeting: Meeting) -> list[tuple[str, str]]:
             ("Date", shown_date), ("Time", at.strftime("%H:%M") if isinstance(at, time) else ""),
             ("Venue", str(v.get("venue") or "")),
             ("Chair", " – ".join(x for x in (str(v.get("chair") or ""), str(v.get("chair_role") or pack.chair)) if x))]
+    for item in pack.since:
+        start = v.get(item.column)
+        if isinstance(start, date) and isinstance(when, date):
+            rows.append((item.label, _elapsed(start.date() if isinstance(start, datetime) else start, when)))
     return [(label, value) for label, value in rows if value]
+
+
+def _elapsed(start: date, end: date) -> str:
+    """'3 weeks and 2 days', '4 months and 1 week'; '' if the end is not after the start."""
+    days = (end - start).days
+    if days <= 0:
+        return ""
+    def plural(n: int, unit: str) -> str:
+        return f"{n} {unit}{'' if n == 1 else 's'}"
+    if days < 7:
+        return plural(days, "day")
+    if days < 63:
+        weeks, rest = divmod(days, 7)
+        return plural(weeks, "week") + (f" and {plural(rest, 'day')}" if rest else "")
+    months = (end.year - start.year) * 12 + end.month - start.month - (end.day < start.day)
+    weeks = (end - add(start, Duration(months, "mo"))).days // 7
+    return plural(months, "month") + (f" and {plural(weeks, 'week')}" if weeks else "")
 
 
 def build_pack(pack: PackSpec, registry: Registry, meeting: Meeting, *, case_values: dict | None = None,

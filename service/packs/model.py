@@ -91,6 +91,13 @@ class Timescale(_Model):
         return self
 
 
+class Since(_Model):
+    """A cover sheet line saying how long before the meeting a column's date was."""
+
+    column: Key
+    label: Text
+
+
 class PerOption(_Model):
     form: Slug
     field: Key  # a choice field of the form, one document per option
@@ -107,6 +114,7 @@ class PackSpec(_Model):
     columns: list[Column] = Field(default_factory=list)
     forms: list[PackForm] = Field(min_length=1)
     timescales: list[Timescale] = Field(default_factory=list)
+    since: list[Since] = Field(default_factory=list)
     per_option: PerOption | None = None
 
     @property
@@ -131,6 +139,9 @@ class PackSpec(_Model):
             for path, key in f.prefill.items():
                 if key not in keys and key != "meeting_at":
                     raise ValueError(f"form {f.form!r} prefills {path!r} from {key!r}, which is not a column")
+        for item in self.since:
+            if item.column not in keys:
+                raise ValueError(f"'since' names {item.column!r}, which is not a column")
         for t in self.timescales:
             for key in (t.start, t.end):
                 if key not in keys and key != "meeting_at":

@@ -372,3 +372,14 @@ def test_a_spreadsheet_that_would_inflate_enormously_is_refused():
     raw[cd + 24:cd + 28] = struct.pack("<I", 0xFFFFFFF0)  # the central directory's uncompressed size
     with pytest.raises(DataError, match="zip bomb"):
         read_rows(PACKS.get("matching"), bytes(raw))
+
+
+@pytest.mark.parametrize("moved, shown", [("01/12/2026", "1 day"), ("11/11/2026", "3 weeks"),
+                                          ("09/11/2026", "3 weeks and 2 days"), ("02/09/2026", "3 months"),
+                                          ("20/08/2026", "3 months and 1 week")])
+def test_support_review_cover_says_how_long_since_the_move(moved, shown):
+    from service.packs.build import _details
+
+    pack = PACKS.get("support-review-meeting")
+    details = dict(_details(pack, _meeting(pack, moved_on=moved)))
+    assert details["Since the move"] == shown
