@@ -13,7 +13,6 @@ them; the body, controls, bindings and identity stay as the writer made them, an
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import zipfile
@@ -86,14 +85,14 @@ def render_shell_for(shell: bytes, context: dict[str, str]) -> tuple[bytes, str 
     not keep the mark whole, and is then rendered for every document."""
     document_id = context.get("document_id", "")
     fixed = tuple(sorted((k, v) for k, v in context.items() if k != "document_id"))
-    rendered = _render_with_mark(hashlib.sha256(shell).digest(), shell, fixed)
+    rendered = _render_with_mark(shell, fixed)
     if rendered is not None:
         return rendered, DOCUMENT_ID_MARK
     return render_shell(shell, {**context, "document_id": document_id}), None
 
 
 @lru_cache(maxsize=64)
-def _render_with_mark(digest: bytes, shell: bytes, fixed: tuple) -> bytes | None:
+def _render_with_mark(shell: bytes, fixed: tuple) -> bytes | None:
     rendered = render_shell(shell, {**dict(fixed), "document_id": DOCUMENT_ID_MARK})
     uses_id = b"document_id" in b"".join(_text_parts(shell))
     whole = DOCUMENT_ID_MARK.encode() in b"".join(_text_parts(rendered))

@@ -30,7 +30,7 @@ from ..spec.model import (
 )
 from ..validation import Issue, Report
 from . import oxml, parts
-from .ns import CT_CUSTOM_PROPS, CT_CUSTOM_XML_PROPS, NS, RT_CUSTOM_PROPS, RT_CUSTOM_XML, RT_CUSTOM_XML_PROPS, qn
+from .ns import CT_CUSTOM_PROPS, CT_CUSTOM_XML_PROPS, RT_CUSTOM_PROPS, RT_CUSTOM_XML, RT_CUSTOM_XML_PROPS, qn
 from .package import DocxPackage
 
 _SDT, _TR = qn("w:sdt"), qn("w:tr")

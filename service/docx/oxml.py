@@ -22,7 +22,7 @@ Specimen of a drop-down this module writes::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import count
 
 from lxml import etree

@@ -23,7 +23,7 @@ from ..spec.model import (
 )
 from . import oxml, parts
 from ..layout import (
-    AgendaBlock, HeadingBlock, Label, RepeatPlan, Slot, TablePlan, TextBlock, TitleBlock, field_title, plan,
+    AgendaBlock, HeadingBlock, Label, RepeatPlan, TablePlan, TextBlock, TitleBlock, field_title, plan,
 )
 
 HEADER_SHADE = "D9E2F3"

@@ -28,7 +28,7 @@ from ..errors import StepDownError
 from ..spec import Registry
 from .build import BuiltPack, build_pack
 from .inputs import Rows, read_rows
-from .meeting import Meeting, RowProblem, read_row
+from .meeting import Meeting, RowProblem, normalise, read_row
 from .model import PackSpec
 
 IN_FLIGHT_PER_WORKER = 3
@@ -77,26 +77,17 @@ def _option_meetings(pack: PackSpec, registry: Registry, raw: bytes | None):
     extra: dict[str, dict] = {}
     problems: list[RowProblem] = []
     if raw is not None:
-        from .meeting import _norm
-
         for number, cells in read_rows(pack, raw).rows:
             meeting, row_problems = read_row(pack, number, cells)
             problems += row_problems
-            key = _norm(str(cells.get(pack.per_option.field) or ""))
-            extra[key] = meeting.values
+            extra[normalise(str(cells.get(pack.per_option.field) or ""))] = meeting.values
     meetings = []
     for i, option in enumerate(f.choices, start=1):
-        values = dict(extra.get(_norm_label(option.label)) or extra.get(_norm_label(option.value)) or {})
+        values = dict(extra.get(normalise(option.label)) or extra.get(normalise(option.value)) or {})
         values[pack.per_option.field] = option.value
         values["folder"] = option.value
         meetings.append(Meeting(i, values))
     return meetings, problems, len(meetings)
-
-
-def _norm_label(text: str) -> str:
-    from .meeting import _norm
-
-    return _norm(text)
 
 
 # -- workers ----------------------------------------------------------------------------------

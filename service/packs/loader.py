@@ -38,7 +38,7 @@ def _check_against_forms(pack: PackSpec, registry: Registry, file: str) -> None:
             column = columns.get(key)
             if column is not None and column.type == "people":
                 f = ref.field
-                if not isinstance(f, RepeatField) or not {k for k in PEOPLE_ROW_KEYS} <= {s.key for s in f.fields}:
+                if not isinstance(f, RepeatField) or not set(PEOPLE_ROW_KEYS) <= {s.key for s in f.fields}:
                     raise SpecError(f"a people column fills a table with name and role columns; {path!r} is not one",
                                     file=file, location=where)
     if pack.agenda_from:

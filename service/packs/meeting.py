@@ -50,14 +50,14 @@ def header_index(pack: PackSpec, headers: list[object]) -> tuple[dict[int, Colum
     that match no column (reported, not fatal)."""
     by_name: dict[str, Column] = {}
     for c in pack.all_columns:
-        by_name[_norm(c.key)] = c
-        by_name[_norm(c.label)] = c
+        by_name[normalise(c.key)] = c
+        by_name[normalise(c.label)] = c
     found: dict[int, Column] = {}
     unknown: list[str] = []
     for i, h in enumerate(headers):
         if h is None or str(h).strip() == "":
             continue
-        column = by_name.get(_norm(str(h)))
+        column = by_name.get(normalise(str(h)))
         if column is None:
             unknown.append(str(h)[:60])
         elif column not in found.values():
@@ -65,7 +65,8 @@ def header_index(pack: PackSpec, headers: list[object]) -> tuple[dict[int, Colum
     return found, unknown
 
 
-def _norm(text: str) -> str:
+def normalise(text: str) -> str:
+    """Headings and choices compared in any case and spacing."""
     return " ".join(text.replace("_", " ").split()).casefold()
 
 
@@ -97,7 +98,7 @@ def parse_cell(column: Column, raw: object) -> object:
         return _time(raw)
     text = _text(raw)
     if kind == "choice":
-        match = next((o for o in column.options or [] if _norm(o) == _norm(text)), None)
+        match = next((o for o in column.options or [] if normalise(o) == normalise(text)), None)
         if match is None:
             raise Unreadable("is not one of the choices in the template")
         return match

@@ -56,15 +56,12 @@ STANDARD_COLUMNS = [
     Column(key="invitees", label="Invitees", type="people",
            help="One person per line (or separated by ;), each as Name – Role"),
 ]
-CASE_COLUMNS = [Column(key=k, label=label) for k, label in (
-    ("date_of_birth", "Date of birth"), ("social_worker_name", "Social worker"),
+CASE_COLUMNS = [Column(key="date_of_birth", label="Date of birth", type="date")] + [Column(key=k, label=label) for k, label in (
+    ("social_worker_name", "Social worker"),
     ("supervising_social_worker_name", "Supervising social worker"), ("team_manager_name", "Team manager"),
     ("iro_name", "Independent reviewing officer"), ("residential_home", "Residential home"),
     ("key_worker_name", "Key worker"), ("foster_carer_names", "Foster carers"), ("advocate_name", "Advocate"),
 )]
-for _c in CASE_COLUMNS:
-    if _c.key == "date_of_birth":
-        _c.type = "date"
 assert {c.key for c in CASE_COLUMNS} <= CASE_KEYS
 
 

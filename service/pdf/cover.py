@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 
 from . import fonts
-from .objects import PdfFile, num, ref, text
+from .objects import PdfFile, ref, text
 from .writer import (
-    MARGIN, PAD, PAGE_H, PAGE_W, TEXT_W, TOP, HEADER_FILL, LABEL_FILL, _Canvas, _paginate, _Row, _text_row, wrap,
+    MARGIN, PAD, TEXT_W, HEADER_FILL, LABEL_FILL, _Canvas, _paginate, _Row, _text_row, wrap, write_pages,
 )
 
 SIZE, LINE = 9.5, 12
@@ -66,21 +66,8 @@ def cover_pdf(cover) -> bytes:
 def _render(title: str, pages: list[list[_Row]]) -> bytes:
     pdf = PdfFile()
     c = _Canvas(pdf, None)
-    pages_ref, root, info = pdf.reserve(), pdf.reserve(), pdf.reserve()
-    kids = []
-    for number, page in enumerate(pages, start=1):
-        c.page_ref, c.ops, c.annots = pdf.reserve(), [], []
-        y = TOP
-        for row in page:
-            row.draw(c, y)
-            y -= row.height
-        c.text(fonts.REGULAR, 8, PAGE_W / 2, MARGIN - 4, f"Page {number} of {len(pages)}", align="centre")
-        content = pdf.stream("", "\n".join(c.ops).encode("latin-1"))
-        pdf.put(c.page_ref, f"<< /Type /Page /Parent {ref(pages_ref)} /MediaBox [0 0 {num(PAGE_W)} {num(PAGE_H)}] "
-                            f"/Resources {c.font_resources} /Contents {ref(content)} >>")
-        kids.append(c.page_ref)
-    c.write_fonts()
-    pdf.put(pages_ref, f"<< /Type /Pages /Kids [{' '.join(ref(k) for k in kids)}] /Count {len(kids)} >>")
+    root, info = pdf.reserve(), pdf.reserve()
+    pages_ref = write_pages(c, pages)
     pdf.put(root, f"<< /Type /Catalog /Pages {ref(pages_ref)} /Lang (en-GB) >>")
     pdf.put(info, f"<< /Title {text(title)} /Creator (Step Down Forms) /Producer (Step Down Forms) >>")
     return pdf.output(root, info, uuid.uuid4().hex.upper())

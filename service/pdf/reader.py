@@ -9,8 +9,6 @@ dropped. Identity comes from the document information dictionary.
 
 from __future__ import annotations
 
-from io import BytesIO
-
 from ..convert import Unreadable, choice_value, parse
 from ..errors import DocumentError
 from ..extract import Extraction, expected_form, finish

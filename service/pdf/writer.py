@@ -20,7 +20,7 @@ appearance (/DA) is Helvetica, which every viewer has, for the text a person typ
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from ..convert import display
@@ -384,22 +384,8 @@ def _build(spec: FormSpec, data: dict | None, document_id: str | None, generated
     pages = _paginate(_rows(spec, values))
     pdf = PdfFile()
     c = _Canvas(pdf, spec)
-    pages_ref, root, info, acroform = pdf.reserve(), pdf.reserve(), pdf.reserve(), pdf.reserve()
-    page_refs = []
-    for number, page in enumerate(pages, start=1):
-        c.page_ref, c.ops, c.annots = pdf.reserve(), [], []
-        y = TOP
-        for row in page:
-            row.draw(c, y)
-            y -= row.height
-        c.text(fonts.REGULAR, 8, PAGE_W / 2, MARGIN - 4, f"Page {number} of {len(pages)}", align="centre")
-        content = pdf.stream("", "\n".join(c.ops).encode("latin-1"))
-        annots = f" /Annots [{' '.join(ref(a) for a in c.annots)}]" if c.annots else ""
-        pdf.put(c.page_ref, f"<< /Type /Page /Parent {ref(pages_ref)} /MediaBox [0 0 {num(PAGE_W)} {num(PAGE_H)}] "
-                            f"/Resources {c.font_resources} /Contents {ref(content)}{annots} >>")
-        page_refs.append(c.page_ref)
-    c.write_fonts()
-    pdf.put(pages_ref, f"<< /Type /Pages /Kids [{' '.join(ref(p) for p in page_refs)}] /Count {len(page_refs)} >>")
+    root, info, acroform = pdf.reserve(), pdf.reserve(), pdf.reserve()
+    pages_ref = write_pages(c, pages)
     pdf.put(acroform, f"<< /Fields [{' '.join(ref(f) for f in c.fields)}] /DA (/Helv {FIELD_SIZE} Tf 0 g) "
                       f"/DR << /Font << /Helv {ref(c.helv)} /ZaDb {ref(c.zadb)} >> >> >>")
     pdf.put(root, f"<< /Type /Catalog /Pages {ref(pages_ref)} /AcroForm {ref(acroform)} /Lang (en-GB) "
@@ -413,6 +399,29 @@ def _build(spec: FormSpec, data: dict | None, document_id: str | None, generated
     pdf.put(info, "<< " + " ".join(f"/{k} {text(v)}" for k, v in entries.items())
             + f" /CreationDate {text(when.strftime('D:%Y%m%d%H%M%SZ'))} >>")
     return pdf.output(root, info, uuid.UUID(document_id).hex.upper() if _is_uuid(document_id) else uuid.uuid4().hex.upper()), c.values
+
+
+def write_pages(c: _Canvas, pages: list[list[_Row]]) -> int:
+    """Draw laid-out pages with their "Page x of y" footers, then the fonts they used; the page
+    tree's object number."""
+    pdf = c.pdf
+    pages_ref = pdf.reserve()
+    kids = []
+    for number, page in enumerate(pages, start=1):
+        c.page_ref, c.ops, c.annots = pdf.reserve(), [], []
+        y = TOP
+        for row in page:
+            row.draw(c, y)
+            y -= row.height
+        c.text(fonts.REGULAR, 8, PAGE_W / 2, MARGIN - 4, f"Page {number} of {len(pages)}", align="centre")
+        content = pdf.stream("", "\n".join(c.ops).encode("latin-1"))
+        annots = f" /Annots [{' '.join(ref(a) for a in c.annots)}]" if c.annots else ""
+        pdf.put(c.page_ref, f"<< /Type /Page /Parent {ref(pages_ref)} /MediaBox [0 0 {num(PAGE_W)} {num(PAGE_H)}] "
+                            f"/Resources {c.font_resources} /Contents {ref(content)}{annots} >>")
+        kids.append(c.page_ref)
+    c.write_fonts()
+    pdf.put(pages_ref, f"<< /Type /Pages /Kids [{' '.join(ref(k) for k in kids)}] /Count {len(kids)} >>")
+    return pages_ref
 
 
 def _is_uuid(value: str) -> bool:

@@ -60,19 +60,22 @@ def _load(db: Database, s, actor: Actor, job_id: str, action: str) -> Job:
     return job
 
 
-def team_case_values(db: Database, team: str, *, job_id: str | None = None, user_id: int | None = None,
-                     username: str = "(command line)") -> dict[str, dict]:
-    """SU number -> latest case values of a team (by name), for prefilling a batch; one audit
-    entry says how many cases were made available, and to what."""
+def _team_cases(db: Database, s, team_id: int) -> dict[str, dict]:
+    return {c.su_number: db.sealer.loads(c.values) for c in s.scalars(select(Case).where(Case.team_id == team_id))}
+
+
+def team_case_values(db: Database, team: str) -> dict[str, dict]:
+    """SU number -> latest case values of a team (by name), for prefilling a batch from the
+    command line; one audit entry says how many cases were made available."""
     from ..store.models import Team
 
     with db.session() as s:
         row = s.scalar(select(Team).where(Team.name == " ".join(team.split())))
         if row is None:
             raise NotFound(f"There is no team called {team}.")
-        cases = {c.su_number: db.sealer.loads(c.values) for c in s.scalars(select(Case).where(Case.team_id == row.id))}
-        record(s, db.sealer, user_id=user_id, username=username, action="case.prefill",
-               target=f"job:{job_id}" if job_id else f"team:{row.id}", detail=f"{len(cases)} team cases for a batch")
+        cases = _team_cases(db, s, row.id)
+        record(s, db.sealer, user_id=None, username="(command line)", action="case.prefill",
+               target=f"team:{row.id}", detail=f"{len(cases)} team cases for a batch")
         return cases
 
 
@@ -160,8 +163,8 @@ class JobRunner:
         self._queue.put((view["id"], raw))
         return view
 
-    def cancel(self, db: Database, actor: Actor, job_id: str) -> dict:
-        view = cancel_job(db, actor, job_id)
+    def cancel(self, actor: Actor, job_id: str) -> dict:
+        view = cancel_job(self.db, actor, job_id)
         if job_id in self._cancel:
             self._cancel[job_id].set()
         return view
@@ -171,12 +174,6 @@ class JobRunner:
             event.set()
         self._queue.put(None)
         self._thread.join(30)
-
-    def wait_idle(self, timeout: float = 120) -> None:
-        """For tests and shutdown: until the queue is empty and no job runs."""
-        deadline = time.monotonic() + timeout
-        while (self._queue.unfinished_tasks and time.monotonic() < deadline):
-            time.sleep(0.05)
 
     def _loop(self) -> None:
         while True:
@@ -204,9 +201,8 @@ class JobRunner:
             if job is None or job.status != "queued":
                 return
             job.status = "running"
-            team_id, pack_id = job.team_id, job.pack
-            cases = {c.su_number: self.db.sealer.loads(c.values)
-                     for c in s.scalars(select(Case).where(Case.team_id == team_id))}
+            pack_id = job.pack
+            cases = _team_cases(self.db, s, job.team_id)
             record(s, self.db.sealer, user_id=job.user_id, username="(batch)", action="case.prefill",
                    target=f"job:{job_id}", detail=f"{len(cases)} team cases for a batch")
         last = [0.0]

@@ -51,19 +51,13 @@ def case_values_from(spec: FormSpec, data: dict) -> dict:
             continue
         if isinstance(f, ChoiceField):
             value = next((o.label for o in f.choices if o.value == value), value)
-        out[key] = value
-    try:
-        return {k: v for k, v in clean_values(out).items() if v is not None}
-    except RecordInvalid:
-        return {k: v for k, v in out.items() if _fits(k, v)}
-
-
-def _fits(key: str, value: object) -> bool:
-    try:
-        clean_values({key: value})
-    except RecordInvalid:
-        return False
-    return True
+        try:  # as the case would store it; a value the case cannot hold is left out
+            cleaned = clean_values({key: value})[key]
+        except RecordInvalid:
+            continue
+        if cleaned is not None:
+            out[key] = cleaned
+    return out
 
 
 def compare(case_values: dict, form_values: dict) -> list[dict]:

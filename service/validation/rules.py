@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from ..spec.durations import Duration, add, describe_gap
+from ..spec.durations import add, describe_gap
 from ..spec.model import CheckboxField, DateField, DateTimeField, FormSpec, IntegerField, MultiChoiceField
 from ..spec.rules import Condition, DateLimitRule, IntervalRule, RequiredIfRule, WhenRule
 from .report import Issue

@@ -148,19 +148,23 @@ def download(request: Request, session: PageUser, form_id: str, csrf: Annotated[
 
 # -- cases ----------------------------------------------------------------------------------
 
-@router.get("/cases")
-def cases_page(request: Request, session: PageUser, q: Annotated[str, Query(max_length=100)] = "") -> Response:
-    user, csrf = session
+def _cases_page(request: Request, user, csrf: str, *, q: str = "", values: dict | None = None,
+                message: str | None = None, status: int = 200) -> Response:
     try:
         cases = list_cases(get_db(request), user, search=q)
     except StepDownError as exc:
         return _error(request, exc, user, csrf)
     return _page(request, "cases.html", {"user": user, "csrf": csrf, "cases": cases, "labels": CASE_LABELS,
-                                          "fields": CASE_FIELDS, "values": {}, "message": None, "q": q})
+                                          "fields": CASE_FIELDS, "values": values or {}, "message": message, "q": q},
+                 status)
 
 
-async def _case_values(request: Request) -> dict:
-    form = await request.form()
+@router.get("/cases")
+def cases_page(request: Request, session: PageUser, q: Annotated[str, Query(max_length=100)] = "") -> Response:
+    return _cases_page(request, *session, q=q)
+
+
+def _case_values(form) -> dict:
     return {key: str(form.get(key, "")) for key in CASE_FIELDS if key in form}
 
 
@@ -168,16 +172,13 @@ async def _case_values(request: Request) -> dict:
 async def new_case(request: Request, session: PageUser) -> Response:
     user, token = session
     form = await request.form()
-    values = await _case_values(request)
+    values = _case_values(form)
     try:
         check_csrf(token, str(form.get("csrf", "")))
         case = create_case(get_db(request), user, values)
     except StepDownError as exc:
         if exc.code in ("invalid", "case_exists"):
-            cases = list_cases(get_db(request), user)
-            return _page(request, "cases.html", {"user": user, "csrf": token, "cases": cases, "labels": CASE_LABELS,
-                                                  "fields": CASE_FIELDS, "values": values, "message": exc.message},
-                         status_for(exc))
+            return _cases_page(request, user, token, values=values, message=exc.message, status=status_for(exc))
         return _error(request, exc, user, token)
     return RedirectResponse(f"/cases/{case['id']}", status_code=303)
 
@@ -202,7 +203,7 @@ async def edit_case(request: Request, session: PageUser, case_id: str) -> Respon
     form = await request.form()
     try:
         check_csrf(token, str(form.get("csrf", "")))
-        update_case(get_db(request), user, case_id, await _case_values(request))
+        update_case(get_db(request), user, case_id, _case_values(form))
     except StepDownError as exc:
         return _error(request, exc, user, token)
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
@@ -283,15 +284,19 @@ async def accept(request: Request, session: PageUser, submission_id: str) -> Res
 
 # -- meeting packs and batches --------------------------------------------------------------
 
-@router.get("/packs")
-def packs_page(request: Request, session: PageUser) -> Response:
-    user, csrf = session
+def _packs_page(request: Request, user, csrf: str, *, message: str | None = None, status: int = 200) -> Response:
     try:
         jobs = list_jobs(get_db(request), user)
     except StepDownError as exc:
         return _error(request, exc, user, csrf)
     return _page(request, "packs.html", {"user": user, "csrf": csrf, "packs": request.app.state.packs.all(),
-                                          "registry": request.app.state.registry, "jobs": jobs, "message": None})
+                                          "registry": request.app.state.registry, "jobs": jobs, "message": message},
+                 status)
+
+
+@router.get("/packs")
+def packs_page(request: Request, session: PageUser) -> Response:
+    return _packs_page(request, *session)
 
 
 @router.get("/packs/{pack_id}/template.xlsx")
@@ -319,10 +324,7 @@ async def start_batch(request: Request, session: PageUser, pack_id: str) -> Resp
     except StepDownError as exc:
         if exc.code == "unauthenticated":
             return RedirectResponse("/login", status_code=303)
-        jobs = list_jobs(db, user)
-        return _page(request, "packs.html", {"user": user, "csrf": token, "packs": request.app.state.packs.all(),
-                                              "registry": request.app.state.registry, "jobs": jobs,
-                                              "message": exc.message, "failed_pack": pack_id}, status_for(exc))
+        return _packs_page(request, user, token, message=exc.message, status=status_for(exc))
     return RedirectResponse(f"/jobs/{job['id']}", status_code=303)
 
 
@@ -343,7 +345,7 @@ async def cancel_batch(request: Request, session: PageUser, job_id: str) -> Resp
     form = await request.form()
     try:
         check_csrf(token, str(form.get("csrf", "")))
-        request.app.state.jobs.cancel(get_db(request), user, job_id)
+        request.app.state.jobs.cancel(user, job_id)
     except StepDownError as exc:
         if exc.code != "job_finished":
             return _error(request, exc, user, token)

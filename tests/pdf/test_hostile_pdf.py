@@ -31,7 +31,7 @@ def launch(writer: PdfWriter) -> None:
 
 def javascript(writer: PdfWriter) -> None:
     """A document-level script in the names tree, as Acrobat stores one."""
-    from pypdf.generic import ArrayObject, StreamObject
+    from pypdf.generic import ArrayObject
 
     js = DictionaryObject({NameObject("/S"): NameObject("/JavaScript"),
                            NameObject("/JS"): TextStringObject("app.alert('hello');")})

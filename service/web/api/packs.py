@@ -56,8 +56,8 @@ def job(job_id: str, user: ApiUser, db: Db) -> dict:
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=JobOut)
-def cancel(request: Request, job_id: str, user: ApiUser, db: Db) -> dict:
-    return request.app.state.jobs.cancel(db, user, job_id)
+def cancel(request: Request, job_id: str, user: ApiUser) -> dict:
+    return request.app.state.jobs.cancel(user, job_id)
 
 
 @router.get("/jobs/{job_id}/download", response_class=FileResponse,
