@@ -1,28 +1,48 @@
-"""The exceptions Step Down Forms raises, in one tree.
+"""Every exception Step Down Forms raises, in one tree. Each class has a stable ``code``.
 
-    StepDownError                 every error the package raises on purpose; has a stable ``code``
-    ├── SpecError                 a form spec file is malformed (names the file and the place)
-    ├── UnknownFormError          no spec has the form id asked for
-    ├── DataError                 input data is unusable (unreadable JSON, not an object, ...)
-    └── DocumentError             an uploaded document cannot be read; ``code`` says why.
-                                  Word: not_a_zip, corrupt_zip, zip_bomb, too_many_entries,
-                                  encrypted, xml_doctype, xml_malformed, macro_enabled,
-                                  embedded_object, external_reference, not_a_word_document,
-                                  layout_invalid, template_unsafe, template_invalid.
-                                  PDF: corrupt_pdf, encrypted, flattened_pdf, xfa_form,
-                                  active_content, pdf_too_complex, pdf_timeout.
-                                  Both: file_too_large, not_our_form, wrong_form.
-    ├── AccessError               not logged in (``unauthenticated``) or not allowed (``forbidden``)
-    ├── NotFound                  no such record, or one in another team (``not_found``)
-    ├── Conflict                  the request clashes with stored data; ``details`` say how
-    ├── RecordInvalid             a case or account value is unusable (``invalid``)
-    └── Busy                      too many uploads are being read at once (``busy``)
+    StepDownError            the base; never raised itself (a test holds the code to that)
+    │
+    │  our own files and the machine
+    ├── SpecError            spec_invalid: a form spec or pack definition is malformed (names the
+    │                        file, line and place); the service does not start
+    ├── SettingsError        settings_invalid: an environment setting is unusable (a bad
+    │                        STEPDOWN_DATA_KEY among them)
+    ├── InstallationError    installation_incomplete: something the package needs is not
+    │                        installed (the DejaVu fonts)
+    │
+    │  what a user asked for or gave us
+    ├── UnknownFormError     form_unknown: no form has the id asked for
+    ├── UnknownPackError     pack_unknown: no meeting pack has the id asked for
+    ├── DataError            data_unusable: input data is unusable (unreadable JSON, a spreadsheet
+    │   │                    that cannot be read, not an object, too large)
+    │   └── InputMissing     input_missing: a batch needs its spreadsheet of meetings
+    ├── DocumentError        an uploaded document cannot be read; ``code`` says why.
+    │                          Word: not_a_zip, corrupt_zip, zip_bomb, too_many_entries,
+    │                          encrypted, xml_doctype, xml_malformed, macro_enabled,
+    │                          embedded_object, external_reference, not_a_word_document,
+    │                          layout_invalid, template_unsafe, template_invalid.
+    │                          PDF: corrupt_pdf, encrypted, flattened_pdf, xfa_form,
+    │                          active_content, pdf_too_complex, pdf_timeout.
+    │                          Both: file_too_large, not_our_form, wrong_form.
+    ├── Unreadable           a typed value cannot be read from text (unreadable_date,
+    │                        unreadable_number, unknown_choice, unreadable_cell). Raised and
+    │                        caught inside the readers, which turn it into an issue at the field
+    │
+    │  casework in the service
+    ├── AccessError          unauthenticated, forbidden, csrf_failed, too_many_attempts
+    ├── NotFound             not_found: no such record, or one of another team (the same answer)
+    ├── Conflict             the request clashes with stored data; ``code`` and ``details`` say how
+    ├── RecordInvalid        invalid: a case or account value is unusable
+    ├── Busy                 busy: too many uploads are being read at once
+    ├── Cancelled            cancelled: a batch was cancelled while it was being built
+    └── SealError            sealed_data_unreadable: stored data cannot be unsealed with this key
 
 Problems *inside* a data set (a required field left empty, a date out of policy) are not
 exceptions: validation returns them as issues in a :class:`service.validation.Report`.
 
 Each edge translates these once: the CLI to a one-line message and exit code 2, the HTTP
-layer to a status and a JSON body carrying ``code`` (service/web/errors.py).
+layer to a status and a JSON body carrying ``code`` (``service/web/errors.py``, which has a
+status for every class here).
 """
 
 from __future__ import annotations
@@ -33,9 +53,11 @@ class StepDownError(Exception):
 
     code = "stepdown_error"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        if code:
+            self.code = code
 
 
 class SpecError(StepDownError):
@@ -56,12 +78,28 @@ class SpecError(StepDownError):
         self.detail = message
 
 
+class SettingsError(StepDownError):
+    code = "settings_invalid"
+
+
+class InstallationError(StepDownError):
+    code = "installation_incomplete"
+
+
 class UnknownFormError(StepDownError):
     code = "form_unknown"
 
 
+class UnknownPackError(StepDownError):
+    code = "pack_unknown"
+
+
 class DataError(StepDownError):
     code = "data_unusable"
+
+
+class InputMissing(DataError):
+    code = "input_missing"
 
 
 class DocumentError(StepDownError):
@@ -69,19 +107,16 @@ class DocumentError(StepDownError):
 
     code = "document_unreadable"
 
-    def __init__(self, message: str, code: str | None = None) -> None:
-        super().__init__(message)
-        if code:
-            self.code = code
+
+class Unreadable(StepDownError):
+    """Text that cannot be read as the value it should hold; the message says what was expected
+    and never repeats the text."""
+
+    code = "unreadable_cell"
 
 
 class AccessError(StepDownError):
     code = "forbidden"
-
-    def __init__(self, message: str, code: str | None = None) -> None:
-        super().__init__(message)
-        if code:
-            self.code = code
 
 
 class NotFound(StepDownError):
@@ -89,9 +124,11 @@ class NotFound(StepDownError):
 
 
 class Conflict(StepDownError):
+    code = "conflict"
+
     def __init__(self, message: str, code: str = "conflict", details: object = None) -> None:
-        super().__init__(message)
-        self.code, self.details = code, details
+        super().__init__(message, code)
+        self.details = details
 
 
 class RecordInvalid(StepDownError):
@@ -100,3 +137,11 @@ class RecordInvalid(StepDownError):
 
 class Busy(StepDownError):
     code = "busy"
+
+
+class Cancelled(StepDownError):
+    code = "cancelled"
+
+
+class SealError(StepDownError):
+    code = "sealed_data_unreadable"

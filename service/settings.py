@@ -4,7 +4,7 @@ installed: a SQLite file under ``./var`` and jobs run in the process.
     DATABASE_URL                 sqlite:///var/stepdown.sqlite3 (default) or postgresql+psycopg://...
     STEPDOWN_DATA_KEY            a Fernet key: stored form data and case values are encrypted at
                                  rest with it (``stepdown-forms new-key`` makes one); unset: not
-    STEPDOWN_MAX_UPLOAD_MB       upload size limit, enforced before the body is read (20)
+    STEPDOWN_MAX_UPLOAD_MB       upload size limit, enforced before the body is read (20, the most)
     STEPDOWN_PARSE_CONCURRENCY   uploads parsed at once; more get 429 (2)
     STEPDOWN_SESSION_HOURS       how long a web login lasts (8)
     STEPDOWN_SECURE_COOKIES      1 behind HTTPS, so cookies are only sent over it (0)
@@ -19,11 +19,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import StepDownError
-
-
-class SettingsError(StepDownError):
-    code = "settings_invalid"
+from .errors import SettingsError
+from .limits import MAX_UPLOAD_BYTES, MIB
 
 
 def _int(env: dict, name: str, default: int, low: int, high: int) -> int:
@@ -43,7 +40,7 @@ def _int(env: dict, name: str, default: int, low: int, high: int) -> int:
 class Settings:
     database_url: str = "sqlite:///var/stepdown.sqlite3"
     data_key: str | None = field(default=None, repr=False)
-    max_upload_bytes: int = 20 * 1024 * 1024
+    max_upload_bytes: int = MAX_UPLOAD_BYTES
     parse_concurrency: int = 2
     session_hours: int = 8
     secure_cookies: bool = False
@@ -57,7 +54,7 @@ class Settings:
         return cls(
             database_url=env.get("DATABASE_URL") or cls.database_url,
             data_key=env.get("STEPDOWN_DATA_KEY") or None,
-            max_upload_bytes=_int(env, "STEPDOWN_MAX_UPLOAD_MB", 20, 1, 512) * 1024 * 1024,
+            max_upload_bytes=_int(env, "STEPDOWN_MAX_UPLOAD_MB", MAX_UPLOAD_BYTES // MIB, 1, MAX_UPLOAD_BYTES // MIB) * MIB,
             parse_concurrency=_int(env, "STEPDOWN_PARSE_CONCURRENCY", 2, 1, 64),
             session_hours=_int(env, "STEPDOWN_SESSION_HOURS", 8, 1, 24 * 14),
             secure_cookies=env.get("STEPDOWN_SECURE_COOKIES", "0") in ("1", "true", "yes"),

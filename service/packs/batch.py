@@ -13,6 +13,7 @@ import csv
 import hashlib
 import io
 import json
+import multiprocessing
 import os
 import shutil
 import tempfile
@@ -24,18 +25,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from ..errors import StepDownError
-from ..spec import Registry
+from ..errors import Cancelled, InputMissing
+from ..spec.registry import Registry, registry_for
 from .build import BuiltPack, build_pack
 from .inputs import Rows, read_rows
+from .loader import packs_in
 from .meeting import Meeting, RowProblem, normalise, read_row
 from .model import PackSpec
 
 IN_FLIGHT_PER_WORKER = 3
-
-
-class Cancelled(StepDownError):
-    code = "cancelled"
 
 
 @dataclass
@@ -60,7 +58,7 @@ def meetings_for(pack: PackSpec, registry: Registry, raw: bytes | None) -> tuple
     if pack.kind == "per_option":
         return _option_meetings(pack, registry, raw)
     if raw is None:
-        raise StepDownError("this pack needs an input file of meetings (see its template)")
+        raise InputMissing("this pack needs an input file of meetings (see its template)")
     rows: Rows = read_rows(pack, raw)
     meetings, problems = [], list(rows.problems)
     for number, cells in rows.rows:
@@ -96,11 +94,8 @@ _worker_state: dict = {}
 
 
 def _init_worker(specs_folder: str) -> None:
-    from ..spec.registry import _registry_for
-    from .loader import _packs_for
-
-    _worker_state["registry"] = _registry_for(specs_folder)
-    _worker_state["packs"] = _packs_for(specs_folder)
+    _worker_state["registry"] = registry_for(specs_folder)
+    _worker_state["packs"] = packs_in(specs_folder)
 
 
 def _build_in_worker(pack_id: str, meeting: Meeting, case_values: dict | None, formats: tuple[str, ...]) -> BuiltPack:
@@ -163,8 +158,6 @@ def _built(pack, registry, meetings, workers, formats, cancel, case_lookup):
                 raise Cancelled("The batch was cancelled.")
             yield m, build_pack(pack, registry, m, case_values=case_for(m), formats=formats)
         return
-    import multiprocessing
-
     context = multiprocessing.get_context("spawn")  # never fork a process that may hold threads and locks
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
                              initargs=(str(registry.folder),)) as pool:

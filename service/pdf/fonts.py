@@ -19,7 +19,7 @@ from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
 
-from ..errors import StepDownError
+from ..errors import InstallationError
 
 REGULAR, BOLD, ITALIC = "DejaVuSans", "DejaVuSans-Bold", "DejaVuSans-Oblique"
 _FOLDERS = [Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"), Path("/usr/local/share/fonts")]
@@ -32,7 +32,7 @@ def font_file(name: str) -> Path:
         path = folder / f"{name}.ttf"
         if path.is_file():
             return path
-    raise StepDownError(f"the font {name}.ttf is not installed (Debian package fonts-dejavu-core)")
+    raise InstallationError(f"the font {name}.ttf is not installed (Debian package fonts-dejavu-core)")
 
 
 @dataclass
@@ -63,7 +63,7 @@ _lock = threading.Lock()
 
 @lru_cache(maxsize=None)
 def face(name: str) -> Face:
-    from fontTools.ttLib import TTFont
+    from fontTools.ttLib import TTFont  # deferred: fontTools takes 0.17 s to load; fonts load once, lazily
 
     path = font_file(name)
     with _lock:
@@ -108,7 +108,7 @@ def blocks_of(name: str, text_chars: set[str]) -> frozenset[int]:
 @lru_cache(maxsize=32)
 def embedding(name: str, blocks: frozenset[int]) -> Embedding:
     """The subset of ``name`` holding every glyph of ``blocks``, glyph ids unchanged."""
-    from fontTools import subset
+    from fontTools import subset  # deferred: fontTools takes 0.17 s to load
     from fontTools.ttLib import TTFont
 
     f = face(name)

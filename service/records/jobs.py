@@ -20,9 +20,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from ..errors import Conflict, NotFound, StepDownError
+from ..errors import Cancelled, Conflict, InputMissing, NotFound, StepDownError
+from ..packs.batch import meetings_for, run_batch
 from ..store import Database, record
-from ..store.models import Case, Job
+from ..store.models import Case, Job, Team
+from .access import load_for_team
 from .accounts import Actor
 
 ACTIVE = ("queued", "running")
@@ -51,13 +53,7 @@ def _view(db: Database, job: Job) -> dict:
 
 
 def _load(db: Database, s, actor: Actor, job_id: str, action: str) -> Job:
-    from .cases import deny
-
-    job = s.get(Job, job_id) if isinstance(job_id, str) and len(job_id) <= 36 else None
-    if job is None or job.team_id != actor.team_id:
-        s.rollback()
-        raise deny(db, actor, action, f"job:{job_id}"[:100])
-    return job
+    return load_for_team(db, s, actor, Job, job_id, action)
 
 
 def _team_cases(db: Database, s, team_id: int) -> dict[str, dict]:
@@ -67,8 +63,6 @@ def _team_cases(db: Database, s, team_id: int) -> dict[str, dict]:
 def team_case_values(db: Database, team: str) -> dict[str, dict]:
     """SU number -> latest case values of a team (by name), for prefilling a batch from the
     command line; one audit entry says how many cases were made available."""
-    from ..store.models import Team
-
     with db.session() as s:
         row = s.scalar(select(Team).where(Team.name == " ".join(team.split())))
         if row is None:
@@ -146,10 +140,8 @@ class JobRunner:
     def submit(self, actor: Actor, pack_id: str, raw: bytes | None) -> dict:
         pack = self.packs.get(pack_id)
         if pack.kind == "meeting" and raw is None:
-            raise StepDownError("Upload a spreadsheet of meetings (see the pack's template).")
+            raise InputMissing("Upload a spreadsheet of meetings (see the pack's template).")
         if raw is not None:
-            from ..packs.batch import meetings_for
-
             meetings_for(pack, self.registry, raw)  # an unreadable file is refused now, not in the queue
         with self.db.session() as s:
             job = Job(id=str(uuid.uuid4()), team_id=actor.team_id, user_id=actor.user_id, pack=pack.id,
@@ -193,8 +185,6 @@ class JobRunner:
             return job
 
     def _run(self, job_id: str, raw: bytes | None) -> None:
-        from ..packs.batch import Cancelled, run_batch
-
         cancel = self._cancel.get(job_id) or threading.Event()
         with self.db.session() as s:
             job = s.get(Job, job_id)

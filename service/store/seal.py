@@ -4,15 +4,12 @@ which it is, so switching encryption on later leaves older rows readable."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 
-from ..errors import StepDownError
+from ..errors import SealError, SettingsError
 
 PLAIN, SEALED = "j:", "f:"
-
-
-class SealError(StepDownError):
-    code = "sealed_data_unreadable"
 
 
 class Sealer:
@@ -20,14 +17,12 @@ class Sealer:
         self._fernet = None
         self._chain_key = None
         if key:
-            from cryptography.fernet import Fernet
+            from cryptography.fernet import Fernet  # deferred: only needed when a key is set
 
             try:
                 self._fernet = Fernet(key.encode("ascii"))
             except (ValueError, UnicodeEncodeError):
-                raise StepDownError("STEPDOWN_DATA_KEY is not a valid key (make one with `stepdown-forms new-key`)") from None
-            import hashlib
-
+                raise SettingsError("STEPDOWN_DATA_KEY is not a valid key (make one with `stepdown-forms new-key`)") from None
             self._chain_key = hashlib.sha256(b"stepdown-audit:" + key.encode("ascii")).digest()
 
     @property
@@ -46,7 +41,7 @@ class Sealer:
         if stored.startswith(SEALED):
             if self._fernet is None:
                 raise SealError("Stored data is encrypted and no STEPDOWN_DATA_KEY is set.")
-            from cryptography.fernet import InvalidToken
+            from cryptography.fernet import InvalidToken  # deferred: only needed when a key is set
 
             try:
                 return json.loads(self._fernet.decrypt(stored[len(SEALED):].encode("ascii")))
@@ -60,6 +55,6 @@ class Sealer:
 
 
 def new_key() -> str:
-    from cryptography.fernet import Fernet
+    from cryptography.fernet import Fernet  # deferred: only needed when a key is made or set
 
     return Fernet.generate_key().decode("ascii")

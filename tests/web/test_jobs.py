@@ -42,7 +42,7 @@ def test_packs_and_templates_are_listed(world):
     assert {p["id"] for p in packs} == set(PACKS.ids())
     r = world.get("worker", "/api/packs/matching/template.xlsx")
     assert r.status_code == 200 and r.content.startswith(b"PK")
-    _error(world.get("worker", "/api/packs/nope/template.xlsx"), 404, "form_unknown")
+    _error(world.get("worker", "/api/packs/nope/template.xlsx"), 404, "pack_unknown")
 
 
 def test_a_batch_job_runs_to_a_download_with_case_values(world):
@@ -69,7 +69,7 @@ def test_a_batch_job_runs_to_a_download_with_case_values(world):
 
 def test_unreadable_input_is_refused_before_queueing(world):
     _error(_start(world, "worker", "matching", b"Child's name\nA\n"), 422, "data_unusable")
-    _error(_start(world, "worker", "matching", None), 422, "stepdown_error")
+    _error(_start(world, "worker", "matching", None), 422, "input_missing")
     assert world.get("worker", "/api/jobs").json() == []
 
 
