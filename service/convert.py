@@ -8,17 +8,14 @@ those back. Nothing here knows about XML or PDF objects.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
 
 from .cache import PerObject
+from .dates import iso_date, iso_datetime, read_date, read_datetime, shown_date, shown_datetime
+from .errors import Unreadable
 from .spec.model import (
     CheckboxField, ChoiceField, DateField, DateTimeField, IntegerField, ListField, MultiChoiceField,
 )
-from .validation.values import parse_date, parse_datetime
 
-_DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%d %B %Y", "%d %b %Y")
-_DATETIME_FORMATS = ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S",
-                     "%d-%m-%Y %H:%M", "%d.%m.%Y %H:%M", "%Y-%m-%d %H:%M")
 _INTEGER = re.compile(r"^[+-]?\d{1,15}$")
 
 
@@ -27,11 +24,11 @@ def display(field, value: object) -> str:
     if value is None or value == "" or value == []:
         return ""
     if isinstance(field, DateField):
-        d = parse_date(value)
-        return d.strftime("%d/%m/%Y") if d else str(value)
+        d = iso_date(value)
+        return shown_date(d) if d else str(value)
     if isinstance(field, DateTimeField):
-        dt = parse_datetime(value)
-        return dt.strftime("%d/%m/%Y %H:%M") if dt else str(value)
+        dt = iso_datetime(value)
+        return shown_datetime(dt) if dt else str(value)
     if isinstance(field, ChoiceField):
         return field.label_for(value) or str(value)
     if isinstance(field, ListField):
@@ -39,14 +36,6 @@ def display(field, value: object) -> str:
     if isinstance(field, CheckboxField):
         return "Yes" if value else "No"
     return str(value)
-
-
-class Unreadable(ValueError):
-    """Text that cannot be read as the field's type. ``code`` says which kind."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def parse(field, text: str) -> object:
@@ -58,17 +47,17 @@ def parse(field, text: str) -> object:
     if not text.strip():
         return None
     if isinstance(field, DateField):
-        return _parse_date(text.strip()).isoformat()
+        return read_date(text).isoformat()
     if isinstance(field, DateTimeField):
-        return _parse_datetime(text.strip()).isoformat(timespec="minutes")
+        return read_datetime(text).isoformat(timespec="minutes")
     if isinstance(field, IntegerField):
         if not _INTEGER.match(text.strip()):
-            raise Unreadable("unreadable_number", f'"{field.label}" is not a whole number.')
+            raise Unreadable(f'"{field.label}" is not a whole number.', "unreadable_number")
         return int(text.strip())
     if isinstance(field, ChoiceField):
         value = choice_value(field, text)
         if value is None:
-            raise Unreadable("unknown_choice", f'"{field.label}" shows a choice that is not in its list.')
+            raise Unreadable(f'"{field.label}" shows a choice that is not in its list.', "unknown_choice")
         return value
     return text
 
@@ -86,20 +75,3 @@ def _index(field) -> dict[str, str]:
 
 _choice_index = PerObject(_index).get
 
-
-def _parse_date(text: str) -> date:
-    for fmt in _DATE_FORMATS:
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise Unreadable("unreadable_date", "is not a date that can be read; write it as DD/MM/YYYY.")
-
-
-def _parse_datetime(text: str) -> datetime:
-    for fmt in _DATETIME_FORMATS:
-        try:
-            return datetime.strptime(text, fmt)
-        except ValueError:
-            continue
-    raise Unreadable("unreadable_date", "is not a date and time that can be read; write it as DD/MM/YYYY HH:MM.")

@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
+from ..dates import read_date, read_datetime, read_time
+from ..errors import Unreadable
 from .model import Column, PackSpec
 
 MAX_CELL_CHARS = 10_000
@@ -39,10 +41,6 @@ class Meeting:
 
     def get(self, key: str) -> object:
         return self.meeting_at if key == "meeting_at" else self.values.get(key)
-
-
-class Unreadable(ValueError):
-    pass
 
 
 def header_index(pack: PackSpec, headers: list[object]) -> tuple[dict[int, Column], list[str]]:
@@ -133,12 +131,7 @@ def _date(raw: object) -> date:
     if isinstance(raw, date):
         return raw
     if isinstance(raw, str):
-        text = raw.strip()
-        for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-            try:
-                return datetime.strptime(text, fmt).date()
-            except ValueError:
-                pass
+        return read_date(raw)
     raise Unreadable("is not a date (write DD/MM/YYYY)")
 
 
@@ -146,12 +139,7 @@ def _datetime(raw: object) -> datetime:
     if isinstance(raw, datetime):
         return raw.replace(tzinfo=None, second=0, microsecond=0)
     if isinstance(raw, str):
-        text = raw.strip().replace("T", " ")
-        for fmt in ("%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M:%S"):
-            try:
-                return datetime.strptime(text, fmt)
-            except ValueError:
-                pass
+        return read_datetime(raw)
     raise Unreadable("is not a date and time (write DD/MM/YYYY HH:MM)")
 
 
@@ -161,10 +149,7 @@ def _time(raw: object) -> time:
     if isinstance(raw, datetime) and raw.date() in (date(1899, 12, 30), date(1899, 12, 31), date(1900, 1, 1)):
         return raw.time().replace(second=0, microsecond=0)  # a time cell some programs store as a date-time
     if isinstance(raw, str):
-        try:
-            return datetime.strptime(raw.strip().replace(".", ":"), "%H:%M").time()
-        except ValueError:
-            pass
+        return read_time(raw)
     raise Unreadable("is not a time (write HH:MM, 24-hour clock)")
 
 

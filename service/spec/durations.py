@@ -10,6 +10,10 @@ A duration is a whole number and a unit:
 
 Adding is the only operation the rules need: "is B later than A + max?" is exact for every unit,
 where "how many units between A and B?" is not (months have no fixed length).
+
+This is also the one home of the wording about gaps: a policy rule's message ("is 52 hours
+after ..., more than 48 hours"), a cover sheet's timescale check, and how long ago something
+happened ("3 weeks and 2 days").
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Literal
 
 UNITS = {"h": "hour", "d": "day", "w": "week", "mo": "month", "wd": "working day"}
 _DURATION = re.compile(r"^\s*(\d{1,4})\s*(h|d|w|mo|wd)\s*$")
@@ -130,3 +135,70 @@ def describe_gap(start: date | datetime, end: date | datetime, unit: str) -> str
     if unit == "w" and days % 7 == 0:
         return f"{days // 7} week{'' if days == 7 else 's'}"
     return f"{days} day{'' if days == 1 else 's'}"
+
+
+def _day(v: date | datetime) -> date:
+    return v.date() if isinstance(v, datetime) else v
+
+
+def _like(v: date | datetime, other: date | datetime) -> date | datetime:
+    """Compare like with like: a date-time only against another date-time."""
+    return v if isinstance(v, datetime) and isinstance(other, datetime) else _day(v)
+
+
+@dataclass(frozen=True)
+class Breach:
+    """How the gap from a start to an end breaks a bound, and the words for it."""
+
+    kind: Literal["negative", "too_long", "too_short"]
+    gap: str = ""  # in the bound's unit: "52 hours", "3 working days"
+    bound: Duration | None = None
+
+    def compared(self, later: str, earlier: str) -> str:
+        """A rule's sentence: '"Date" is 52 hours after "Requested", more than 48 hours.'"""
+        if self.kind == "negative":
+            return f"{later} is before {earlier}."
+        if self.kind == "too_long":
+            return f"{later} is {self.gap} after {earlier}, more than {self.bound.describe()}."
+        return f"{later} is only {self.gap} after {earlier}, less than {self.bound.describe()}."
+
+    def briefly(self) -> str:
+        """After a policy's own message, on a cover sheet: 'Here it is 52 hours after.'"""
+        return "Here it is before." if self.kind == "negative" else f"Here it is {self.gap} after."
+
+
+def breach(start: date | datetime, end: date | datetime, *, within: Duration | None = None,
+           at_least: Duration | None = None) -> Breach | None:
+    """None when ``end`` is no earlier than ``start`` and the gap lies within the bounds (hours
+    count on the clock, other units on the calendar); else how it breaks them."""
+    if _like(end, start) < _like(start, end):
+        return Breach("negative")
+    for bound, too_far in ((within, True), (at_least, False)):
+        if bound is None:
+            continue
+        limit = add(start, bound)
+        moment = end if bound.is_clock and isinstance(end, datetime) else _day(end)
+        limit = limit if isinstance(moment, datetime) else _day(limit)
+        if (moment > limit) if too_far else (moment < limit):
+            return Breach("too_long" if too_far else "too_short", describe_gap(start, end, bound.unit), bound)
+    return None
+
+
+def elapsed(start: date, end: date) -> str:
+    """How long from ``start`` to ``end`` in words a person uses: '5 days', '3 weeks and 2 days',
+    '4 months and 1 week'; '' if the end is not after the start."""
+    days = (end - start).days
+    if days <= 0:
+        return ""
+
+    def plural(n: int, unit: str) -> str:
+        return f"{n} {unit}{'' if n == 1 else 's'}"
+
+    if days < 7:
+        return plural(days, "day")
+    if days < 63:
+        weeks, rest = divmod(days, 7)
+        return plural(weeks, "week") + (f" and {plural(rest, 'day')}" if rest else "")
+    months = (end.year - start.year) * 12 + end.month - start.month - (end.day < start.day)
+    weeks = (end - add_months(start, months)).days // 7
+    return plural(months, "month") + (f" and {plural(weeks, 'week')}" if weeks else "")

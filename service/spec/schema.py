@@ -9,7 +9,7 @@ Python and JavaScript regex engines.
 
 from __future__ import annotations
 
-from ..validation.text import EMAIL, FORBIDDEN_ANYWHERE, FORBIDDEN_SINGLE_LINE, PHONE
+from ..characters import EMAIL, FORBIDDEN_ANYWHERE, FORBIDDEN_SINGLE_LINE, PHONE
 from .model import (
     CheckboxField, ChoiceField, DateField, DateTimeField, FormSpec, GroupField, IntegerField,
     ListField, LongTextField, MultiChoiceField, RepeatField, TextField,

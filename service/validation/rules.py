@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from ..spec.durations import add, describe_gap
+from ..dates import iso_date, iso_datetime, shown_date
+from ..spec.durations import breach
 from ..spec.model import CheckboxField, DateField, DateTimeField, FormSpec, IntegerField, MultiChoiceField
 from ..spec.rules import Condition, DateLimitRule, IntervalRule, RequiredIfRule, WhenRule
 from .report import Issue
-from .values import parse_date, parse_datetime
 
 _UNKNOWN = object()
 
@@ -51,9 +51,9 @@ class _Values:
         if node is None or (isinstance(node, str) and not node.strip()) or node == []:
             return None
         if isinstance(f, DateField):
-            return parse_date(node)
+            return iso_date(node)
         if isinstance(f, DateTimeField):
-            return parse_datetime(node)
+            return iso_datetime(node)
         if isinstance(f, IntegerField):
             return int(node)
         return node
@@ -112,33 +112,16 @@ def _interval(rule: IntervalRule, values: _Values) -> list[Issue]:
     start, end = values.get(rule.from_), values.get(rule.to)
     if start in (None, _UNKNOWN) or end in (None, _UNKNOWN):
         return []
-    a, b = f'"{values.label(rule.to)}"', f'"{values.label(rule.from_)}"'
-    if _as_date(end, start) < _as_date(start, end):
-        return [_issue(rule, values.at + rule.to, "interval_negative", f"{a} is before {b}. {rule.message}")]
-    for bound, too_far in ((rule.max, True), (rule.min, False)):
-        if bound is None:
-            continue
-        limit = add(start, bound)
-        moment = end if bound.is_clock else _day(end)
-        if (moment > limit) if too_far else (moment < limit):
-            gap = describe_gap(start, end, bound.unit)
-            if too_far:
-                text = f"{a} is {gap} after {b}, more than {bound.describe()}."
-            else:
-                text = f"{a} is only {gap} after {b}, less than {bound.describe()}."
-            return [_issue(rule, values.at + rule.to, "interval_too_long" if too_far else "interval_too_short", f"{text} {rule.message}")]
-    return []
+    found = breach(start, end, within=rule.max, at_least=rule.min)
+    if found is None:
+        return []
+    words = found.compared(f'"{values.label(rule.to)}"', f'"{values.label(rule.from_)}"')
+    code = {"negative": "interval_negative", "too_long": "interval_too_long", "too_short": "interval_too_short"}
+    return [_issue(rule, values.at + rule.to, code[found.kind], f"{words} {rule.message}")]
 
 
 def _day(v: date | datetime) -> date:
     return v.date() if isinstance(v, datetime) else v
-
-
-def _as_date(v, other):
-    """Compare like with like: datetimes only against datetimes."""
-    if isinstance(v, datetime) and isinstance(other, datetime):
-        return v
-    return _day(v)
 
 
 def _date_limit(rule: DateLimitRule, values: _Values) -> list[Issue]:
@@ -147,9 +130,9 @@ def _date_limit(rule: DateLimitRule, values: _Values) -> list[Issue]:
         return []
     day, label = _day(v), f'"{values.label(rule.field)}"'
     if rule.not_after and day > rule.not_after:
-        return [_issue(rule, values.at + rule.field, "date_too_late", f"{label} is after {rule.not_after:%d/%m/%Y}. {rule.message}")]
+        return [_issue(rule, values.at + rule.field, "date_too_late", f"{label} is after {shown_date(rule.not_after)}. {rule.message}")]
     if rule.not_before and day < rule.not_before:
-        return [_issue(rule, values.at + rule.field, "date_too_early", f"{label} is before {rule.not_before:%d/%m/%Y}. {rule.message}")]
+        return [_issue(rule, values.at + rule.field, "date_too_early", f"{label} is before {shown_date(rule.not_before)}. {rule.message}")]
     return []
 
 

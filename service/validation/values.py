@@ -10,36 +10,16 @@ Messages name the field by its label and never repeat the value (it may be a chi
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
 
+from ..dates import iso_date, iso_datetime
 from ..spec.model import (
     CheckboxField, ChoiceField, DateField, DateTimeField, GroupField, IntegerField, ListField,
     LongTextField, MultiChoiceField, RepeatField, TextField,
 )
 from .report import Issue
-from .text import EMAIL, PHONE, bad_character
+from ..characters import EMAIL, PHONE, bad_character
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$")
 _FORMATS = {"email": (re.compile(EMAIL), "an e-mail address"), "phone": (re.compile(PHONE), "a telephone number")}
-
-
-def parse_date(value: object) -> date | None:
-    if isinstance(value, str) and _DATE.match(value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
-
-
-def parse_datetime(value: object) -> datetime | None:
-    if isinstance(value, str) and _DATETIME.match(value):
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
 
 
 def join_path(prefix: str, key: str) -> str:
@@ -155,11 +135,11 @@ class ValueChecker:
             self._issue(path, "out_of_range", f'"{f.label}" must be {span}.')
 
     def _check_date(self, f: DateField, value: object, path: str) -> None:
-        if parse_date(value) is None:
+        if iso_date(value) is None:
             self._issue(path, "bad_date", f'"{f.label}" is not a real date written as YYYY-MM-DD.')
 
     def _check_datetime(self, f: DateTimeField, value: object, path: str) -> None:
-        if parse_datetime(value) is None:
+        if iso_datetime(value) is None:
             self._issue(path, "bad_datetime", f'"{f.label}" is not a real date and time written as YYYY-MM-DDTHH:MM.')
 
     def _check_choice(self, f: ChoiceField, value: object, path: str) -> None:

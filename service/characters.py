@@ -12,6 +12,18 @@ FORBIDDEN_ANYWHERE = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]
 # ... and, in a single-line field, line breaks too.
 FORBIDDEN_SINGLE_LINE = r"[\x00-\x08\x0a-\x1f\x7f\ud800-\udfff\ufffe\uffff\u2028\u2029]"
 
+# The same rule said positively, for JSON Schemas that generators can satisfy: text holding none
+# of the forbidden characters, and (for a required value) at least one that is not a space.
+# "A space" is what Python's str.isspace() says (what the code strips), spelled out because
+# regex engines disagree about \s (ECMAScript's leaves out U+0085). Lone surrogates are left out
+# of these: no Unicode string holds one (only a JSON escape can make it), regex engines outside
+# Python refuse the range, and the check in code refuses them anyway.
+WHITESPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_CLASS = FORBIDDEN_ANYWHERE[1:-1].replace(r"\ud800-\udfff", "")
+_ALLOWED_SPACE = r"\t\n\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+ALLOWED_TEXT = f"^[^{_CLASS}]*$"
+ALLOWED_NON_BLANK = f"^[{_ALLOWED_SPACE}]*[^{WHITESPACE}{_CLASS}][^{_CLASS}]*$"
+
 _ANY = re.compile(FORBIDDEN_ANYWHERE)
 _LINE = re.compile(FORBIDDEN_SINGLE_LINE)
 _BREAK = re.compile(r"[\r\n\u2028\u2029]")
