@@ -11,14 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
+from ..case_mapping import prefill_from_case
+from ..case_record import ATTRIBUTES
 from ..convert import choice_value
+from ..dates import iso, long_date
 from ..documents import generate_document
-from ..records.cases import prefill_from_values
+from ..docx.cover import cover_docx
+from ..pdf.cover import cover_pdf
 from ..shape import set_at
 from ..spec import Registry
-from ..spec.durations import Duration, add, describe_gap
-from ..spec.model import CASE_KEYS, ChoiceField, DateField, DateTimeField, FormSpec, RepeatField
+from ..spec.durations import breach, elapsed
+from ..spec.model import ChoiceField, DateField, DateTimeField, FormSpec, RepeatField
 from ..validation import validate
+from .combine import combine_pdfs
 from .meeting import Meeting
 from .model import PackForm, PackSpec
 
@@ -50,33 +55,23 @@ class BuiltPack:
     warnings: list[str] = field(default_factory=list)
 
 
-def _iso(value: object) -> object:
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%dT%H:%M")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, time):
-        return value.strftime("%H:%M")
-    return value
-
-
 def case_values_for(meeting: Meeting, case_values: dict | None) -> tuple[dict, list[str]]:
     """The child's case values with the row's case columns on top, and a warning for each
     column that differs from the stored case."""
     values = dict(case_values or {})
     warnings = []
-    for key in CASE_KEYS:
-        if key in meeting.values:
-            new = _iso(meeting.values[key])
-            if values.get(key) not in (None, "", new) and case_values:
-                warnings.append(f"The spreadsheet's {key.replace('_', ' ')} differs from the child's case; "
-                                "the spreadsheet's was used.")
-            values[key] = new
+    for attribute in ATTRIBUTES:
+        if attribute.key in meeting.values:
+            new = iso(meeting.values[attribute.key])
+            if values.get(attribute.key) not in (None, "", new) and case_values:
+                warnings.append(f"The spreadsheet's {attribute.label[0].lower() + attribute.label[1:]} differs from "
+                                "the child's case; the spreadsheet's was used.")
+            values[attribute.key] = new
     return values, warnings
 
 
 def form_prefill(spec: FormSpec, item: PackForm, meeting: Meeting, values: dict) -> tuple[dict, list[str]]:
-    data, skipped = prefill_from_values(spec, values)
+    data, skipped = prefill_from_case(spec, values)
     warnings = [f"{spec.title}: the case's value for '{spec.field_at(p).field.label}' does not fit the form and "
                 "was left out." for p in skipped]
     for path, key in item.prefill.items():
@@ -88,16 +83,16 @@ def form_prefill(spec: FormSpec, item: PackForm, meeting: Meeting, values: dict)
         if isinstance(f, RepeatField):
             value = [{**{s.key: None for s in f.fields}, **{k: v or None for k, v in person.items()}} for person in raw]
         elif isinstance(f, DateTimeField):
-            value = _iso(raw if isinstance(raw, datetime) else datetime.combine(raw, time(0, 0)))
+            value = iso(raw if isinstance(raw, datetime) else datetime.combine(raw, time(0, 0)))
         elif isinstance(f, DateField):
-            value = _iso(raw.date() if isinstance(raw, datetime) else raw)
+            value = iso(raw.date() if isinstance(raw, datetime) else raw)
         elif isinstance(f, ChoiceField):
             value = choice_value(f, str(raw))
             if value is None:
                 warnings.append(f"{spec.title}: '{f.label}' has no choice matching the spreadsheet; left blank.")
                 continue
         else:
-            value = str(_iso(raw))
+            value = str(iso(raw))
         set_at(data, path, value)
     for issue in validate(spec, data, partial=True).errors:
         top = issue.path.split("[")[0]
@@ -112,21 +107,11 @@ def timescale_warnings(pack: PackSpec, meeting: Meeting) -> list[str]:
     out = []
     for t in pack.timescales:
         start, end = meeting.get(t.start), meeting.get(t.end)
-        if not isinstance(start, date) or not isinstance(end, date):
-            continue
-        unit = (t.within or t.at_least).unit
-        late = t.within is not None and _after(end, add(start, t.within))
-        early = t.at_least is not None and _after(add(start, t.at_least), end)
-        if late or early:
-            out.append(f"{t.message} Here it is {describe_gap(start, end, unit)} after.")
+        if isinstance(start, date) and isinstance(end, date):
+            found = breach(start, end, within=t.within, at_least=t.at_least)
+            if found is not None:
+                out.append(f"{t.message} {found.briefly()}")
     return out
-
-
-def _after(a: date | datetime, b: date | datetime) -> bool:
-    if isinstance(a, datetime) != isinstance(b, datetime):
-        a = a.date() if isinstance(a, datetime) else a
-        b = b.date() if isinstance(b, datetime) else b
-    return a > b
 
 
 def agenda_for(pack: PackSpec, registry: Registry) -> list[str]:
@@ -151,7 +136,7 @@ def folder_name(meeting: Meeting, fallback: str) -> str:
 def _details(pack: PackSpec, meeting: Meeting) -> list[tuple[str, str]]:
     v = meeting.values
     when = v.get("meeting_date")
-    shown_date = when.strftime("%A %d %B %Y") if isinstance(when, date) else ""
+    shown_date = long_date(when) if isinstance(when, date) else ""
     at = v.get("meeting_time")
     rows = [("Meeting", pack.title), ("Child", str(v.get("child_name") or "")), ("SU number", str(v.get("su_number") or "")),
             ("Date", shown_date), ("Time", at.strftime("%H:%M") if isinstance(at, time) else ""),
@@ -160,33 +145,12 @@ def _details(pack: PackSpec, meeting: Meeting) -> list[tuple[str, str]]:
     for item in pack.since:
         start = v.get(item.column)
         if isinstance(start, date) and isinstance(when, date):
-            rows.append((item.label, _elapsed(start.date() if isinstance(start, datetime) else start, when)))
+            rows.append((item.label, elapsed(start.date() if isinstance(start, datetime) else start, when)))
     return [(label, value) for label, value in rows if value]
-
-
-def _elapsed(start: date, end: date) -> str:
-    """'3 weeks and 2 days', '4 months and 1 week'; '' if the end is not after the start."""
-    days = (end - start).days
-    if days <= 0:
-        return ""
-    def plural(n: int, unit: str) -> str:
-        return f"{n} {unit}{'' if n == 1 else 's'}"
-    if days < 7:
-        return plural(days, "day")
-    if days < 63:
-        weeks, rest = divmod(days, 7)
-        return plural(weeks, "week") + (f" and {plural(rest, 'day')}" if rest else "")
-    months = (end.year - start.year) * 12 + end.month - start.month - (end.day < start.day)
-    weeks = (end - add(start, Duration(months, "mo"))).days // 7
-    return plural(months, "month") + (f" and {plural(weeks, 'week')}" if weeks else "")
 
 
 def build_pack(pack: PackSpec, registry: Registry, meeting: Meeting, *, case_values: dict | None = None,
                formats: tuple[str, ...] = ("docx", "pdf"), combined: bool = True) -> BuiltPack:
-    from ..docx.cover import cover_docx
-    from ..pdf.cover import cover_pdf
-    from .combine import combine_pdfs
-
     built = BuiltPack(folder_name(meeting, f"row-{meeting.row}"))
     if pack.kind == "per_option":
         return _option_pack(pack, registry, meeting, built, formats)

@@ -13,8 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from ..case_record import ATTRIBUTES, LABELS
 from ..spec.durations import Duration
-from ..spec.model import CASE_KEYS
 
 Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
 Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$", max_length=80)]
@@ -46,8 +46,9 @@ class Column(_Model):
 
 # Every meeting pack has these columns first; the child's case attributes may follow as columns too.
 STANDARD_COLUMNS = [
-    Column(key="su_number", label="SU number", required=True, help="The child's SU number; it also names the folder"),
-    Column(key="child_name", label="Child's name"),
+    Column(key="su_number", label=LABELS["su_number"], required=True,
+           help="The child's SU number; it also names the folder"),
+    Column(key="child_name", label=LABELS["child_name"]),
     Column(key="meeting_date", label="Meeting date", type="date", required=True),
     Column(key="meeting_time", label="Start time", type="time", help="24-hour clock, e.g. 14:30"),
     Column(key="venue", label="Venue"),
@@ -56,13 +57,10 @@ STANDARD_COLUMNS = [
     Column(key="invitees", label="Invitees", type="people",
            help="One person per line (or separated by ;), each as Name – Role"),
 ]
-CASE_COLUMNS = [Column(key="date_of_birth", label="Date of birth", type="date")] + [Column(key=k, label=label) for k, label in (
-    ("social_worker_name", "Social worker"),
-    ("supervising_social_worker_name", "Supervising social worker"), ("team_manager_name", "Team manager"),
-    ("iro_name", "Independent reviewing officer"), ("residential_home", "Residential home"),
-    ("key_worker_name", "Key worker"), ("foster_carer_names", "Foster carers"), ("advocate_name", "Advocate"),
-)]
-assert {c.key for c in CASE_COLUMNS} <= CASE_KEYS
+# The case attributes a meeting row may carry, after the pack's own columns.
+_COLUMN_TYPE = {"date": "date", "lines": "longtext", "text": "text"}
+CASE_COLUMNS = [Column(key=a.key, label=a.label, type=_COLUMN_TYPE[a.kind], help=a.help)
+                for a in ATTRIBUTES if a.in_rows]
 
 
 class PackForm(_Model):

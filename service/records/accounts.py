@@ -17,9 +17,9 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
-from ..errors import AccessError, Conflict, RecordInvalid
+from ..errors import AccessError, Conflict, NotFound, RecordInvalid
 from ..store import Database, record
-from ..store.models import ApiToken, Team, User, WebSession
+from ..store.models import ApiToken, AuditEntry, Team, User, WebSession
 
 ROLES = ("practitioner", "manager", "admin")
 _SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
@@ -123,8 +123,6 @@ def _actor(s, user: User) -> Actor:
 
 def actor_for(db: Database, username: str) -> Actor:
     """The user called ``username`` (for the command line, which the machine's owner runs)."""
-    from ..errors import NotFound
-
     with db.session() as s:
         user = s.scalar(select(User).where(User.username == username.strip().lower()))
         if user is None:
@@ -161,8 +159,6 @@ def authenticate(db: Database, username: str, password: str) -> Actor:
 
 
 def _recent_failures(s, name: str) -> int:
-    from ..store.models import AuditEntry
-
     since = _now() - LOCKOUT
     last_good = s.scalar(select(func.max(AuditEntry.at)).where(
         AuditEntry.username == name, AuditEntry.action == "login", AuditEntry.outcome == "ok", AuditEntry.at >= since))

@@ -1,57 +1,23 @@
 """A child's case record: entered once, used to prefill any form, updated by accepted
-submissions. Values are keyed by the case attributes the specs name (``CASE_KEYS``: child_name,
-su_number, date_of_birth, social_worker_name, ...). Every change is kept in the history with
-its old and new value, who made it and from where."""
+submissions. Values are keyed by the case attributes of ``service.case_record`` (child_name,
+su_number, date_of_birth, social_worker_name, ...), which also cleans them. Every change is
+kept in the history with its old and new value, who made it and from where."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from ..convert import choice_value
-from ..errors import NotFound, RecordInvalid
-from ..shape import set_at
-from ..spec.model import CASE_KEYS, ChoiceField, DateField, FormSpec, IntegerField
+from ..case_mapping import prefill_from_case
+from ..case_record import clean_values
+from ..errors import Conflict, RecordInvalid
+from ..spec.model import FormSpec
 from ..store import Database, record
 from ..store.models import Case, CaseChange, User
-from ..validation import validate
+from .access import load_for_team
 from .accounts import Actor
-
-MAX_VALUE_CHARS = 1000
-
-
-def clean_values(values: object) -> dict:
-    """Case values as stored: known keys only, text trimmed, age a whole number, date of birth
-    an ISO date. An empty value removes the key. Raises RecordInvalid naming the key."""
-    if not isinstance(values, dict):
-        raise RecordInvalid("Case values must be an object of case attributes.")
-    out: dict[str, object] = {}
-    for key, value in values.items():
-        if key not in CASE_KEYS:
-            raise RecordInvalid(f"'{key}' is not a case attribute; known: {', '.join(sorted(CASE_KEYS))}.")
-        if value is None or (isinstance(value, str) and not value.strip()):
-            out[key] = None
-        elif key == "age":
-            if isinstance(value, str) and value.strip().isdigit():
-                value = int(value.strip())
-            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 30:
-                raise RecordInvalid("'age' must be a whole number from 0 to 30.")
-            out[key] = value
-        elif key == "date_of_birth":
-            try:
-                out[key] = date.fromisoformat(str(value).strip()).isoformat()
-            except ValueError:
-                raise RecordInvalid("'date_of_birth' must be a date written YYYY-MM-DD.") from None
-        elif isinstance(value, str):
-            text = " ".join(value.split()) if key != "foster_carer_names" else value.strip()
-            if len(text) > MAX_VALUE_CHARS:
-                raise RecordInvalid(f"'{key}' is longer than {MAX_VALUE_CHARS} characters.")
-            out[key] = text
-        else:
-            raise RecordInvalid(f"'{key}' must be text.")
-    return out
 
 
 def _now() -> datetime:
@@ -63,26 +29,8 @@ def _view(db: Database, case: Case) -> dict:
             "created_at": case.created_at, "updated_at": case.updated_at}
 
 
-def log_refusal(db: Database, actor: Actor, action: str, target: str, outcome: str, detail: str = "") -> None:
-    """An audit entry in its own transaction, for a request whose own work is rolled back."""
-    with db.session() as s:
-        record(s, db.sealer, user_id=actor.user_id, username=actor.username, action=action, target=target,
-               outcome=outcome, detail=detail)
-
-
-def deny(db: Database, actor: Actor, action: str, target: str) -> NotFound:
-    """Log a refused access (in its own transaction, so it stays when the request's is rolled
-    back) and return the error to raise: another team's record looks the same as no record."""
-    log_refusal(db, actor, action, target, "denied")
-    return NotFound("There is no such record, or it belongs to another team.")
-
-
 def load_case(db: Database, s, actor: Actor, case_id: str, action: str) -> Case:
-    case = s.get(Case, case_id) if isinstance(case_id, str) and len(case_id) <= 36 else None
-    if case is None or case.team_id != actor.team_id:
-        s.rollback()
-        raise deny(db, actor, action, f"case:{case_id}"[:100])
-    return case
+    return load_for_team(db, s, actor, Case, case_id, action)
 
 
 def create_case(db: Database, actor: Actor, values: object) -> dict:
@@ -92,8 +40,6 @@ def create_case(db: Database, actor: Actor, values: object) -> dict:
         raise RecordInvalid("A case needs its SU number ('su_number').")
     with db.session() as s:
         if s.scalar(select(Case).where(Case.team_id == actor.team_id, Case.su_number == su)) is not None:
-            from ..errors import Conflict
-
             raise Conflict("Your team already has a case with this SU number.", "case_exists")
         now = _now()
         case = Case(id=str(uuid.uuid4()), team_id=actor.team_id, su_number=su, values=db.sealer.dumps(clean),
@@ -178,39 +124,9 @@ def case_history(db: Database, actor: Actor, case_id: str) -> list[dict]:
                  "by": username, "at": c.at} for c, username in rows]
 
 
-def prefill_from_values(spec: FormSpec, values: dict) -> tuple[dict, list[str]]:
-    """Form data from case values, for every field outside tables that names a case attribute;
-    and the paths of fields whose case value does not fit them (left empty)."""
-    data: dict = {}
-    skipped: list[str] = []
-    for ref in spec.walk():
-        f = ref.field
-        key = getattr(f, "case", None)
-        if key is None or ref.in_repeat is not None or values.get(key) in (None, ""):
-            continue
-        value = values[key]
-        if isinstance(f, ChoiceField):
-            value = choice_value(f, str(value))
-        elif isinstance(f, IntegerField):
-            value = value if isinstance(value, int) else None
-        elif isinstance(f, DateField):
-            value = str(value)
-        else:
-            value = str(value)
-        if value is None:
-            skipped.append(ref.path)
-            continue
-        set_at(data, ref.path, value)
-    for issue in validate(spec, data, partial=True).errors:
-        if issue.path in {r.path for r in spec.walk()}:
-            set_at(data, issue.path, None)
-            skipped.append(issue.path)
-    return data, sorted(set(skipped))
-
-
 def prefill_for_case(db: Database, actor: Actor, spec: FormSpec, case_id: str) -> tuple[dict, list[str]]:
     with db.session() as s:
         case = load_case(db, s, actor, case_id, "case.prefill")
         record(s, db.sealer, user_id=actor.user_id, username=actor.username, action="case.prefill",
                target=f"case:{case.id}", detail=f"form {spec.id}")
-        return prefill_from_values(spec, db.sealer.loads(case.values))
+        return prefill_from_case(spec, db.sealer.loads(case.values))

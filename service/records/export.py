@@ -14,11 +14,13 @@ from io import BytesIO
 from sqlalchemy import select
 
 from ..convert import display
+from ..dates import shown_datetime
 from ..errors import StepDownError
 from ..shape import value_at
 from ..spec.model import FormSpec, GroupField, RepeatField
 from ..store import Database, record
 from ..store.models import Case, Submission, User
+from .access import log_refusal
 from .accounts import Actor
 
 RISKY_START = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -68,14 +70,12 @@ def write_cell(ws, row: int, column: int, value: object) -> None:
 
 def register_xlsx(db: Database, actor: Actor, spec: FormSpec) -> bytes:
     """Accepted submissions of ``spec`` in the actor's team (managers and admins only)."""
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # deferred: it takes 0.17 s to load, and only registers need it
     from openpyxl.styles import Font
 
     try:
         actor.require("manager")
     except StepDownError:
-        from .cases import log_refusal
-
         log_refusal(db, actor, "export.register", f"team:{actor.team_id}", "denied", f"form {spec.id}")
         raise
     columns = _columns(spec)
@@ -95,7 +95,7 @@ def register_xlsx(db: Database, actor: Actor, spec: FormSpec) -> bytes:
             ws.cell(row=1, column=c).font = Font(bold=True)
         for r, (sub, su, accepted_by) in enumerate(rows, 2):
             data = db.sealer.loads(sub.result)["data"]
-            values = [sub.id, sub.document_id or "", su, sub.accepted_at.strftime("%d/%m/%Y %H:%M"), accepted_by,
+            values = [sub.id, sub.document_id or "", su, shown_datetime(sub.accepted_at), accepted_by,
                       sub.spec_version]
             values += [_cell_text(f, value_at(data, path)) for _, path, f in columns]
             for c, value in enumerate(values, 1):

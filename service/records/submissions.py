@@ -17,14 +17,15 @@ from functools import lru_cache
 
 from sqlalchemy import select
 
+from ..case_mapping import case_values_from, compare
 from ..documents import extract_document
 from ..errors import Busy, Conflict, DocumentError, RecordInvalid
-from ..shape import value_at
-from ..spec.model import ChoiceField, FormSpec
+from ..spec.model import FormSpec
 from ..store import Database, record
 from ..store.models import Case, Submission, User
+from .access import load_for_team, log_refusal
 from .accounts import Actor
-from .cases import apply_changes, clean_values, deny, load_case, log_refusal
+from .cases import apply_changes, load_case
 
 WAIT_FOR_SLOT = 2.0  # seconds an upload waits for a free parser before 429
 
@@ -36,38 +37,6 @@ def _slots(limit: int) -> threading.BoundedSemaphore:
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def case_values_from(spec: FormSpec, data: dict) -> dict:
-    """The case attributes a form's data holds (fields outside tables that name one): choices
-    as their labels, the first non-empty value when two fields name the same attribute."""
-    out: dict[str, object] = {}
-    for ref in spec.walk():
-        f, key = ref.field, getattr(ref.field, "case", None)
-        if key is None or ref.in_repeat is not None or key in out:
-            continue
-        value = value_at(data, ref.path)
-        if value in (None, "", []):
-            continue
-        if isinstance(f, ChoiceField):
-            value = next((o.label for o in f.choices if o.value == value), value)
-        try:  # as the case would store it; a value the case cannot hold is left out
-            cleaned = clean_values({key: value})[key]
-        except RecordInvalid:
-            continue
-        if cleaned is not None:
-            out[key] = cleaned
-    return out
-
-
-def compare(case_values: dict, form_values: dict) -> list[dict]:
-    """Each case attribute in the form: new (the case lacks it), same, or conflict."""
-    rows = []
-    for key, form_value in form_values.items():
-        current = case_values.get(key)
-        status = "new" if current in (None, "") else ("same" if current == form_value else "conflict")
-        rows.append({"key": key, "case_value": current, "form_value": form_value, "status": status})
-    return rows
 
 
 def _summary(sub: Submission, uploader: str | None = None) -> dict:
@@ -125,11 +94,7 @@ def _case_comparison(db: Database, spec: FormSpec, data: dict, case: Case | None
 
 
 def _load(db: Database, s, actor: Actor, submission_id: str, action: str) -> Submission:
-    sub = s.get(Submission, submission_id) if isinstance(submission_id, str) and len(submission_id) <= 36 else None
-    if sub is None or sub.team_id != actor.team_id:
-        s.rollback()
-        raise deny(db, actor, action, f"submission:{submission_id}"[:100])
-    return sub
+    return load_for_team(db, s, actor, Submission, submission_id, action)
 
 
 def get_submission(db: Database, actor: Actor, registry, submission_id: str) -> dict:
@@ -167,7 +132,7 @@ def accept_submission(db: Database, actor: Actor, registry, submission_id: str, 
         return _accept(db, actor, registry, submission_id, case_id=case_id, create_case=create_case,
                        resolutions=resolutions)
     except (Conflict, RecordInvalid) as exc:
-        log_refusal(db, actor, "submission.accept", f"submission:{submission_id}"[:100], "refused", exc.code)
+        log_refusal(db, actor, "submission.accept", f"submission:{submission_id}", "refused", exc.code)
         raise
 
 

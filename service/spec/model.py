@@ -6,7 +6,7 @@ fields, named option sets, and policy rules (``rules.py``). The JSON data a form
 object keyed by the top-level field keys; sections only arrange fields on the page, so a key is
 unique across the whole form. ``group`` fields nest an object, ``repeat`` fields an array of rows.
 
-Field paths, used in rules, error reports and (later) document tags, are dotted keys with
+Field paths, used in rules, error reports and document tags, are dotted keys with
 ``[n]`` for a row: ``safety.fire_setting.answer``, ``actions[2].due_date``.
 """
 
@@ -18,6 +18,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from ..case_record import CASE_KEYS
 from .rules import Rule
 
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
@@ -25,14 +26,6 @@ Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_len
 OptionValue = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=64)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 SemVer = Annotated[str, StringConstraints(pattern=r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")]
-
-# What a child's case record knows, and so can prefill. A field's ``case`` must be one of these.
-CASE_KEYS = frozenset({
-    "child_name", "su_number", "date_of_birth", "age", "legal_status", "ethnicity",
-    "primary_language", "religion", "local_authority", "residential_home", "key_worker_name",
-    "social_worker_name", "supervising_social_worker_name", "team_manager_name", "iro_name",
-    "advocate_name", "foster_carer_names",
-})
 
 # Longest value any text field may hold, whatever its spec says: a guard against abuse, far
 # above what a real answer needs.

@@ -12,7 +12,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 
+from ..case_record import ATTRIBUTES, LABELS, values_from_text
 from ..errors import AccessError, StepDownError
 from ..records import (
     accept_submission, authenticate, case_history, create_case, end_session, get_case, get_submission, list_cases,
@@ -20,17 +22,15 @@ from ..records import (
 )
 from ..packs.template import template_xlsx
 from ..records.jobs import download_job, get_job, list_jobs
-from ..spec.model import CASE_KEYS
 from .api.forms import XLSX
 from .api.documents import MEDIA, build_document
 from .api.submissions import read_upload
 from .deps import LOGIN_CSRF_COOKIE, SESSION_COOKIE, check_csrf, get_db, page_session
 from .errors import status_for
-from .review import CASE_LABELS, review
+from .review import review
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
-CASE_FIELDS = [k for k in CASE_LABELS if k in CASE_KEYS]
 
 
 def _page(request: Request, name: str, context: dict, status: int = 200) -> HTMLResponse:
@@ -154,8 +154,8 @@ def _cases_page(request: Request, user, csrf: str, *, q: str = "", values: dict 
         cases = list_cases(get_db(request), user, search=q)
     except StepDownError as exc:
         return _error(request, exc, user, csrf)
-    return _page(request, "cases.html", {"user": user, "csrf": csrf, "cases": cases, "labels": CASE_LABELS,
-                                          "fields": CASE_FIELDS, "values": values or {}, "message": message, "q": q},
+    return _page(request, "cases.html", {"user": user, "csrf": csrf, "cases": cases, "labels": LABELS,
+                                          "attributes": ATTRIBUTES, "values": values or {}, "message": message, "q": q},
                  status)
 
 
@@ -164,18 +164,19 @@ def cases_page(request: Request, session: PageUser, q: Annotated[str, Query(max_
     return _cases_page(request, *session, q=q)
 
 
-def _case_values(form) -> dict:
-    return {key: str(form.get(key, "")) for key in CASE_FIELDS if key in form}
+def _typed(form) -> dict[str, str]:
+    """The case attributes as the person typed them (shown again if they need correcting)."""
+    return {a.key: str(form.get(a.key, "")) for a in ATTRIBUTES if a.key in form}
 
 
 @router.post("/cases")
 async def new_case(request: Request, session: PageUser) -> Response:
     user, token = session
     form = await request.form()
-    values = _case_values(form)
+    values = _typed(form)
     try:
         check_csrf(token, str(form.get("csrf", "")))
-        case = create_case(get_db(request), user, values)
+        case = create_case(get_db(request), user, values_from_text(values))
     except StepDownError as exc:
         if exc.code in ("invalid", "case_exists"):
             return _cases_page(request, user, token, values=values, message=exc.message, status=status_for(exc))
@@ -193,7 +194,7 @@ def case_page(request: Request, session: PageUser, case_id: str) -> Response:
     except StepDownError as exc:
         return _error(request, exc, user, csrf)
     return _page(request, "case.html", {"user": user, "csrf": csrf, "case": case, "history": history,
-                                         "labels": CASE_LABELS, "fields": CASE_FIELDS, "message": None,
+                                         "labels": LABELS, "attributes": ATTRIBUTES, "message": None,
                                          "forms": request.app.state.registry.all()})
 
 
@@ -203,7 +204,7 @@ async def edit_case(request: Request, session: PageUser, case_id: str) -> Respon
     form = await request.form()
     try:
         check_csrf(token, str(form.get("csrf", "")))
-        update_case(get_db(request), user, case_id, _case_values(form))
+        update_case(get_db(request), user, case_id, values_from_text(_typed(form)))
     except StepDownError as exc:
         return _error(request, exc, user, token)
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
@@ -224,8 +225,6 @@ async def upload(request: Request, session: PageUser, file: Annotated[UploadFile
     try:
         check_csrf(token, csrf)
         raw = await read_upload(file, db.settings.max_upload_bytes)
-        from starlette.concurrency import run_in_threadpool
-
         sub = await run_in_threadpool(receive_submission, db, user, request.app.state.registry, raw)
     except StepDownError as exc:
         if exc.code == "unauthenticated":
@@ -256,7 +255,7 @@ def _submission_page(request: Request, user, csrf: str, submission_id: str, mess
     spec = registry.get(sub["form"])
     return _page(request, "submission.html", {
         "user": user, "csrf": csrf, "sub": sub, "spec": spec, "sections": review(spec, sub["result"]),
-        "labels": CASE_LABELS, "cases": cases, "message": message}, status)
+        "labels": LABELS, "cases": cases, "message": message}, status)
 
 
 @router.get("/submissions/{submission_id}")
@@ -318,8 +317,6 @@ async def start_batch(request: Request, session: PageUser, pack_id: str) -> Resp
             check_csrf(token, str(form.get("csrf", "")))
             upload = form.get("file")
             raw = await read_upload(upload, db.settings.max_upload_bytes) if getattr(upload, "filename", "") else None
-        from starlette.concurrency import run_in_threadpool
-
         job = await run_in_threadpool(request.app.state.jobs.submit, user, pack_id, raw)
     except StepDownError as exc:
         if exc.code == "unauthenticated":

@@ -8,16 +8,6 @@ from dataclasses import dataclass, field
 from ..convert import display
 from ..spec.model import CheckboxField, FormSpec, GroupField, MultiChoiceField, RepeatField
 
-CASE_LABELS = {
-    "su_number": "SU number", "child_name": "Child's name", "date_of_birth": "Date of birth (YYYY-MM-DD)",
-    "age": "Age", "legal_status": "Legal status", "ethnicity": "Ethnicity", "primary_language": "Primary language",
-    "religion": "Religion", "local_authority": "Local authority", "residential_home": "Residential home",
-    "key_worker_name": "Key worker", "social_worker_name": "Social worker",
-    "supervising_social_worker_name": "Supervising social worker", "team_manager_name": "Team manager",
-    "iro_name": "Independent reviewing officer", "advocate_name": "Advocate", "foster_carer_names": "Foster carers",
-}
-
-
 @dataclass
 class Row:
     label: str

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, create_model
+
+from ...case_record import ATTRIBUTES, Attribute
+from ...errors import RecordInvalid
 
 
 class _In(BaseModel):
@@ -26,56 +29,36 @@ class GenerateRequest(_In):
     case_id: str | None = Field(default=None, max_length=36, description="Prefill from this case of your team")
 
 
-def _text_only(value: object) -> object:
-    """Dates come as text (YYYY-MM-DD), never as numbers read as timestamps."""
-    if value is not None and not isinstance(value, str):
-        raise ValueError("a date is written YYYY-MM-DD")
-    return value
+def _case_field(attribute: Attribute, required: bool):
+    """One case attribute in a request: checked by the case record's own ``clean`` (so the API
+    accepts exactly what the core stores, with the core's message) and documented by its
+    ``json_schema``."""
+    def check(value: object) -> object:
+        try:
+            cleaned = attribute.clean(value)
+        except RecordInvalid as exc:
+            raise ValueError(exc.message) from None
+        if cleaned is None and required:
+            raise ValueError(f"{attribute.label} is required.")
+        return cleaned
+    return Annotated[Any, BeforeValidator(check), WithJsonSchema(attribute.json_schema(required=required))]
 
 
-def _whole_number(value: object) -> object:
-    """A whole number (13 or 13.0, as JSON allows), never true/false or text."""
-    if value is None:
-        return value
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError("a whole number")
-    if isinstance(value, float):
-        if not value.is_integer():
-            raise ValueError("a whole number")
-        return int(value)
-    return value
-
-
-_Text = Annotated[str | None, Field(default=None, max_length=1000)]
-
-
-class CaseValues(_In):
-    """A child's details: the case attributes the forms prefill from. Empty or null clears one."""
-
-    su_number: Annotated[str | None, Field(default=None, max_length=40, pattern=r"^\s*\S.*$")] = None
-    child_name: _Text = None
-    date_of_birth: Annotated[date | None, BeforeValidator(_text_only)] = None
-    age: Annotated[Annotated[int, Field(ge=0, le=30)] | None, BeforeValidator(_whole_number)] = None
-    legal_status: _Text = None
-    ethnicity: _Text = None
-    primary_language: _Text = None
-    religion: _Text = None
-    local_authority: _Text = None
-    residential_home: _Text = None
-    key_worker_name: _Text = None
-    social_worker_name: _Text = None
-    supervising_social_worker_name: _Text = None
-    team_manager_name: _Text = None
-    iro_name: _Text = None
-    advocate_name: _Text = None
-    foster_carer_names: _Text = None
-
+class _CaseValuesBase(_In):
     def given(self) -> dict:
-        return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in self.model_dump(exclude_unset=True).items()}
+        """The values the request set (a PATCH changes only those), as the core cleaned them."""
+        return self.model_dump(exclude_unset=True)
 
 
-class NewCaseValues(CaseValues):
-    su_number: Annotated[str, Field(max_length=40, pattern=r"^\s*\S.*$")]
+def _case_values_model(name: str, doc: str, required: frozenset[str] = frozenset()) -> type[BaseModel]:
+    fields = {a.key: (_case_field(a, a.key in required), ... if a.key in required else None) for a in ATTRIBUTES}
+    return create_model(name, __base__=_CaseValuesBase, __doc__=doc, **fields)
+
+
+CaseValues = _case_values_model("CaseValues", "A child's details: the case attributes the forms prefill from. "
+                                              "Empty or null clears one.")
+NewCaseValues = _case_values_model("NewCaseValues", "A new case's details; the SU number is required.",
+                                   frozenset({"su_number"}))
 
 
 class CaseIn(_In):
