@@ -5,7 +5,7 @@ The public surface is what this module exports; the CLI and the HTTP layer impor
 
 from .data import MAX_DATA_BYTES, load_json_file, parse_json_data
 from .documents import check_layout, extract_document, generate_document
-from .docx.package import MAX_DOCUMENT_BYTES
+from .limits import MAX_UPLOAD_BYTES as MAX_DOCUMENT_BYTES
 from .errors import DataError, DocumentError, SpecError, StepDownError, UnknownFormError
 from .extract import Extraction
 from .spec import FormSpec, Registry, default_registry, load_spec_file, load_spec_text

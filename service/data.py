@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 
 from .errors import DataError
+from .limits import MAX_UPLOAD_BYTES, check_data_size
 
-MAX_DATA_BYTES = 20 * 1024 * 1024
+MAX_DATA_BYTES = MAX_UPLOAD_BYTES
 
 
 def _no_duplicates(pairs: list[tuple[str, object]]) -> dict:
@@ -24,8 +25,7 @@ def _no_constants(name: str) -> None:
 
 
 def parse_json_data(raw: bytes, *, source: str = "the data") -> object:
-    if len(raw) > MAX_DATA_BYTES:
-        raise DataError(f"{source} is larger than {MAX_DATA_BYTES // (1024 * 1024)} MiB")
+    check_data_size(len(raw), source)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -44,8 +44,7 @@ def load_json_file(path: str | Path) -> object:
     try:
         if p.is_dir():
             raise DataError(f"{path} is a folder, not a file")
-        if p.stat().st_size > MAX_DATA_BYTES:
-            raise DataError(f"{path} is larger than {MAX_DATA_BYTES // (1024 * 1024)} MiB")
+        check_data_size(p.stat().st_size, str(path))
         raw = p.read_bytes()
     except OSError as exc:
         raise DataError(f"cannot read {path}: {exc.strerror}") from None

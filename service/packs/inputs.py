@@ -9,13 +9,15 @@ import io
 import zipfile
 from dataclasses import dataclass, field
 
+from ..data import parse_json_data
 from ..errors import DataError
+from ..limits import MAX_UPLOAD_BYTES, check_data_size
 from .meeting import RowProblem, header_index
 from .model import PackSpec
 
 MAX_ROWS = 10_000
 MAX_COLUMNS = 60
-MAX_INPUT_BYTES = 20 * 1024 * 1024
+MAX_INPUT_BYTES = MAX_UPLOAD_BYTES
 
 
 @dataclass
@@ -25,8 +27,7 @@ class Rows:
 
 
 def read_rows(pack: PackSpec, raw: bytes) -> Rows:
-    if len(raw) > MAX_INPUT_BYTES:
-        raise DataError(f"the input is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MiB")
+    check_data_size(len(raw), "The input")
     if raw[:4] == b"PK\x03\x04":
         return _xlsx(pack, raw)
     head = raw.lstrip()[:1]
@@ -55,7 +56,7 @@ def _table(pack: PackSpec, header: list[object], body) -> Rows:
 
 
 def _xlsx(pack: PackSpec, raw: bytes) -> Rows:
-    from openpyxl import load_workbook
+    from openpyxl import load_workbook  # deferred: it takes 0.17 s to load, and only spreadsheets need it
 
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as z:
@@ -91,8 +92,6 @@ def _csv(pack: PackSpec, raw: bytes) -> Rows:
 
 
 def _json(pack: PackSpec, raw: bytes) -> Rows:
-    from ..data import parse_json_data
-
     data = parse_json_data(raw, source="the input")
     items = data.get("meetings") if isinstance(data, dict) else data
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):

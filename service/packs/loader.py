@@ -5,9 +5,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from ..errors import SpecError, UnknownFormError
-from ..spec import Registry, default_registry
+from ..errors import SpecError, UnknownFormError, UnknownPackError
 from ..spec.loader import load_model_text  # the same safe YAML reading as the form specs
+from ..spec.registry import Catalogue, Registry, default_registry, registry_for
 from ..spec.model import ChoiceField, GroupField, RepeatField
 from .model import PackSpec
 
@@ -17,8 +17,6 @@ PEOPLE_ROW_KEYS = ("name", "role")
 def load_pack_file(path: Path, registry: Registry) -> PackSpec:
     pack = load_model_text(path.read_bytes(), PackSpec, file=str(path),
                            shape="a pack is a YAML mapping (id, title, purpose, forms, ...)")
-    if pack.id != path.stem:
-        raise SpecError(f"the file is named {path.stem!r} but its id is {pack.id!r}", file=str(path), location="id")
     _check_against_forms(pack, registry, str(path))
     return pack
 
@@ -54,36 +52,25 @@ def _check_against_forms(pack: PackSpec, registry: Registry, file: str) -> None:
                             location="per_option.field")
 
 
-class PackRegistry:
+class PackRegistry(Catalogue[PackSpec]):
+    """The meeting packs of a forms folder (its ``packs/`` folder; none if it has none)."""
+
+    noun = "pack"
+    unknown = UnknownPackError
+
     def __init__(self, folder: Path, registry: Registry) -> None:
         self.registry = registry
-        self._packs: dict[str, PackSpec] = {}
-        for path in sorted(Path(folder).glob("*.yaml")):
-            pack = load_pack_file(path, registry)
-            self._packs[pack.id] = pack
-
-    def ids(self) -> list[str]:
-        return list(self._packs)
-
-    def all(self) -> list[PackSpec]:
-        return list(self._packs.values())
-
-    def get(self, pack_id: str) -> PackSpec:
-        try:
-            return self._packs[pack_id]
-        except KeyError:
-            raise UnknownFormError(f"unknown pack {pack_id!r}; known packs: {', '.join(self._packs) or 'none'}") from None
+        super().__init__(folder, lambda path: load_pack_file(path, registry), required=False)
 
 
 def packs_for(registry: Registry) -> PackRegistry:
-    return _packs_for(str(registry.folder))
+    return packs_in(str(registry.folder))
 
 
 @lru_cache(maxsize=8)
-def _packs_for(folder: str) -> PackRegistry:
-    from ..spec.registry import _registry_for
-
-    return PackRegistry(Path(folder) / "packs", _registry_for(folder))
+def packs_in(folder: str) -> PackRegistry:
+    """The packs beside the forms of ``folder``, loaded once per process."""
+    return PackRegistry(Path(folder) / "packs", registry_for(folder))
 
 
 def default_packs() -> PackRegistry:

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import json
 
+from ..limits import MIB
+
 OVERHEAD = 64 * 1024  # multipart framing and the other form fields around the file
 
 
 class BodyLimit:
     def __init__(self, app, limit: int) -> None:
         self.app, self.limit = app, limit + OVERHEAD
-        self.megabytes = limit // (1024 * 1024)
+        self.megabytes = limit // MIB
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
