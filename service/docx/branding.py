@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-import zipfile
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
@@ -27,7 +26,7 @@ from lxml import etree
 
 from ..errors import DocumentError
 from .ns import CT_FOOTER, NS, RT_FOOTER, qn
-from .package import DocxPackage, parse_xml
+from .package import DocxPackage, write_package
 
 DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates_docx"
 RT_HEADER = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/header"
@@ -56,7 +55,7 @@ def find_shell(organisation: str) -> bytes | None:
 
 def render_shell(shell: bytes, context: dict[str, str]) -> bytes:
     """The shell with its tags filled, rendered by docxtpl in a sandbox."""
-    from docxtpl import DocxTemplate
+    from docxtpl import DocxTemplate  # deferred: it takes 0.2 s to load, and only shells need it
 
     DocxPackage(shell)  # the same checks as any upload: no macros, objects or outside links
     env = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
@@ -100,16 +99,16 @@ def _render_with_mark(shell: bytes, fixed: tuple) -> bytes | None:
 
 
 def _text_parts(raw: bytes) -> list[bytes]:
-    with zipfile.ZipFile(BytesIO(raw)) as z:
-        return [z.read(n) for n in z.namelist() if n.startswith("word/") and n.endswith(".xml")]
+    pkg = DocxPackage(raw)
+    return [pkg.read(n) for n in pkg.names() if n.startswith("word/") and n.endswith(".xml")]
 
 
 def apply_shell(generated: bytes, rendered_shell: bytes, *, mark: str | None = None, document_id: str = "") -> bytes:
     """Move the rendered shell's default header and footer into the generated package (with
     ``mark`` replaced by ``document_id`` in them)."""
-    shell = zipfile.ZipFile(BytesIO(rendered_shell))
-    shell_doc = parse_xml(shell.read("word/document.xml"), "word/document.xml")
-    shell_rels = {r.get("Id"): r for r in parse_xml(shell.read("word/_rels/document.xml.rels"), "rels")}
+    shell = DocxPackage(rendered_shell)
+    shell_doc = shell.xml("word/document.xml")
+    shell_rels = {r.get("Id"): r for r in shell.xml("word/_rels/document.xml.rels")}
     sect = shell_doc.find(f"{qn('w:body')}/{qn('w:sectPr')}")
     references = []
     for kind, rtype in (("header", RT_HEADER), ("footer", RT_FOOTER)):
@@ -118,11 +117,10 @@ def apply_shell(generated: bytes, rendered_shell: bytes, *, mark: str | None = N
         if rel is not None and rel.get("Type") == rtype:
             references.append((kind, rtype, "word/" + rel.get("Target").lstrip("/").removeprefix("word/")))
 
-    src = zipfile.ZipFile(BytesIO(generated))
-    files = {i.filename: src.read(i) for i in src.infolist()}
-    doc = etree.fromstring(files["word/document.xml"])
-    rels = etree.fromstring(files["word/_rels/document.xml.rels"])
-    types = etree.fromstring(files["[Content_Types].xml"])
+    ours = DocxPackage(generated)
+    files = ours.parts()
+    doc, rels, types = (ours.xml(n) for n in ("word/document.xml", "word/_rels/document.xml.rels",
+                                               "[Content_Types].xml"))
     our_sect = doc.find(f"{qn('w:body')}/{qn('w:sectPr')}")
     for n, (kind, rtype, part) in enumerate(references, start=1):
         body = shell.read(part)
@@ -133,7 +131,7 @@ def apply_shell(generated: bytes, rendered_shell: bytes, *, mark: str | None = N
         name = f"brand-{kind}{n}.xml"
         files[f"word/{name}"] = body
         part_rels = f"word/_rels/{Path(part).name}.rels"
-        if part_rels in shell.namelist():
+        if part_rels in shell.names():
             files[f"word/_rels/{name}.rels"] = _copy_media(shell, part_rels, files, types, n)
         rid = f"rIdBrand{n}"
         etree.SubElement(rels, f"{{{NS['pr']}}}Relationship", Id=rid, Type=rtype, Target=name)
@@ -149,16 +147,12 @@ def apply_shell(generated: bytes, rendered_shell: bytes, *, mark: str | None = N
     files["word/document.xml"] = etree.tostring(doc, xml_declaration=True, encoding="UTF-8", standalone=True)
     files["word/_rels/document.xml.rels"] = etree.tostring(rels, xml_declaration=True, encoding="UTF-8", standalone=True)
     files["[Content_Types].xml"] = etree.tostring(types, xml_declaration=True, encoding="UTF-8", standalone=True)
-    out = BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
-        for name, data in files.items():
-            z.writestr(name, data)
-    return out.getvalue()
+    return write_package(files)
 
 
-def _copy_media(shell: zipfile.ZipFile, part_rels: str, files: dict[str, bytes], types: etree._Element, n: int) -> bytes:
+def _copy_media(shell: DocxPackage, part_rels: str, files: dict[str, bytes], types: etree._Element, n: int) -> bytes:
     """Copy the images a header/footer uses under new names; nothing else may be referenced."""
-    rels = parse_xml(shell.read(part_rels), part_rels)
+    rels = shell.xml(part_rels)
     known = {e.get("Extension", "").lower() for e in types if e.tag == f"{{{NS['ct']}}}Default"}
     for rel in rels:
         if rel.get("Type") != RT_IMAGE or rel.get("TargetMode") == "External":
@@ -170,7 +164,11 @@ def _copy_media(shell: zipfile.ZipFile, part_rels: str, files: dict[str, bytes],
             raise DocumentError(f"The organisation template uses a .{ext} image; use PNG, JPEG or GIF.",
                                 "template_invalid")
         new_name = f"media/brand{n}-{Path(target).name}"
-        files["word/" + new_name] = shell.read(target)
+        image = shell.read(target)
+        if image is None:
+            raise DocumentError("The organisation template's header or footer uses an image that is not in the "
+                                "file; it was refused.", "template_invalid")
+        files["word/" + new_name] = image
         rel.set("Target", new_name)
         if ext not in known:
             default = etree.SubElement(types, f"{{{NS['ct']}}}Default")

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import zipfile
-from datetime import datetime, timezone
-from io import BytesIO
-
-from . import oxml, parts
+from ..dates import utc_stamp
 from ..layout import TEXT_WIDTH
-from .writer import skeleton_parts
-
-LABEL_SHADE, HEADER_SHADE = "F2F2F2", "D9E2F3"
+from . import oxml, parts
+from .oxml import HEADER_SHADE, LABEL_SHADE
+from .package import write_package
 
 
 def _cell(text: str, width: int, *, bold: bool = False, shade: str | None = None) -> oxml.Cell:
@@ -44,17 +40,4 @@ def cover_docx(cover) -> bytes:
     body += [oxml.paragraph(text=f"{i}.\t{title}") for i, title in enumerate(cover.documents, 1)]
     body.append(oxml.section(parts.FOOTER_RID))
     document = oxml.document("".join(body))
-    skeleton = skeleton_parts()
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    out = BytesIO()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as z:
-        z.writestr("[Content_Types].xml", parts.content_types(form=False))
-        z.writestr("_rels/.rels", parts.package_rels(form=False))
-        z.writestr("word/document.xml", document)
-        z.writestr("word/_rels/document.xml.rels", parts.document_rels(form=False))
-        z.writestr("word/styles.xml", skeleton["styles.xml"])
-        z.writestr("word/settings.xml", skeleton["settings.xml"])
-        z.writestr("word/footer1.xml", skeleton["footer.xml"])
-        z.writestr("docProps/core.xml", parts.core_props(f"{cover.pack_title} – cover sheet", when))
-        z.writestr("docProps/app.xml", parts.app_props())
-    return out.getvalue()
+    return write_package(parts.base_parts(document, f"{cover.pack_title} – cover sheet", utc_stamp(), form=False))

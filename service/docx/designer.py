@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import copy
 import uuid
-import zipfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from io import BytesIO
 
 from lxml import etree
 
 from ..convert import display
+from ..errors import DocumentError
+from ..identity import Identity
 from ..shape import complete, set_at, value_at
 from ..spec.model import (
     CheckboxField, ChoiceField, DateField, DateTimeField, FormSpec, GroupField, ListField, LongTextField,
@@ -31,7 +30,7 @@ from ..spec.model import (
 from ..validation import Issue, Report
 from . import oxml, parts
 from .ns import CT_CUSTOM_PROPS, CT_CUSTOM_XML_PROPS, RT_CUSTOM_PROPS, RT_CUSTOM_XML, RT_CUSTOM_XML_PROPS, qn
-from .package import DocxPackage
+from .package import DocxPackage, write_package
 
 _SDT, _TR = qn("w:sdt"), qn("w:tr")
 KIND_FOR = {"checkbox": "checkbox", "choice": "dropdown", "date": "date", "datetime": "date"}
@@ -72,7 +71,10 @@ def _repeat(spec: FormSpec, path: str) -> RepeatField:
 
 
 def check_layout(spec: FormSpec, raw: bytes) -> LayoutCheck:
-    pkg = DocxPackage(raw)
+    return _check(spec, DocxPackage(raw))
+
+
+def _check(spec: FormSpec, pkg: DocxPackage) -> LayoutCheck:
     body = pkg.xml("word/document.xml").find(qn("w:body"))
     infos = [oxml.read_sdt(e) for e in body.iter(_SDT) if e.find(f".//{_SDT}") is None]
     result = LayoutCheck(spec.id, spec.version, controls=len(infos))
@@ -134,22 +136,18 @@ def _describe(kind: str) -> str:
 
 def fill_layout(spec: FormSpec, raw: bytes, data: dict | None = None, *, document_id: str | None = None) -> bytes:
     """A designer layout, prefilled, with our identity and bound data part added."""
-    from ..errors import DocumentError
-
-    check = check_layout(spec, raw)
+    pkg = DocxPackage(raw)
+    check = _check(spec, pkg)
     if not check.ok:
         first = check.errors[0]
         raise DocumentError(f"The layout does not fit the form '{spec.id}': {first.path}: {first.message} "
                             f"({len(check.errors)} problem{'s' if len(check.errors) > 1 else ''}; run check-layout).",
                             "layout_invalid")
     values = complete(spec, data)
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    identity = parts.Identity(spec.id, spec.version, document_id or str(uuid.uuid4()), when)
+    identity = Identity.new(spec, document_id)
     store_item_id = "{" + str(uuid.uuid4()).upper() + "}"
-
-    src = zipfile.ZipFile(BytesIO(raw))
-    files = {i.filename: src.read(i) for i in src.infolist()}
-    doc = etree.fromstring(files["word/document.xml"])
+    files = pkg.parts()
+    doc = pkg.xml("word/document.xml")
     for repeat in {t.split("[].")[0] for t in _tags(doc) if "[]." in t}:
         _fill_rows(doc, spec, repeat, values.get(repeat) or [])
     for sdt in [e for e in doc.iter(_SDT) if e.find(f".//{_SDT}") is None]:
@@ -172,11 +170,7 @@ def fill_layout(spec: FormSpec, raw: bytes, data: dict | None = None, *, documen
     # The data part carries only what the layout shows: nothing travels hidden in the file.
     present = {t.split(":")[0].split("[].")[0] for t in _tags(doc) if t}
     _add_identity(files, spec, _only(spec, values, present), identity, store_item_id)
-    out = BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
-        for name, body in files.items():
-            z.writestr(name, body)
-    return out.getvalue()
+    return write_package(files)
 
 
 def _only(spec: FormSpec, values: dict, present: set[str]) -> dict:
@@ -260,7 +254,7 @@ def _bind(sdt: etree._Element, binding: oxml.Binding) -> None:
     pr.insert(index, new)
 
 
-def _add_identity(files: dict[str, bytes], spec: FormSpec, values: dict, identity: parts.Identity,
+def _add_identity(files: dict[str, bytes], spec: FormSpec, values: dict, identity: Identity,
                   store_item_id: str) -> None:
     n = 1
     while f"customXml/item{n}.xml" in files:

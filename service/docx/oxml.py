@@ -30,6 +30,7 @@ from lxml import etree
 from .ns import NS, qn
 
 CHECKED, UNCHECKED = "\u2612", "\u2610"  # ☒ ☐
+HEADER_SHADE, LABEL_SHADE = "D9E2F3", "F2F2F2"  # table header rows, label cells
 CHECKBOX_FONT = "MS Gothic"
 
 _W_VAL = qn("w:val")

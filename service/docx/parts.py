@@ -14,22 +14,20 @@ relationship, which LibreOffice may drop.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 from xml.sax.saxutils import escape, quoteattr
 
 from lxml import etree
 
+from ..identity import NAMES, Identity
 from ..spec.model import CheckboxField, FormSpec, GroupField, ListField, MultiChoiceField, RepeatField
+from .package import parse_xml
 from .ns import (
     CT_APP_PROPS, CT_CORE_PROPS, CT_CUSTOM_PROPS, CT_CUSTOM_XML_PROPS, CT_FOOTER, CT_MAIN, CT_SETTINGS,
     CT_STYLES, FMTID_USER_DEFINED, NS, RT_APP_PROPS, RT_CORE_PROPS, RT_CUSTOM_PROPS, RT_CUSTOM_XML,
     RT_CUSTOM_XML_PROPS, RT_FOOTER, RT_OFFICE_DOCUMENT, RT_SETTINGS, RT_STYLES, qn,
 )
-
-PROP_FORM = "StepDownForm"
-PROP_VERSION = "StepDownSpecVersion"
-PROP_DOCUMENT_ID = "StepDownDocumentId"
-PROP_GENERATED = "StepDownGenerated"
 
 DATA_ITEM = "customXml/item1.xml"
 DATA_ITEM_PROPS = "customXml/itemProps1.xml"
@@ -37,15 +35,31 @@ DATA_ITEM_PROPS = "customXml/itemProps1.xml"
 XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
 
-@dataclass(frozen=True)
-class Identity:
-    form: str | None = None
-    version: str | None = None
-    document_id: str | None = None
-    generated: str | None = None
-
-
 # -- writing ------------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def skeleton() -> dict[str, bytes]:
+    """Our styles, settings and footer (``skeleton/``), the same in every document we write."""
+    folder = resources.files(__package__) / "skeleton"
+    return {name: (folder / name).read_bytes() for name in ("styles.xml", "settings.xml", "footer.xml")}
+
+
+def base_parts(document: bytes, title: str, created: str, *, form: bool) -> list[tuple[str, bytes]]:
+    """The parts every document we write has, around its body: a form's (``form``) also
+    declare the identity and data parts of ``form_parts``."""
+    sk = skeleton()
+    return [("[Content_Types].xml", content_types(form=form)), ("_rels/.rels", package_rels(form=form)),
+            ("word/document.xml", document), ("word/_rels/document.xml.rels", document_rels(form=form)),
+            ("word/styles.xml", sk["styles.xml"]), ("word/settings.xml", sk["settings.xml"]),
+            ("word/footer1.xml", sk["footer.xml"]), ("docProps/core.xml", core_props(title, created)),
+            ("docProps/app.xml", app_props())]
+
+
+def form_parts(spec: FormSpec, values: dict, identity: Identity, store_item_id: str) -> list[tuple[str, bytes]]:
+    """A form's identity properties and its bound data part."""
+    return [(DATA_ITEM, data_xml(spec, values, identity)), ("customXml/_rels/item1.xml.rels", item_rels()),
+            (DATA_ITEM_PROPS, item_props(store_item_id)), ("docProps/custom.xml", custom_props(identity))]
+
 
 def content_types(*, form: bool = True) -> bytes:
     """``form``: the package carries a form's identity and data part (a cover sheet does not)."""
@@ -105,11 +119,9 @@ def app_props() -> bytes:
 
 
 def custom_props(identity: Identity) -> bytes:
-    items = [(PROP_FORM, identity.form), (PROP_VERSION, identity.version),
-             (PROP_DOCUMENT_ID, identity.document_id), (PROP_GENERATED, identity.generated)]
     body = "".join(
-        f'<property fmtid="{FMTID_USER_DEFINED}" pid="{pid}" name="{name}"><vt:lpwstr>{escape(value or "")}</vt:lpwstr></property>'
-        for pid, (name, value) in enumerate(items, start=2))
+        f'<property fmtid="{FMTID_USER_DEFINED}" pid="{pid}" name="{name}"><vt:lpwstr>{escape(value)}</vt:lpwstr></property>'
+        for pid, (name, value) in enumerate(identity.properties(), start=2))
     return (XML_DECL + f'<Properties xmlns="{NS["cp"]}" xmlns:vt="{NS["vt"]}">' + body + "</Properties>").encode()
 
 
@@ -189,7 +201,7 @@ def _local(step: str) -> str:
 # -- adding to a package someone else made (designer layouts) -----------------------------
 
 def _tree(raw: bytes) -> etree._Element:
-    return etree.fromstring(raw)
+    return parse_xml(raw, "a package part")
 
 
 def _bytes(root: etree._Element) -> bytes:
@@ -228,18 +240,16 @@ def merge_custom_props(raw: bytes | None, identity: Identity) -> bytes:
     if raw is None:
         return custom_props(identity)
     root = _tree(raw)
-    ours = {PROP_FORM, PROP_VERSION, PROP_DOCUMENT_ID, PROP_GENERATED}
-    for prop in [p for p in root if p.get("name") in ours]:
+    for prop in [p for p in root if p.get("name") in NAMES]:
         root.remove(prop)
     pid = max([int(p.get("pid", "1")) for p in root] + [1])
-    for name, value in ((PROP_FORM, identity.form), (PROP_VERSION, identity.version),
-                        (PROP_DOCUMENT_ID, identity.document_id), (PROP_GENERATED, identity.generated)):
+    for name, value in identity.properties():
         pid += 1
         prop = etree.SubElement(root, qn("cp:property"))
         prop.set("fmtid", FMTID_USER_DEFINED)
         prop.set("pid", str(pid))
         prop.set("name", name)
-        etree.SubElement(prop, qn("vt:lpwstr")).text = value or ""
+        etree.SubElement(prop, qn("vt:lpwstr")).text = value
     return _bytes(root)
 
 
@@ -251,10 +261,9 @@ def read_custom_props(root: etree._Element | None) -> Identity:
     values: dict[str, str] = {}
     for prop in root.findall(qn("cp:property")):
         name = prop.get("name")
-        if name in (PROP_FORM, PROP_VERSION, PROP_DOCUMENT_ID, PROP_GENERATED) and len(prop):
+        if name in NAMES and len(prop):
             values[name] = (prop[0].text or "").strip()
-    return Identity(values.get(PROP_FORM), values.get(PROP_VERSION), values.get(PROP_DOCUMENT_ID),
-                    values.get(PROP_GENERATED))
+    return Identity.from_properties(values)
 
 
 def data_root_identity(root: etree._Element) -> Identity:

@@ -9,40 +9,24 @@ row copied in Word is read back as a new row (bound controls would mirror each o
 from __future__ import annotations
 
 import uuid
-import zipfile
-from datetime import datetime, timezone
-from functools import lru_cache
-from importlib import resources
-from io import BytesIO
+from datetime import datetime
 
 from ..cache import PerObject
 from ..convert import display
+from ..identity import Identity
 from ..shape import complete, value_at
 from ..spec.model import (
     CheckboxField, ChoiceField, DateField, DateTimeField, FormSpec, ListField, LongTextField, MultiChoiceField,
 )
-from . import oxml, parts
 from ..layout import (
     AgendaBlock, HeadingBlock, Label, RepeatPlan, TablePlan, TextBlock, TitleBlock, field_title, plan,
 )
+from . import oxml, parts
+from .branding import apply_shell, render_shell_for
+from .package import write_package
+from .placeholders import placeholder_for
 
-HEADER_SHADE = "D9E2F3"
-LABEL_SHADE = "F2F2F2"
-
-DEFAULT_PLACEHOLDERS = {
-    "text": "Type here", "longtext": "Type here", "list": "One item per line", "integer": "Type a number",
-    "date": "DD/MM/YYYY", "datetime": "DD/MM/YYYY HH:MM", "choice": "Choose an item.",
-}
-
-
-def placeholder_for(f) -> str:
-    return f.placeholder or DEFAULT_PLACEHOLDERS.get(f.type, "Type here")
-
-
-@lru_cache(maxsize=1)
-def skeleton_parts() -> dict[str, bytes]:
-    folder = resources.files(__package__) / "skeleton"
-    return {name: (folder / name).read_bytes() for name in ("styles.xml", "settings.xml", "footer.xml")}
+HEADER_SHADE, LABEL_SHADE = oxml.HEADER_SHADE, oxml.LABEL_SHADE
 
 
 def generate_docx(spec: FormSpec, data: dict | None = None, *, document_id: str | None = None,
@@ -50,37 +34,19 @@ def generate_docx(spec: FormSpec, data: dict | None = None, *, document_id: str 
     """The .docx bytes of ``spec`` prefilled with ``data`` (already checked with validate(partial=True)),
     inside an organisation's branded ``shell`` (a .docx, see branding.py) if one is given."""
     values = complete(spec, data)
-    when = (generated or datetime.now(timezone.utc)).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    identity = parts.Identity(spec.id, spec.version, document_id or str(uuid.uuid4()), when)
+    identity = Identity.new(spec, document_id, generated)
     store_item_id = "{" + str(uuid.uuid4()).upper() + "}"
-    body = _Body(store_item_id)
-    document = body.render(spec, values)
-    skeleton = skeleton_parts()
-
-    out = BytesIO()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as z:
-        z.writestr("[Content_Types].xml", parts.content_types())
-        z.writestr("_rels/.rels", parts.package_rels())
-        z.writestr("word/document.xml", document)
-        z.writestr("word/_rels/document.xml.rels", parts.document_rels())
-        z.writestr("word/styles.xml", skeleton["styles.xml"])
-        z.writestr("word/settings.xml", skeleton["settings.xml"])
-        z.writestr("word/footer1.xml", skeleton["footer.xml"])
-        z.writestr(parts.DATA_ITEM, parts.data_xml(spec, values, identity))
-        z.writestr("customXml/_rels/item1.xml.rels", parts.item_rels())
-        z.writestr(parts.DATA_ITEM_PROPS, parts.item_props(store_item_id))
-        z.writestr("docProps/core.xml", parts.core_props(spec.title, when))
-        z.writestr("docProps/app.xml", parts.app_props())
-        z.writestr("docProps/custom.xml", parts.custom_props(identity))
+    document = _Body(store_item_id).render(spec, values)
+    raw = write_package(parts.base_parts(document, spec.title, identity.generated, form=True)
+                        + parts.form_parts(spec, values, identity, store_item_id))
     if shell is None:
-        return out.getvalue()
-    from .branding import apply_shell, render_shell_for
-
+        return raw
+    when = identity.generated
     context = {"organisation": spec.organisation, "form_title": spec.title, "form_id": spec.id,
                "spec_version": spec.version, "document_id": identity.document_id,
                "generated": when[8:10] + "/" + when[5:7] + "/" + when[:4]}
     rendered, mark = render_shell_for(shell, context)
-    return apply_shell(out.getvalue(), rendered, mark=mark, document_id=identity.document_id)
+    return apply_shell(raw, rendered, mark=mark, document_id=identity.document_id)
 
 
 class _Body:

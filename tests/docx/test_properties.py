@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
 from service.docx import extract_docx, generate_docx
-from service.docx.reader import WORD_PLACEHOLDERS
-from service.docx.writer import DEFAULT_PLACEHOLDERS
+from service.docx.placeholders import WORD_PLACEHOLDERS
+from service.docx.placeholders import DEFAULT_PLACEHOLDERS
 from service.shape import complete
 from tests.conftest import FORM_IDS, REGISTRY
 from tests.strategies import LIBREOFFICE_SAFE, data_for, texts_in

@@ -1,0 +1,60 @@
+"""What LibreOffice does to our Word files on saving, and how each is undone or reported
+(measured in ../shared/ROUNDTRIP.md and tests/docx/test_libreoffice.py):
+
+- **Line breaks moved out of a control.** LibreOffice 7.4 writes each ``w:br`` of a multi-line
+  answer beside the control, not in it, and loses blank lines from the body; the bound data
+  part keeps the exact text. ``line_breaks_from_part`` takes the stored text back only when the
+  damage is visible and the stored text has the very same characters.
+- **A data part it cannot write.** An answer holding ``&`` or ``<`` leaves the data part
+  malformed; ``optional_xml`` reads every other part as usual and says, once, that the stored
+  copy was not used.
+- **Wrapped check boxes.** Each check box gets an outer control with the same binding; the
+  control index (``controls.py``) reads the innermost one.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from ..errors import DocumentError
+from ..validation import Issue
+from .oxml import SdtInfo
+from .package import DocxPackage
+
+
+def damaged_part(name: str) -> Issue:
+    return Issue("$", "damaged_part", f"The copy of the answers stored inside the document ({name}) is damaged, so "
+                 "it was not used; every value was read from the form itself. (LibreOffice does this when an answer "
+                 "contains & or <; blank lines inside long answers may have been lost.)", "warning")
+
+
+def optional_xml(pkg: DocxPackage, name: str, notes: list[Issue]) -> etree._Element | None:
+    """A part we can do without: if it is damaged (not hostile), say so and carry on."""
+    if name not in pkg.names():
+        return None
+    try:
+        return pkg.xml(name)
+    except DocumentError as exc:
+        if exc.code != "xml_malformed":
+            raise
+        notes.append(damaged_part(name))
+        return None
+
+
+def line_breaks_from_part(info: SdtInfo, stored: list[object]) -> str:
+    """The control's text, with its line breaks restored from one of the ``stored`` texts
+    (the data part's) when LibreOffice moved them out: only when that damage is visible (n
+    breaks beside the control, fewer inside) and a stored text has the same characters and n
+    breaks. A text edited since cannot match, so a stale part is never believed."""
+    if not info.multiline:
+        return info.text
+    moved = info.breaks_beside
+    if not moved or info.text.count("\n") == moved:
+        return info.text
+    flat = info.text.replace("\n", "")
+    for text in stored:
+        if isinstance(text, str):
+            text = text.replace("\r\n", "\n")
+            if text.count("\n") == moved and text.replace("\n", "") == flat:
+                return text
+    return info.text
