@@ -5,21 +5,23 @@ from __future__ import annotations
 import uuid
 
 from . import fonts
-from .objects import PdfFile, ref, text
-from .writer import (
-    MARGIN, PAD, TEXT_W, HEADER_FILL, LABEL_FILL, _Canvas, _paginate, _Row, _text_row, wrap, write_pages,
+from .canvas import (
+    GREY, HEADER_FILL, LABEL_FILL, MARGIN, PAD, SUBTITLE_COLOUR, TEXT_W, TITLE_COLOUR, Canvas, Row, paginate, space,
+    text_row, wrap, write_pages,
 )
+from .names import INFO_CREATOR, INFO_PRODUCER, INFO_TITLE
+from .objects import PdfFile, ref, text
 
 SIZE, LINE = 9.5, 12
-TITLE_COLOUR, GREY, WARN = (0.12, 0.22, 0.39), (0.35, 0.35, 0.35), (0.6, 0.25, 0.0)
+WARN = (0.6, 0.25, 0.0)
 
 
-def _cells_row(cells: list[tuple[str, str, tuple | None]], widths: list[float]) -> _Row:
+def _cells_row(cells: list[tuple[str, str, tuple | None]], widths: list[float]) -> Row:
     """One table row: (text, font, shade) per cell, wrapped to its column."""
     wrapped = [wrap(t, font, SIZE, w - 2 * PAD) for (t, font, _), w in zip(cells, widths)]
     height = max(len(lines) for lines in wrapped) * LINE + 2 * PAD + 2
 
-    def draw(c: _Canvas, y_top: float) -> None:
+    def draw(c: Canvas, y_top: float) -> None:
         x = MARGIN
         for (t, font, shade), w, lines in zip(cells, widths, wrapped):
             c.rect(x, y_top - height, w, height, fill=shade, stroke=(0.5, 0.5, 0.5))
@@ -27,25 +29,21 @@ def _cells_row(cells: list[tuple[str, str, tuple | None]], widths: list[float]) 
                 c.text(font, SIZE, x + PAD, y_top - PAD - 9 - j * LINE, line)
             x += w
 
-    return _Row(height, draw)
-
-
-def _space(height: float) -> _Row:
-    return _Row(height, lambda c, y: None)
+    return Row(height, draw)
 
 
 def cover_pdf(cover) -> bytes:
     """``cover``: a service.packs.build.Cover."""
-    rows = [_text_row(cover.pack_title, fonts.BOLD, 17, 0, True, TITLE_COLOUR),
-            _text_row("Meeting pack – cover sheet", fonts.REGULAR, 11, 0, True, (0.27, 0.33, 0.42)),
-            _text_row(cover.purpose, fonts.ITALIC, 9, 4, False, GREY), _space(6)]
+    rows = [text_row(cover.pack_title, fonts.BOLD, 17, 0, True, TITLE_COLOUR),
+            text_row("Meeting pack – cover sheet", fonts.REGULAR, 11, 0, True, SUBTITLE_COLOUR),
+            text_row(cover.purpose, fonts.ITALIC, 9, 4, False, GREY), space(6)]
     widths = [140.0, TEXT_W - 140.0]
     rows += [_cells_row([(label, fonts.BOLD, LABEL_FILL), (value, fonts.REGULAR, None)], widths)
              for label, value in cover.details]
     if cover.warnings:
-        rows.append(_text_row("Timescales and checks", fonts.BOLD, 13, 10, True, TITLE_COLOUR))
-        rows += [_text_row("! " + w, fonts.REGULAR, SIZE, 2, False, WARN) for w in cover.warnings]
-    rows.append(_text_row("Invited", fonts.BOLD, 13, 10, True, TITLE_COLOUR))
+        rows.append(text_row("Timescales and checks", fonts.BOLD, 13, 10, True, TITLE_COLOUR))
+        rows += [text_row("! " + w, fonts.REGULAR, SIZE, 2, False, WARN) for w in cover.warnings]
+    rows.append(text_row("Invited", fonts.BOLD, 13, 10, True, TITLE_COLOUR))
     if cover.invitees:
         half = [TEXT_W / 2, TEXT_W / 2]
         header = _cells_row([("Name", fonts.BOLD, HEADER_FILL), ("Role", fonts.BOLD, HEADER_FILL)], half)
@@ -54,20 +52,20 @@ def cover_pdf(cover) -> bytes:
         rows += [_cells_row([(p.get("name", ""), fonts.REGULAR, None), (p.get("role", ""), fonts.REGULAR, None)], half)
                  for p in cover.invitees]
     else:
-        rows.append(_text_row("No invitees were listed.", fonts.REGULAR, SIZE, 0, False))
+        rows.append(text_row("No invitees were listed.", fonts.REGULAR, SIZE, 0, False))
     if cover.agenda:
-        rows.append(_text_row("Agenda", fonts.BOLD, 13, 10, True, TITLE_COLOUR))
-        rows += [_text_row(f"{i}.  {item}", fonts.REGULAR, SIZE, 0, False) for i, item in enumerate(cover.agenda, 1)]
-    rows.append(_text_row("Documents enclosed", fonts.BOLD, 13, 10, True, TITLE_COLOUR))
-    rows += [_text_row(f"{i}.  {t}", fonts.REGULAR, SIZE, 0, False) for i, t in enumerate(cover.documents, 1)]
-    return _render(cover.pack_title + " – cover sheet", _paginate(rows))
+        rows.append(text_row("Agenda", fonts.BOLD, 13, 10, True, TITLE_COLOUR))
+        rows += [text_row(f"{i}.  {item}", fonts.REGULAR, SIZE, 0, False) for i, item in enumerate(cover.agenda, 1)]
+    rows.append(text_row("Documents enclosed", fonts.BOLD, 13, 10, True, TITLE_COLOUR))
+    rows += [text_row(f"{i}.  {t}", fonts.REGULAR, SIZE, 0, False) for i, t in enumerate(cover.documents, 1)]
+    return _render(cover.pack_title + " – cover sheet", paginate(rows))
 
 
-def _render(title: str, pages: list[list[_Row]]) -> bytes:
+def _render(title: str, pages: list[list[Row]]) -> bytes:
     pdf = PdfFile()
-    c = _Canvas(pdf, None)
+    c = Canvas(pdf)
     root, info = pdf.reserve(), pdf.reserve()
     pages_ref = write_pages(c, pages)
     pdf.put(root, f"<< /Type /Catalog /Pages {ref(pages_ref)} /Lang (en-GB) >>")
-    pdf.put(info, f"<< /Title {text(title)} /Creator (Step Down Forms) /Producer (Step Down Forms) >>")
+    pdf.put(info, f"<< {INFO_TITLE} {text(title)} {INFO_CREATOR} (Step Down Forms) {INFO_PRODUCER} (Step Down Forms) >>")
     return pdf.output(root, info, uuid.uuid4().hex.upper())

@@ -9,28 +9,27 @@ dropped. Identity comes from the document information dictionary.
 
 from __future__ import annotations
 
-from ..convert import Unreadable, choice_value, parse
-from ..errors import DocumentError
+from ..convert import choice_value, parse
+from ..errors import DocumentError, Unreadable
 from ..extract import Extraction, expected_form, finish
+from ..identity import NAMES, Identity
+from ..limits import check_document_size
 from ..shape import complete, empty_value, set_at
 from ..spec.model import CheckboxField, ChoiceField, FormSpec, GroupField, MultiChoiceField, RepeatField
 from ..validation import Issue
 from .names import OFF, field_name, option_segment
-
-MAX_PDF_BYTES = 20 * 1024 * 1024
+from .sandbox import parse_pdf
 
 
 def extract_pdf(raw: bytes, registry, *, form: str | None = None) -> Extraction:
-    from .sandbox import parse_pdf
-
-    if len(raw) > MAX_PDF_BYTES:
-        raise DocumentError(f"The file is larger than {MAX_PDF_BYTES // (1024 * 1024)} MiB.", "file_too_large")
+    check_document_size(raw)
     parsed = parse_pdf(raw)  # in a separate process with time and memory limits
     if parsed["active"]:
         raise DocumentError("The PDF contains " + " and ".join(parsed["active"]) + ", which our forms never do; "
                             "nothing in it was run, and it was refused.", "active_content")
-    info, fields = parsed["info"], parsed["fields"]
-    form_id = expected_form(form, info.get("/StepDownForm") or None)
+    fields = parsed["fields"]
+    identity = Identity.from_properties({name: parsed["info"].get("/" + name) for name in NAMES})
+    form_id = expected_form(form, identity.form)
     if parsed["xfa"] and not fields:
         raise DocumentError("This is an XFA form (a format we do not read); save it as a standard PDF form.", "xfa_form")
     if not form_id:
@@ -40,13 +39,12 @@ def extract_pdf(raw: bytes, registry, *, form: str | None = None) -> Extraction:
         raise DocumentError("The PDF has no form fields left (it was flattened or printed to PDF); the values "
                             "cannot be read from it.", "flattened_pdf")
     data, sources, issues = _read(spec, fields)
-    version = info.get("/StepDownSpecVersion") or None
+    version = identity.version
     if version and version != spec.version:
         issues.append(Issue("$", "other_version", f"This document was made from version {version} of the form and "
                             f"read with version {spec.version}.", "warning"))
     result = Extraction(form=spec.id, spec_version=spec.version, document_version=version,
-                        document_id=info.get("/StepDownDocumentId") or None,
-                        generated=info.get("/StepDownGenerated") or None, data=data, sources=sources)
+                        document_id=identity.document_id, generated=identity.generated, data=data, sources=sources)
     return finish(spec, result, issues)
 
 

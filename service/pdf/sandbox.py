@@ -1,8 +1,9 @@
 """Parse an uploaded PDF in a separate process with time and memory limits.
 
 PDF parsers can be made to loop, to inflate bombs or to build millions of objects. Parsing
-happens in a worker: a fresh interpreter (``python -I sandbox.py --serve``; the script imports
-nothing of ours, so the worker holds pikepdf alone) started with an address-space limit and a
+happens in a worker: a fresh interpreter (``python -I sandbox.py --serve``; of ours the script
+loads only two plain modules, ``names.py`` and ``errors.py``, by their paths, so the worker holds
+pikepdf and little else) started with an address-space limit and a
 CPU-time backstop. Files go to it over a pipe, one at a time; each gets a wall-clock deadline,
 after which the worker is killed. A worker that crashes, runs out of memory or misses a
 deadline is gone; the next upload starts a new one. Workers are also replaced every
@@ -15,22 +16,34 @@ values, and what active content the file carries. Nothing in the file is run or 
 from __future__ import annotations
 
 import atexit
+import importlib.util
 import json
+import logging
 import os
 import resource
+import select
 import subprocess
 import sys
 import threading
+import time
 from io import BytesIO
+from pathlib import Path
 
+if __package__:  # imported as service.pdf.sandbox, in the service
+    from .. import errors
+    from . import names
+else:  # the worker (python -I sandbox.py): the two modules it shares, loaded by path, without the package
+    def _load(name: str, path: Path):
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
 
-class Refused(Exception):
-    """Raised in the child; the parent turns it into a DocumentError with the same code."""
+    names = _load("sdf_pdf_names", Path(__file__).with_name("names.py"))
+    errors = _load("sdf_errors", Path(__file__).parents[1] / "errors.py")
+    import pikepdf  # only the worker parses; the service itself never needs pikepdf for this
 
-    def __init__(self, message: str, code: str) -> None:
-        super().__init__(message)
-        self.message, self.code = message, code
-
+DocumentError = errors.DocumentError
 
 MEMORY_LIMIT = 768 * 1024 * 1024
 CPU_SECONDS = 600  # a worker's whole life (RECYCLE_AFTER files); one file is cut off by WALL_SECONDS
@@ -49,7 +62,7 @@ def _run(raw: bytes) -> tuple[str, object]:
     """In the child: ('ok', result) or ('refused', (code, message))."""
     try:
         return "ok", inspect(raw)
-    except Refused as exc:
+    except DocumentError as exc:
         return "refused", (exc.code, exc.message)
     except RecursionError:
         return "refused", ("corrupt_pdf", "The PDF is nested too deeply to read; it was refused.")
@@ -75,8 +88,6 @@ def _parser_messages() -> str:
 def _collect_parser_messages() -> None:
     """Route qpdf's warnings (pikepdf sends them to the logger 'pikepdf._core') into memory; no
     other log output leaves the worker, since nothing about an upload may reach a log."""
-    import logging
-
     global _messages
     _messages = []
 
@@ -113,21 +124,19 @@ def inspect(raw: bytes) -> dict:
 
     pikepdf (qpdf) parses: about four times faster than pypdf on our forms, and qpdf is fuzzed
     continuously. Streams are never inflated: nothing here needs page content."""
-    import pikepdf
-
     with pikepdf.open(BytesIO(raw), suppress_warnings=_messages is None) as pdf:
         if pdf.is_encrypted:
-            raise Refused(ENCRYPTED, "encrypted")
-        size = pdf.trailer.get("/Size")
+            raise DocumentError(ENCRYPTED, "encrypted")
+        size = pdf.trailer.get(names.SIZE)
         if len(pdf.objects) > MAX_OBJECTS if size is None else int(size) > MAX_OBJECTS:
-            raise Refused("The PDF holds far more objects than a form does; it was refused.", "pdf_too_complex")
+            raise DocumentError("The PDF holds far more objects than a form does; it was refused.", "pdf_too_complex")
         root = pdf.Root
-        acro = root.get("/AcroForm")
+        acro = root.get(names.ACROFORM)
         acro = acro if isinstance(acro, pikepdf.Dictionary) else pikepdf.Dictionary()
         return {
             "info": {str(k): str(v) for k, v in pdf.docinfo.items() if isinstance(v, pikepdf.String)},
-            "fields": _field_values(acro.get("/Fields")),
-            "xfa": "/XFA" in acro,
+            "fields": _field_values(acro.get(names.FIELDS)),
+            "xfa": names.XFA in acro,
             "active": _active_content(pdf, root),
         }
 
@@ -136,8 +145,6 @@ def _field_values(fields: object) -> dict[str, object]:
     """Full field name -> value, reading only the entries a value needs (/T, /V, /Kids). Names
     nest with '.' as PDF says (12.7.3.2). A loop, depth beyond MAX_FIELD_DEPTH or more than
     MAX_OBJECTS fields is refused."""
-    import pikepdf
-
     out: dict[str, object] = {}
     seen: set[tuple[int, int]] = set()
     stack = [(kid, "", 0) for kid in reversed(list(fields))] if isinstance(fields, pikepdf.Array) else []
@@ -147,25 +154,23 @@ def _field_values(fields: object) -> dict[str, object]:
             continue
         if node.is_indirect:
             if node.objgen in seen:
-                raise Refused("The PDF's field tree loops back on itself; it was refused.", "corrupt_pdf")
+                raise DocumentError("The PDF's field tree loops back on itself; it was refused.", "corrupt_pdf")
             seen.add(node.objgen)
         if depth > MAX_FIELD_DEPTH or len(seen) > MAX_OBJECTS:
-            raise Refused("The PDF's field tree is nested or sized far beyond any form; it was refused.",
+            raise DocumentError("The PDF's field tree is nested or sized far beyond any form; it was refused.",
                           "pdf_too_complex")
         name = prefix
-        title = node.get("/T")
+        title = node.get(names.T)
         if isinstance(title, pikepdf.String):
             name = f"{prefix}.{title}" if prefix else str(title)
-            out[name] = _plain(node.get("/V"))
-        kids = node.get("/Kids")
+            out[name] = _plain(node.get(names.V))
+        kids = node.get(names.KIDS)
         if isinstance(kids, pikepdf.Array):
             stack += [(kid, name, depth + 1) for kid in reversed(list(kids))]
     return out
 
 
 def _plain(value: object) -> object:
-    import pikepdf
-
     if value is None:
         return None
     if isinstance(value, pikepdf.Array):
@@ -175,48 +180,39 @@ def _plain(value: object) -> object:
 
 def _active_content(pdf, root) -> list[str]:
     """What would act by itself in a viewer: scripts, launch and similar actions, attachments."""
-    import pikepdf
-
     found: set[str] = set()
-    names = root.get("/Names")
-    if isinstance(names, pikepdf.Dictionary):
-        if "/JavaScript" in names:
+    tree = root.get(names.NAMES)
+    if isinstance(tree, pikepdf.Dictionary):
+        if names.JAVASCRIPT in tree:
             found.add("JavaScript")
-        if "/EmbeddedFiles" in names:
+        if names.EMBEDDED_FILES in tree:
             found.add("embedded files")
     for holder in [root] + [page.obj for page in pdf.pages]:
-        for key in ("/OpenAction", "/AA"):
+        for key in (names.OPEN_ACTION, names.AA):
             if key in holder:
                 found |= _actions(holder[key])
-        annots = holder.get("/Annots")
+        annots = holder.get(names.ANNOTS)
         for annot in annots if isinstance(annots, pikepdf.Array) else []:
             if not isinstance(annot, pikepdf.Dictionary):
                 continue
-            if annot.get("/Subtype") == pikepdf.Name.FileAttachment:
+            if annot.get(names.SUBTYPE) == pikepdf.Name(names.FILE_ATTACHMENT):
                 found.add("embedded files")
-            for key in ("/A", "/AA"):
+            for key in (names.A, names.AA):
                 if key in annot:
                     found |= _actions(annot[key])
     return sorted(found)
 
 
-_ACTIVE = {"/JavaScript": "JavaScript", "/Launch": "a launch action", "/SubmitForm": "a submit action",
-           "/ImportData": "an import action", "/GoToR": "a link to another file", "/GoToE": "a link to another file",
-           "/URI": None, "/GoTo": None, "/Named": None}
-
-
 def _actions(action: object, depth: int = 0) -> set[str]:
-    import pikepdf
-
     out: set[str] = set()
     if depth > 8 or not isinstance(action, pikepdf.Dictionary):
         return out
-    kind = action.get("/S")
+    kind = action.get(names.S)
     if kind is not None:
-        label = _ACTIVE.get(str(kind), f"a {str(kind).lstrip('/')} action")
+        label = names.ACTION_TYPES.get(str(kind), f"a {str(kind).lstrip('/')} action")
         if label:
             out.add(label)
-        nxt = action.get("/Next")
+        nxt = action.get(names.NEXT)
         if nxt is not None:
             for a in nxt if isinstance(nxt, pikepdf.Array) else [nxt]:
                 out |= _actions(a, depth + 1)
@@ -234,15 +230,12 @@ class _Worker:
 
     def ask(self, raw: bytes, deadline: float) -> bytes | None:
         """The worker's answer, or None if it died or missed the deadline (it is then killed)."""
-        import select
-        import time
-
         try:
             self.process.stdin.write(len(raw).to_bytes(8, "big") + raw)
             self.process.stdin.flush()
             out = self.process.stdout
-            header = _read_exactly(out, 8, deadline, select, time)
-            answer = _read_exactly(out, int.from_bytes(header, "big"), deadline, select, time) if header else None
+            header = _read_exactly(out, 8, deadline)
+            answer = _read_exactly(out, int.from_bytes(header, "big"), deadline) if header else None
         except (BrokenPipeError, OSError):
             answer = None
         self.served += 1
@@ -264,7 +257,7 @@ class _Worker:
                 pass  # a pipe to a killed worker may fail to flush on close
 
 
-def _read_exactly(stream, n: int, deadline: float, select, time) -> bytes | None:
+def _read_exactly(stream, n: int, deadline: float) -> bytes | None:
     chunks, need = [], n
     fd = stream.fileno()
     while need:
@@ -334,10 +327,6 @@ def _give_back(worker: _Worker | None) -> None:
 
 def parse_pdf(raw: bytes) -> dict:
     """``inspect(raw)`` in a limited worker; a DocumentError for anything it refused."""
-    import time
-
-    from ..errors import DocumentError
-
     global last_pid
     worker = _take()
     start = time.monotonic()

@@ -1,14 +1,14 @@
 """Generate a fillable PDF (AcroForm) from a spec, laid out like the Word version.
 
-The PDF is written directly (``objects.py`` for the syntax, ``fonts.py`` for the embedded
-DejaVu Sans subsets): page text in DejaVu so Welsh, Greek and Cyrillic labels print, and every
-field with its value and its appearance already drawn in DejaVu, so a prefilled value shows in
-any viewer without a click. An earlier version drew with reportlab and filled with pypdf; it
+The PDF is written directly (``objects.py`` for the syntax, ``canvas.py`` for pages, text and
+pagination, ``fonts.py`` for the embedded DejaVu Sans subsets, ``names.py`` for the PDF names):
+every field with its value and its appearance already drawn in DejaVu, so a prefilled value
+shows in any viewer without a click. An earlier version drew with reportlab and filled with pypdf; it
 took 100 ms for the Key Criteria form, most of it in the two libraries' object models, where
 this takes a few (docs/performance.md).
 
-Pages are laid out in two passes: rows are measured and put on pages first, so "Page x of y"
-is known before anything is drawn, and a label never parts from its field.
+Pages are laid out in two passes (``canvas.paginate``): rows are measured and put on pages
+first, so "Page x of y" is known before anything is drawn, and a label never parts from its field.
 
 Field names are the field paths with '/' between segments (``safety/fire_setting/answer``,
 ``actions/2/due_date``, ``supports_needed/advocate``): a dot inside a PDF field name would be
@@ -20,10 +20,11 @@ appearance (/DA) is Helvetica, which every viewer has, for the text a person typ
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 from ..convert import display
+from ..dates import DATE_HINT, DATETIME_HINT
+from ..identity import Identity
 from ..layout import (
     AgendaBlock, HeadingBlock, Label, RepeatPlan, Slot, TablePlan, TextBlock, TitleBlock, field_title, plan,
 )
@@ -32,58 +33,20 @@ from ..spec.model import (
     CheckboxField, ChoiceField, DateField, DateTimeField, FormSpec, ListField, LongTextField, MultiChoiceField,
 )
 from . import fonts
-from .names import field_name, option_segment
+from .canvas import (
+    GREY, HEADER_FILL, LABEL_FILL, MARGIN, PAD, SUBTITLE_COLOUR, TITLE_COLOUR, Canvas, Row, paginate, space,
+    text_row, wrap, write_pages,
+)
+from .names import (
+    ACROFORM, AP, AS, BTN, CH, COMBO, DA, DR, FF, FIELDS, FT, INFO_CREATOR, INFO_PRODUCER, INFO_SUBJECT, INFO_TITLE,
+    MULTILINE, OFF, OPT, T, TU, TX, V, YES, field_name, option_segment,
+)
 from .objects import PdfFile, num, ref, text
 
-PAGE_W, PAGE_H = 595.2756, 841.8898  # A4
-MARGIN = 56.69  # 2 cm
-TEXT_W = PAGE_W - 2 * MARGIN
-TOP, BOTTOM = PAGE_H - MARGIN, MARGIN + 18  # room for the footer
-PAD = 3
 LABEL_SIZE, FIELD_SIZE = 9, 9
-HEADER_FILL, LABEL_FILL = (0.85, 0.89, 0.95), (0.95, 0.95, 0.95)
-BORDER, FIELD_BORDER = 0.5, 0.6
-HINTS = {"date": "DD/MM/YYYY", "datetime": "DD/MM/YYYY HH:MM"}
+FIELD_BORDER = 0.6
+HINTS = {"date": DATE_HINT, "datetime": DATETIME_HINT}
 LINE = FIELD_SIZE + 2  # line height inside a multi-line field
-COMBO, MULTILINE = 1 << 17, 1 << 12
-RESOURCE = {fonts.REGULAR: "F1", fonts.BOLD: "F2", fonts.ITALIC: "F3"}
-
-
-def wrap(value: str, font: str, size: float, width: float) -> list[str]:
-    """Greedy word wrap in the font that draws the text; a word wider than the line is broken."""
-    face = fonts.face(font)
-    space = face.width(" ", size)
-    lines: list[str] = []
-    for para in value.split("\n"):
-        line: list[str] = []
-        used = 0.0
-        for word in para.split():
-            ww = face.width(word, size)
-            if line and used + space + ww <= width:
-                line.append(word)
-                used += space + ww
-                continue
-            if line:
-                lines.append(" ".join(line))
-            if ww > width:  # a word longer than the line is cut, in one pass however long it is
-                *whole, word = _cut(face, word, size, width)
-                lines += whole
-                ww = face.width(word, size)
-            line, used = [word], ww
-        lines.append(" ".join(line))
-    return lines
-
-
-def _cut(face: fonts.Face, word: str, size: float, width: float) -> list[str]:
-    pieces, start, used = [], 0, 0.0
-    for i, ch in enumerate(word):
-        w = face.advance.get(ch, face.missing_width) * size / 1000
-        if used + w > width and i > start:
-            pieces.append(word[start:i])
-            start, used = i, 0.0
-        used += w
-    pieces.append(word[start:])
-    return pieces
 
 
 def _wrapped(value: str, field_width: float) -> list[str]:
@@ -92,45 +55,19 @@ def _wrapped(value: str, field_width: float) -> list[str]:
     return wrap(value, fonts.REGULAR, FIELD_SIZE, field_width - 6)
 
 
-def _rgb(colour: tuple[float, float, float], op: str) -> str:
-    return f"{colour[0]:g} {colour[1]:g} {colour[2]:g} {op}"
-
-
-class _Canvas:
-    """Page content as PDF operators, and the fields, for one document."""
+class FormCanvas(Canvas):
+    """A page canvas that also makes a form's fields: their dictionaries (each merged with its
+    widget), values and appearances."""
 
     def __init__(self, pdf: PdfFile, spec: FormSpec) -> None:
-        self.pdf, self.spec = pdf, spec
-        self.font_refs = {name: pdf.reserve() for name in RESOURCE}
-        self.helv, self.zadb = pdf.reserve(), pdf.reserve()
-        self.chars: dict[str, set[str]] = {name: set() for name in RESOURCE}
-        self.ops: list[str] = []
-        self.annots: list[int] = []
-        self.page_ref = 0
+        super().__init__(pdf)
+        self.spec = spec
+        self.helv, self.zadb = pdf.reserve(), pdf.reserve()  # the AcroForm's fonts for what people type
         self.fields: list[int] = []
         self.values: dict[str, object] = {}  # field name -> value as entered (text, bool, export value)
         self._boxes: dict[float, tuple[int, int]] = {}
         self._options: dict[int, int] = {}
-        self.font_resources = "<< /Font << " + " ".join(f"/{RESOURCE[n]} {ref(r)}" for n, r in self.font_refs.items()) + " >> >>"
 
-    # -- drawing --------------------------------------------------------------------------
-    def text(self, font: str, size: float, x: float, y: float, s: str, colour=(0, 0, 0), align: str = "left") -> None:
-        if not s:
-            return
-        self.chars[font].update(s)
-        face = fonts.face(font)
-        if align != "left":
-            x -= face.width(s, size) / (2 if align == "centre" else 1)
-        self.ops.append(f"{_rgb(colour, 'rg')} BT /{RESOURCE[font]} {num(size)} Tf 1 0 0 1 {num(x)} {num(y)} Tm "
-                        f"{face.encode(s)} Tj ET")
-
-    def rect(self, x: float, y: float, w: float, h: float, *, fill=None, stroke=None) -> None:
-        if fill:
-            self.ops.append(f"{_rgb(fill, 'rg')} {num(x)} {num(y)} {num(w)} {num(h)} re f")
-        if stroke:
-            self.ops.append(f"{_rgb(stroke, 'RG')} {BORDER} w {num(x)} {num(y)} {num(w)} {num(h)} re S")
-
-    # -- fields -----------------------------------------------------------------------------
     def title(self, name: str) -> str:
         """The tooltip for a field name ('attendees/2/name' -> 'Attendees, row 3: Name')."""
         parts = name.split("/")
@@ -154,9 +91,9 @@ class _Canvas:
 
     def checkbox(self, name: str, tooltip: str, x: float, y: float, size: float, checked: bool) -> None:
         on, off = self._box_appearances(size)
-        state = "/Yes" if checked else "/Off"
-        self._widget(f"/FT /Btn /T {text(name)} /TU {self._tooltip(tooltip)} /V {state} /AS {state} "
-                     f"/AP << /N << /Yes {ref(on)} /Off {ref(off)} >> >>",
+        state = YES if checked else OFF
+        self._widget(f"{FT} {BTN} {T} {text(name)} {TU} {self._tooltip(tooltip)} {V} {state} {AS} {state} "
+                     f"{AP} << /N << {YES} {ref(on)} {OFF} {ref(off)} >> >>",
                      x, y, size, size, box=False)
         self.values[name] = checked
 
@@ -173,12 +110,12 @@ class _Canvas:
 
     def textfield(self, name: str, tooltip: str, x: float, y: float, w: float, h: float, *, multiline: bool,
                   value: str) -> None:
-        entries = f"/FT /Tx /T {text(name)} /TU {self._tooltip(tooltip)}"
+        entries = f"{FT} {TX} {T} {text(name)} {TU} {self._tooltip(tooltip)}"
         if multiline:
-            entries += f" /Ff {MULTILINE}"
+            entries += f" {FF} {MULTILINE}"
         if value:
-            entries += f" /V {text(value)}"
-        self._widget(f"{entries} /AP << /N {ref(self._appearance(w, h, multiline, value))} >>", x, y, w, h)
+            entries += f" {V} {text(value)}"
+        self._widget(f"{entries} {AP} << /N {ref(self._appearance(w, h, multiline, value))} >>", x, y, w, h)
         self.values[name] = value
 
     def choice(self, name: str, tooltip: str, x: float, y: float, w: float, h: float, f: ChoiceField,
@@ -186,10 +123,10 @@ class _Canvas:
         if id(f) not in self._options:  # one options array per field, shared by its rows
             self._options[id(f)] = self.pdf.add(
                 "[" + " ".join(f"[{text(o.value)} {text(o.label)}]" for o in f.choices) + "]")
-        entries = f"/FT /Ch /Ff {COMBO} /T {text(name)} /TU {self._tooltip(tooltip)} /Opt {ref(self._options[id(f)])}"
+        entries = f"{FT} {CH} {FF} {COMBO} {T} {text(name)} {TU} {self._tooltip(tooltip)} {OPT} {ref(self._options[id(f)])}"
         if value:
-            entries += f" /V {text(value)}"
-        self._widget(f"{entries} /AP << /N {ref(self._appearance(w, h, False, display(f, value)))} >>", x, y, w, h)
+            entries += f" {V} {text(value)}"
+        self._widget(f"{entries} {AP} << /N {ref(self._appearance(w, h, False, display(f, value)))} >>", x, y, w, h)
         self.values[name] = value if value is not None else ""
 
     def _appearance(self, w: float, h: float, multiline: bool, shown: str) -> int:
@@ -213,72 +150,41 @@ class _Canvas:
         return self.pdf.stream(f"/Type /XObject /Subtype /Form /BBox [0 0 {num(w)} {num(h)}] "
                                f"/Resources {self.font_resources}", " ".join(ops).encode("latin-1"))
 
-    # -- fonts ------------------------------------------------------------------------------
     def write_fonts(self) -> None:
-        pdf = self.pdf
-        for name, number in self.font_refs.items():
-            face = fonts.face(name)
-            emb = fonts.embedding(name, fonts.blocks_of(name, self.chars[name]))
-            file_ref = pdf.stream(f"/Length1 {emb.length1} /Filter /FlateDecode", emb.font_file, compress=False)
-            descriptor = pdf.add(f"<< /Type /FontDescriptor /FontName /{emb.base_font} {face.descriptor} "
-                                 f"/FontFile2 {ref(file_ref)} >>")
-            cid = pdf.add(f"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /{emb.base_font} /CIDSystemInfo "
-                          f"<< /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor {ref(descriptor)} "
-                          f"/DW {round(face.missing_width)} /W {emb.widths} /CIDToGIDMap /Identity >>")
-            cmap = pdf.stream("/Filter /FlateDecode", emb.to_unicode, compress=False)
-            pdf.put(number, f"<< /Type /Font /Subtype /Type0 /BaseFont /{emb.base_font} /Encoding /Identity-H "
-                            f"/DescendantFonts [{ref(cid)}] /ToUnicode {ref(cmap)} >>")
-        pdf.put(self.helv, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
-        pdf.put(self.zadb, "<< /Type /Font /Subtype /Type1 /BaseFont /ZapfDingbats >>")
+        super().write_fonts()
+        self.pdf.put(self.helv, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+        self.pdf.put(self.zadb, "<< /Type /Font /Subtype /Type1 /BaseFont /ZapfDingbats >>")
 
 
 # -- layout -----------------------------------------------------------------------------------
 
-@dataclass
-class _Row:
-    height: float
-    draw: object  # callable(canvas, y_top)
-    keep_with_next: bool = False
-
-
-def _text_row(value: str, font: str, size: float, space_before: float, keep: bool, colour=(0, 0, 0)) -> _Row:
-    lines = wrap(value, font, size, TEXT_W)
-    height = space_before + len(lines) * size * 1.25 + 4
-
-    def draw(c: _Canvas, y: float) -> None:
-        for i, line in enumerate(lines):
-            c.text(font, size, MARGIN, y - space_before - (i + 1) * size * 1.2, line, colour)
-
-    return _Row(height, draw, keep)
-
-
-def _rows(spec: FormSpec, values: dict) -> list[_Row]:
-    rows: list[_Row] = []
+def _rows(spec: FormSpec, values: dict) -> list[Row]:
+    rows: list[Row] = []
     for block in plan(spec):
         if isinstance(block, TitleBlock):
-            rows.append(_text_row(block.title, fonts.BOLD, 17, 0, True, (0.12, 0.22, 0.39)))
+            rows.append(text_row(block.title, fonts.BOLD, 17, 0, True, TITLE_COLOUR))
             for line in filter(None, (block.subtitle, block.organisation)):
-                rows.append(_text_row(line, fonts.REGULAR, 11, 0, True, (0.27, 0.33, 0.42)))
+                rows.append(text_row(line, fonts.REGULAR, 11, 0, True, SUBTITLE_COLOUR))
         elif isinstance(block, HeadingBlock):
             size = 13 if block.level == 1 else 11
-            rows.append(_text_row(block.text, fonts.BOLD, size, 10, True, (0.12, 0.22, 0.39)))
+            rows.append(text_row(block.text, fonts.BOLD, size, 10, True, TITLE_COLOUR))
         elif isinstance(block, TextBlock):
-            rows.append(_text_row(block.text, fonts.ITALIC, 8.5, 0, True, (0.35, 0.35, 0.35)))
+            rows.append(text_row(block.text, fonts.ITALIC, 8.5, 0, True, GREY))
         elif isinstance(block, AgendaBlock):
             for i, item in enumerate(block.items, 1):
-                rows.append(_text_row(f"{i}.  {item}", fonts.REGULAR, 9.5, 0, False))
+                rows.append(text_row(f"{i}.  {item}", fonts.REGULAR, 9.5, 0, False))
         elif isinstance(block, TablePlan):
             widths = [w / 20 for w in block.widths]
             for r, cells in enumerate(block.rows):
                 rows.append(_table_row(cells, widths, values, header=r < block.header_rows))
-            rows.append(_Row(8, lambda c, y: None))
+            rows.append(space(8))
         elif isinstance(block, RepeatPlan):
             rows += _repeat_rows(block, values)
     return rows
 
 
 def _table_row(cells: list, widths: list[float], values: dict, *, header: bool = False,
-               names: list[str] | None = None) -> _Row:
+               names: list[str] | None = None) -> Row:
     """One table row: labels wrap, fields get the height their type and content need."""
     heights, label_lines = [], {}
     for i, cell in enumerate(cells):
@@ -291,7 +197,7 @@ def _table_row(cells: list, widths: list[float], values: dict, *, header: bool =
             heights.append(_field_height(cell.field, value, w))
     height = max(heights + [16])
 
-    def draw(c: _Canvas, y_top: float) -> None:
+    def draw(c: FormCanvas, y_top: float) -> None:
         x = MARGIN
         for i, cell in enumerate(cells):
             w = widths[i] if i < len(widths) else widths[-1]
@@ -307,10 +213,10 @@ def _table_row(cells: list, widths: list[float], values: dict, *, header: bool =
             c.rect(x, y_top - height, w, height, stroke=(0.5, 0.5, 0.5))
             x += w
 
-    return _Row(height, draw, keep_with_next=header)
+    return Row(height, draw, keep_with_next=header)
 
 
-def _repeat_rows(r: RepeatPlan, values: dict) -> list[_Row]:
+def _repeat_rows(r: RepeatPlan, values: dict) -> list[Row]:
     widths = [w / 20 for w in r.widths]
     out = [_table_row([Label(h, header=True) for h in r.headers], widths, values, header=True)]
     filled = value_at(values, r.path) or []
@@ -319,7 +225,7 @@ def _repeat_rows(r: RepeatPlan, values: dict) -> list[_Row]:
         cells = ([Label(str(i + 1))] if r.field.numbered else []) + [Slot(f"{r.path}[].{f.key}", f) for f in r.field.fields]
         names = ([""] if r.field.numbered else []) + [field_name(f"{r.path}.{i}.{f.key}") for f in r.field.fields]
         out.append(_table_row(cells, widths, row_values, names=names))
-    out.append(_Row(8, lambda c, y: None))
+    out.append(space(8))
     return out
 
 
@@ -333,7 +239,7 @@ def _field_height(f, value: object, width: float) -> float:
     return 18 + 2 * PAD
 
 
-def _draw_field(c: _Canvas, f, name: str, value: object, x: float, y: float, w: float, h: float) -> None:
+def _draw_field(c: FormCanvas, f, name: str, value: object, x: float, y: float, w: float, h: float) -> None:
     if isinstance(f, CheckboxField):
         c.checkbox(name, c.title(name), x, y + h - 13, 11, bool(value))
         return
@@ -357,71 +263,27 @@ def _draw_field(c: _Canvas, f, name: str, value: object, x: float, y: float, w: 
         c.text(fonts.REGULAR, 6, x + w - 2, fy + field_h + 1, HINTS[f.type], (0.55, 0.55, 0.55), align="right")
 
 
-def _paginate(rows: list[_Row]) -> list[list[_Row]]:
-    """Rows onto pages; a row marked keep_with_next moves with the row after it."""
-    pages: list[list[_Row]] = [[]]
-    space = TOP - BOTTOM
-    i = 0
-    while i < len(rows):
-        group = [rows[i]]
-        while group[-1].keep_with_next and i + len(group) < len(rows):
-            group.append(rows[i + len(group)])
-        need = sum(r.height for r in group)
-        if need > space and pages[-1]:
-            pages.append([])
-            space = TOP - BOTTOM
-        for r in group:
-            pages[-1].append(r)
-            space -= r.height
-        i += len(group)
-    return pages
-
-
 # -- the document -----------------------------------------------------------------------------
 
 def _build(spec: FormSpec, data: dict | None, document_id: str | None, generated: datetime | None):
     values = complete(spec, data)
-    pages = _paginate(_rows(spec, values))
+    pages = paginate(_rows(spec, values))
     pdf = PdfFile()
-    c = _Canvas(pdf, spec)
+    c = FormCanvas(pdf, spec)
     root, info, acroform = pdf.reserve(), pdf.reserve(), pdf.reserve()
     pages_ref = write_pages(c, pages)
-    pdf.put(acroform, f"<< /Fields [{' '.join(ref(f) for f in c.fields)}] /DA (/Helv {FIELD_SIZE} Tf 0 g) "
-                      f"/DR << /Font << /Helv {ref(c.helv)} /ZaDb {ref(c.zadb)} >> >> >>")
-    pdf.put(root, f"<< /Type /Catalog /Pages {ref(pages_ref)} /AcroForm {ref(acroform)} /Lang (en-GB) "
+    pdf.put(acroform, f"<< {FIELDS} [{' '.join(ref(f) for f in c.fields)}] {DA} (/Helv {FIELD_SIZE} Tf 0 g) "
+                      f"{DR} << /Font << /Helv {ref(c.helv)} /ZaDb {ref(c.zadb)} >> >> >>")
+    pdf.put(root, f"<< /Type /Catalog /Pages {ref(pages_ref)} {ACROFORM} {ref(acroform)} /Lang (en-GB) "
                   "/ViewerPreferences << /DisplayDocTitle true >> >>")
-    document_id = document_id or str(uuid.uuid4())
-    when = (generated or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    identity = {"StepDownForm": spec.id, "StepDownSpecVersion": spec.version, "StepDownDocumentId": document_id,
-                "StepDownGenerated": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
-    entries = {"Title": spec.title, "Subject": f"{spec.organisation} – {spec.id} {spec.version}",
-               "Creator": "Step Down Forms", "Producer": "Step Down Forms", **identity}
-    pdf.put(info, "<< " + " ".join(f"/{k} {text(v)}" for k, v in entries.items())
-            + f" /CreationDate {text(when.strftime('D:%Y%m%d%H%M%SZ'))} >>")
-    return pdf.output(root, info, uuid.UUID(document_id).hex.upper() if _is_uuid(document_id) else uuid.uuid4().hex.upper()), c.values
-
-
-def write_pages(c: _Canvas, pages: list[list[_Row]]) -> int:
-    """Draw laid-out pages with their "Page x of y" footers, then the fonts they used; the page
-    tree's object number."""
-    pdf = c.pdf
-    pages_ref = pdf.reserve()
-    kids = []
-    for number, page in enumerate(pages, start=1):
-        c.page_ref, c.ops, c.annots = pdf.reserve(), [], []
-        y = TOP
-        for row in page:
-            row.draw(c, y)
-            y -= row.height
-        c.text(fonts.REGULAR, 8, PAGE_W / 2, MARGIN - 4, f"Page {number} of {len(pages)}", align="centre")
-        content = pdf.stream("", "\n".join(c.ops).encode("latin-1"))
-        annots = f" /Annots [{' '.join(ref(a) for a in c.annots)}]" if c.annots else ""
-        pdf.put(c.page_ref, f"<< /Type /Page /Parent {ref(pages_ref)} /MediaBox [0 0 {num(PAGE_W)} {num(PAGE_H)}] "
-                            f"/Resources {c.font_resources} /Contents {ref(content)}{annots} >>")
-        kids.append(c.page_ref)
-    c.write_fonts()
-    pdf.put(pages_ref, f"<< /Type /Pages /Kids [{' '.join(ref(k) for k in kids)}] /Count {len(kids)} >>")
-    return pages_ref
+    identity = Identity.new(spec, document_id, generated)
+    entries = [(INFO_TITLE, spec.title), (INFO_SUBJECT, f"{spec.organisation} – {spec.id} {spec.version}"),
+               (INFO_CREATOR, "Step Down Forms"), (INFO_PRODUCER, "Step Down Forms"),
+               *((f"/{name}", value) for name, value in identity.properties())]
+    created = identity.generated.replace("-", "").replace("T", "").replace(":", "")  # D:YYYYMMDDHHmmSSZ
+    pdf.put(info, "<< " + " ".join(f"{k} {text(v)}" for k, v in entries) + f" /CreationDate {text('D:' + created)} >>")
+    file_id = uuid.UUID(identity.document_id).hex.upper() if _is_uuid(identity.document_id) else uuid.uuid4().hex.upper()
+    return pdf.output(root, info, file_id), c.values
 
 
 def _is_uuid(value: str) -> bool:

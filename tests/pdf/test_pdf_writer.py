@@ -14,7 +14,7 @@ from pypdf import PdfReader
 
 from service.pdf import fonts, generate_pdf
 from service.pdf.objects import _PDFDOC, text
-from service.pdf.writer import wrap
+from service.pdf.canvas import wrap
 from tests.conftest import REGISTRY
 from tests.tools import require
 

@@ -1,0 +1,180 @@
+"""Pages drawn in PDF: the measuring, wrapping, drawing and pagination the form writer and the
+cover sheet share.
+
+A page is made of rows (``Row``: a height and a function that draws it at a given top). Rows
+are measured first, then put on pages by ``paginate`` (a row marked ``keep_with_next`` moves
+with the row after it, so a heading never ends a page), and ``write_pages`` draws them with a
+"Page x of y" footer, then embeds the subsets of the fonts the pages used. Text is drawn in
+DejaVu Sans (``fonts.py``), so Welsh, Greek and Cyrillic print.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from . import fonts
+from .names import ANNOTS, KIDS
+from .objects import PdfFile, num, ref
+
+PAGE_W, PAGE_H = 595.2756, 841.8898  # A4
+MARGIN = 56.69  # 2 cm
+TEXT_W = PAGE_W - 2 * MARGIN
+TOP, BOTTOM = PAGE_H - MARGIN, MARGIN + 18  # room for the footer
+PAD = 3
+HEADER_FILL, LABEL_FILL = (0.85, 0.89, 0.95), (0.95, 0.95, 0.95)
+TITLE_COLOUR, SUBTITLE_COLOUR, GREY = (0.12, 0.22, 0.39), (0.27, 0.33, 0.42), (0.35, 0.35, 0.35)
+BORDER = 0.5
+RESOURCE = {fonts.REGULAR: "F1", fonts.BOLD: "F2", fonts.ITALIC: "F3"}
+
+
+def wrap(value: str, font: str, size: float, width: float) -> list[str]:
+    """Greedy word wrap in the font that draws the text; a word wider than the line is broken."""
+    face = fonts.face(font)
+    space = face.width(" ", size)
+    lines: list[str] = []
+    for para in value.split("\n"):
+        line: list[str] = []
+        used = 0.0
+        for word in para.split():
+            ww = face.width(word, size)
+            if line and used + space + ww <= width:
+                line.append(word)
+                used += space + ww
+                continue
+            if line:
+                lines.append(" ".join(line))
+            if ww > width:  # a word longer than the line is cut, in one pass however long it is
+                *whole, word = _cut(face, word, size, width)
+                lines += whole
+                ww = face.width(word, size)
+            line, used = [word], ww
+        lines.append(" ".join(line))
+    return lines
+
+
+def _cut(face: fonts.Face, word: str, size: float, width: float) -> list[str]:
+    pieces, start, used = [], 0, 0.0
+    for i, ch in enumerate(word):
+        w = face.advance.get(ch, face.missing_width) * size / 1000
+        if used + w > width and i > start:
+            pieces.append(word[start:i])
+            start, used = i, 0.0
+        used += w
+    pieces.append(word[start:])
+    return pieces
+
+
+def rgb(colour: tuple[float, float, float], op: str) -> str:
+    return f"{colour[0]:g} {colour[1]:g} {colour[2]:g} {op}"
+
+
+class Canvas:
+    """Page content as PDF operators for one document, and the characters each font drew."""
+
+    def __init__(self, pdf: PdfFile) -> None:
+        self.pdf = pdf
+        self.font_refs = {name: pdf.reserve() for name in RESOURCE}
+        self.chars: dict[str, set[str]] = {name: set() for name in RESOURCE}
+        self.ops: list[str] = []
+        self.annots: list[int] = []  # the current page's annotations (a form's widgets)
+        self.page_ref = 0
+        self.font_resources = "<< /Font << " + " ".join(f"/{RESOURCE[n]} {ref(r)}" for n, r in self.font_refs.items()) + " >> >>"
+
+    def text(self, font: str, size: float, x: float, y: float, s: str, colour=(0, 0, 0), align: str = "left") -> None:
+        if not s:
+            return
+        self.chars[font].update(s)
+        face = fonts.face(font)
+        if align != "left":
+            x -= face.width(s, size) / (2 if align == "centre" else 1)
+        self.ops.append(f"{rgb(colour, 'rg')} BT /{RESOURCE[font]} {num(size)} Tf 1 0 0 1 {num(x)} {num(y)} Tm "
+                        f"{face.encode(s)} Tj ET")
+
+    def rect(self, x: float, y: float, w: float, h: float, *, fill=None, stroke=None) -> None:
+        if fill:
+            self.ops.append(f"{rgb(fill, 'rg')} {num(x)} {num(y)} {num(w)} {num(h)} re f")
+        if stroke:
+            self.ops.append(f"{rgb(stroke, 'RG')} {BORDER} w {num(x)} {num(y)} {num(w)} {num(h)} re S")
+
+    def write_fonts(self) -> None:
+        """Embed a subset of each font holding the characters drawn with it (Type 0, Identity-H)."""
+        pdf = self.pdf
+        for name, number in self.font_refs.items():
+            face = fonts.face(name)
+            emb = fonts.embedding(name, fonts.blocks_of(name, self.chars[name]))
+            file_ref = pdf.stream(f"/Length1 {emb.length1} /Filter /FlateDecode", emb.font_file, compress=False)
+            descriptor = pdf.add(f"<< /Type /FontDescriptor /FontName /{emb.base_font} {face.descriptor} "
+                                 f"/FontFile2 {ref(file_ref)} >>")
+            cid = pdf.add(f"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /{emb.base_font} /CIDSystemInfo "
+                          f"<< /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor {ref(descriptor)} "
+                          f"/DW {round(face.missing_width)} /W {emb.widths} /CIDToGIDMap /Identity >>")
+            cmap = pdf.stream("/Filter /FlateDecode", emb.to_unicode, compress=False)
+            pdf.put(number, f"<< /Type /Font /Subtype /Type0 /BaseFont /{emb.base_font} /Encoding /Identity-H "
+                            f"/DescendantFonts [{ref(cid)}] /ToUnicode {ref(cmap)} >>")
+
+
+@dataclass
+class Row:
+    height: float
+    draw: Callable[[Canvas, float], None]  # (canvas, y of the row's top)
+    keep_with_next: bool = False
+
+
+def text_row(value: str, font: str, size: float, space_before: float, keep: bool, colour=(0, 0, 0)) -> Row:
+    """A paragraph across the text width."""
+    lines = wrap(value, font, size, TEXT_W)
+    height = space_before + len(lines) * size * 1.25 + 4
+
+    def draw(c: Canvas, y: float) -> None:
+        for i, line in enumerate(lines):
+            c.text(font, size, MARGIN, y - space_before - (i + 1) * size * 1.2, line, colour)
+
+    return Row(height, draw, keep)
+
+
+def space(height: float) -> Row:
+    return Row(height, lambda c, y: None)
+
+
+def paginate(rows: list[Row]) -> list[list[Row]]:
+    """Rows onto pages; a row marked keep_with_next moves with the row after it."""
+    pages: list[list[Row]] = [[]]
+    room = TOP - BOTTOM
+    i = 0
+    while i < len(rows):
+        group = [rows[i]]
+        while group[-1].keep_with_next and i + len(group) < len(rows):
+            group.append(rows[i + len(group)])
+        need = sum(r.height for r in group)
+        if need > room and pages[-1]:
+            pages.append([])
+            room = TOP - BOTTOM
+        for r in group:
+            pages[-1].append(r)
+            room -= r.height
+        i += len(group)
+    return pages
+
+
+def write_pages(c: Canvas, pages: list[list[Row]]) -> int:
+    """Draw laid-out pages with their "Page x of y" footers, then the fonts they used; the page
+    tree's object number."""
+    pdf = c.pdf
+    pages_ref = pdf.reserve()
+    kids = []
+    for number, page in enumerate(pages, start=1):
+        c.page_ref, c.ops, c.annots = pdf.reserve(), [], []
+        y = TOP
+        for row in page:
+            row.draw(c, y)
+            y -= row.height
+        c.text(fonts.REGULAR, 8, PAGE_W / 2, MARGIN - 4, f"Page {number} of {len(pages)}", align="centre")
+        content = pdf.stream("", "\n".join(c.ops).encode("latin-1"))
+        annots = f" {ANNOTS} [{' '.join(ref(a) for a in c.annots)}]" if c.annots else ""
+        pdf.put(c.page_ref, f"<< /Type /Page /Parent {ref(pages_ref)} /MediaBox [0 0 {num(PAGE_W)} {num(PAGE_H)}] "
+                            f"/Resources {c.font_resources} /Contents {ref(content)}{annots} >>")
+        kids.append(c.page_ref)
+    c.write_fonts()
+    pdf.put(pages_ref, f"<< /Type /Pages {KIDS} [{' '.join(ref(k) for k in kids)}] /Count {len(kids)} >>")
+    return pages_ref
