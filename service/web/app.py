@@ -6,18 +6,22 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..documents import configure_parsing
 from ..errors import StepDownError
+from ..packs import packs_for
+from ..records.jobs import JobRunner, recover_jobs
 from ..settings import Settings
 from ..spec import Registry, default_registry
 from ..store import Database
 from . import errors, pages
+from .deps import known_query_only
 from .api import account, cases, documents, forms, packs as packs_api, submissions
 from .limits import BodyLimit, SecurityHeaders
 
@@ -28,13 +32,8 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     settings = settings or Settings.from_env()
     db = Database(settings)
     db.migrate()
-    from ..pdf import sandbox
-
-    sandbox.configure(settings.parse_concurrency)
+    configure_parsing(settings.parse_concurrency)
     registry = registry or default_registry()
-    from ..packs import packs_for
-    from ..records.jobs import JobRunner, recover_jobs
-
     recover_jobs(db)  # jobs a crash or restart interrupted are marked failed, never left running
     packs = packs_for(registry)
     runner = JobRunner(db, registry, packs)
@@ -64,7 +63,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         return {"status": "ok"}
 
     for module in (forms, documents, cases, submissions, packs_api, account):
-        app.include_router(module.router, prefix="/api")
+        app.include_router(module.router, prefix="/api", dependencies=[Depends(known_query_only)])
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)

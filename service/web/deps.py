@@ -6,12 +6,15 @@ cookie, and every page form that changes something carries the session's CSRF to
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from collections import Counter
+from types import UnionType
+from typing import Annotated, Union, get_args, get_origin
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ..errors import AccessError
+from ..cache import PerObject
+from ..errors import AccessError, DataError
 from ..records import Actor, resolve_session, resolve_token
 from ..spec import Registry
 from ..store import Database
@@ -45,6 +48,44 @@ def page_session(request: Request) -> tuple[Actor, str]:
 def check_csrf(expected: str, given: str | None) -> None:
     if not given or not hmac.compare_digest(expected.encode(), given.encode()):
         raise AccessError("The form was out of date or not sent from this site; please try again.", "csrf_failed")
+
+
+def _takes_many(annotation: object) -> bool:
+    """A list (or an optional list) of values: the only kind of parameter given more than once."""
+    if get_origin(annotation) in (list, tuple, set, frozenset):
+        return True
+    return any(_takes_many(a) for a in get_args(annotation) if get_origin(annotation) in (Union, UnionType))
+
+
+def _declared_query(dependant) -> dict[str, bool]:
+    """Query parameter name -> whether it takes several values, for an operation and its dependencies."""
+    names = {f.alias: _takes_many(f.field_info.annotation) for f in dependant.query_params}
+    for sub in dependant.dependencies:
+        names.update(_declared_query(sub))
+    return names
+
+
+_QUERY: PerObject[object, dict[str, bool]] = PerObject(lambda route: _declared_query(route.dependant))
+
+
+def known_query_only(request: Request) -> None:
+    """Refuse a query parameter the operation does not declare, or one given twice that takes
+    one value (a misspelt ``q`` would otherwise be ignored silently, a repeated one would have
+    all but its last value dropped, and the answer taken for a filtered one)."""
+    route = request.scope.get("route")
+    if route is None or not hasattr(route, "dependant"):
+        return
+    declared = _QUERY.get(route)
+    given = request.query_params.multi_items()
+    unknown = sorted({k for k, _ in given if k not in declared})
+    if unknown:
+        names = ", ".join(repr(k[:40]) for k in unknown[:5])
+        raise DataError(f"This operation takes no query parameter {names}.", "unknown_parameter")
+    counts = Counter(k for k, _ in given)
+    repeated = sorted(k for k, n in counts.items() if n > 1 and not declared[k])
+    if repeated:
+        raise DataError(f"The query parameter {repeated[0]!r} takes one value and was given {counts[repeated[0]]}.",
+                        "repeated_parameter")
 
 
 Db = Annotated[Database, Depends(get_db)]
