@@ -8,12 +8,21 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import sys
 from pathlib import Path
 
 import click
+from tqdm import tqdm
 
 import service
+
+from .packs import packs_for
+from .packs.batch import run_batch
+from .packs.template import template_xlsx
+
+# The service's own commands import the database and web layers when they run: those take half a
+# second to a second to load, which every document command would otherwise pay.
 
 EXIT_INVALID = 1
 EXIT_UNUSABLE = 2
@@ -171,8 +180,6 @@ def _print_report(report: service.Report) -> None:
 @click.pass_context
 def packs_cmd(ctx: click.Context) -> None:
     """List the meeting packs and the forms in each."""
-    from .packs import packs_for
-
     for pack in packs_for(_registry(ctx)).all():
         click.echo(f"{pack.id:<30}  {pack.title}  ({', '.join(f.form for f in pack.forms)})")
 
@@ -183,16 +190,13 @@ def packs_cmd(ctx: click.Context) -> None:
 @click.pass_context
 def pack_template_cmd(ctx: click.Context, pack_id: str, out: str) -> None:
     """Write the spreadsheet template for a batch of PACK meetings."""
-    from .packs import packs_for
-    from .packs.template import template_xlsx
-
     _write_atomically(Path(out), template_xlsx(packs_for(_registry(ctx)).get(pack_id)))
     click.echo(f"wrote {out}")
 
 
 def _team_cases(team: str) -> dict[str, dict]:
     """SU number -> case values of ``team``, read once (and the read audited)."""
-    from .records.jobs import team_case_values
+    from .records.jobs import team_case_values  # deferred: the database layer (see the top)
 
     return team_case_values(_database(), team)
 
@@ -213,11 +217,6 @@ def pack_cmd(ctx: click.Context, pack_id: str, input_path: str | None, out: str,
              quiet: bool, team: str | None) -> int:
     """Build a batch of PACK meeting packs into one ZIP (a folder per meeting, a manifest).
     Exit 0: every row built; 1: some rows had problems (listed; the rest were built)."""
-    from tqdm import tqdm
-
-    from .packs import packs_for
-    from .packs.batch import run_batch
-
     registry = _registry(ctx)
     pack = packs_for(registry).get(pack_id)
     chosen = tuple(f.strip() for f in formats.split(",") if f.strip())
@@ -248,7 +247,7 @@ def pack_cmd(ctx: click.Context, pack_id: str, input_path: str | None, out: str,
 # -- the web service and its accounts ---------------------------------------------------------
 
 def _database():
-    from .settings import Settings
+    from .settings import Settings  # deferred: the database layer (see the top)
     from .store import Database
 
     db = Database(Settings.from_env())
@@ -269,7 +268,7 @@ then open {url}/login. API tokens for scripts: stepdown-forms create-token YOUR-
 @click.pass_context
 def serve_cmd(ctx: click.Context, host: str, port: int) -> None:
     """Start the web service (settings from the environment; see docs/web.md)."""
-    import uvicorn
+    import uvicorn  # deferred: the web layer (see the top)
 
     from .records import user_count
     from .web import create_app
@@ -290,9 +289,7 @@ def serve_cmd(ctx: click.Context, host: str, port: int) -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of generating one.")
 def create_user_cmd(username: str, role: str, team: str, password_stdin: bool) -> None:
     """Create a user. Without --password-stdin a strong password is generated and printed once."""
-    import secrets
-
-    from .records import create_user
+    from .records import create_user  # deferred: the database layer (see the top)
 
     password = sys.stdin.readline().rstrip("\n") if password_stdin else secrets.token_urlsafe(15)
     actor = create_user(_database(), username, password, role=role, team=team)
@@ -306,7 +303,7 @@ def create_user_cmd(username: str, role: str, team: str, password_stdin: bool) -
 @click.option("--name", default="script", show_default=True, help="What the token is for.")
 def create_token_cmd(username: str, name: str) -> None:
     """Make an API token for USERNAME (printed once; send it as Authorization: Bearer TOKEN)."""
-    from .records import actor_for, create_token
+    from .records import actor_for, create_token  # deferred: the database layer (see the top)
 
     db = _database()
     click.echo(create_token(db, actor_for(db, username), name))
@@ -315,7 +312,7 @@ def create_token_cmd(username: str, name: str) -> None:
 @cli.command("new-key")
 def new_key_cmd() -> None:
     """Print a new key for STEPDOWN_DATA_KEY (encryption of stored data at rest)."""
-    from .store.seal import new_key
+    from .store.seal import new_key  # deferred: the database layer (see the top)
 
     click.echo(new_key())
 
@@ -323,7 +320,7 @@ def new_key_cmd() -> None:
 @cli.command("verify-audit")
 def verify_audit_cmd() -> int:
     """Check the audit log's hash chain; exit 1 if an entry was changed or removed."""
-    from .store import verify_audit
+    from .store import verify_audit  # deferred: the database layer (see the top)
 
     db = _database()
     with db.session() as s:

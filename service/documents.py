@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from .docx import extract_docx, generate_docx
+from .docx.branding import find_shell
+from .docx.designer import LayoutCheck, check_layout as check_docx_layout, fill_layout
 from .errors import DataError
 from .extract import Extraction
+from .pdf import extract_pdf, generate_pdf, sandbox
 from .spec.model import FormSpec
 from .validation import validate
 
@@ -23,17 +27,10 @@ def generate_document(spec: FormSpec, data: dict | None = None, *, format: str =
             more = f" (and {len(report.errors) - 1} more)" if len(report.errors) > 1 else ""
             raise DataError(f"the prefill data does not fit the form: {first.path}: {first.message}{more}")
     if format == "pdf":
-        from .pdf import generate_pdf
-
         return generate_pdf(spec, data)
     if format == "docx" and layout is not None:
-        from .docx.designer import fill_layout
-
         return fill_layout(spec, layout, data)
     if format == "docx":
-        from .docx import generate_docx
-        from .docx.branding import find_shell
-
         if shell == "auto":
             shell = find_shell(spec.organisation)
         return generate_docx(spec, data, shell=shell)
@@ -43,17 +40,16 @@ def generate_document(spec: FormSpec, data: dict | None = None, *, format: str =
 def extract_document(raw: bytes, registry, *, form: str | None = None) -> Extraction:
     """Read a completed document. The format is decided by the file's content, not its name."""
     if raw.lstrip()[:5] == b"%PDF-":
-        from .pdf import extract_pdf
-
         return extract_pdf(raw, registry, form=form)
-    from .docx import extract_docx
-
     return extract_docx(raw, registry, form=form)  # the package check names anything that is not Word
 
 
-def check_layout(spec: FormSpec, raw: bytes):
+def check_layout(spec: FormSpec, raw: bytes) -> LayoutCheck:
     """Does a designer's .docx fit ``spec``? (errors: missing required fields, unknown tags,
     wrong kinds of control, missing options; warnings: optional fields left out)."""
-    from .docx.designer import check_layout as check
+    return check_docx_layout(spec, raw)
 
-    return check(spec, raw)
+
+def configure_parsing(concurrency: int) -> None:
+    """How many uploaded PDFs are parsed at once, each in its own limited worker process."""
+    sandbox.configure(concurrency)

@@ -28,7 +28,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 from .durations import Duration
 
 if TYPE_CHECKING:
-    from .model import FormSpec
+    from .model import FormSpec  # here: model.py imports this module
 
 RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
 Path = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$", max_length=200)]
@@ -78,7 +78,7 @@ class Condition(_Model):
         return [p for c in (self.all or self.any or []) for p in c.fields()]
 
     def check_against(self, spec: "FormSpec", each: str | None = None) -> None:
-        from .model import CheckboxField, ChoiceField, IntegerField, MultiChoiceField
+        from .model import CheckboxField, ChoiceField, IntegerField, MultiChoiceField  # here: model.py imports this module
 
         for sub in self.all or self.any or []:
             sub.check_against(spec, each)
@@ -112,7 +112,7 @@ class _RuleBase(_Model):
 
     def check_against(self, spec: "FormSpec") -> None:
         if self.each is not None:
-            from .model import RepeatField
+            from .model import RepeatField  # here: model.py imports this module
 
             ref = spec.field_at(self.each)
             if ref is None or not isinstance(ref.field, RepeatField) or ref.in_repeat is not None:
@@ -137,7 +137,7 @@ class IntervalRule(_RuleBase):
         return self
 
     def _check_fields(self, spec: "FormSpec") -> None:
-        from .model import DateField, DateTimeField
+        from .model import DateField, DateTimeField  # here: model.py imports this module
 
         for path in (self.from_, self.to):
             f = _simple_field(spec, path, self.each)
@@ -185,7 +185,7 @@ class DateLimitRule(_RuleBase):
         return self
 
     def _check_fields(self, spec: "FormSpec") -> None:
-        from .model import DateField, DateTimeField
+        from .model import DateField, DateTimeField  # here: model.py imports this module
 
         if not isinstance(_simple_field(spec, self.field, self.each), (DateField, DateTimeField)):
             raise ValueError(f"date_limit names {self.field!r}, which is not a date")

@@ -34,7 +34,7 @@ class Database:
 
     def migrate(self) -> None:
         """Bring the schema to the newest migration (Alembic), inside one transaction."""
-        from alembic import command
+        from alembic import command  # deferred: it takes 0.3 s to load, and only migrating needs it
         from alembic.config import Config
 
         config = Config()

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import FileResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from ...packs.template import template_xlsx
 from ...records.jobs import download_job, get_job, list_jobs
@@ -40,8 +41,6 @@ def template(request: Request, pack_id: str, user: ApiUser) -> Response:
 async def start(request: Request, pack_id: str, user: ApiUser, db: Db,
                 file: Annotated[UploadFile | None, File(description="Meetings: .xlsx, .csv or .json")] = None) -> dict:
     raw = await read_upload(file, db.settings.max_upload_bytes) if file is not None else None
-    from starlette.concurrency import run_in_threadpool
-
     return await run_in_threadpool(request.app.state.jobs.submit, user, pack_id, raw)
 
 

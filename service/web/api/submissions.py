@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
+from starlette.concurrency import run_in_threadpool
 
 from ...errors import DocumentError
+from ...limits import check_document_size
 from ...records import accept_submission, get_submission, list_submissions, receive_submission
 from ..deps import ApiUser, Db, Forms
 from .schemas import ERRORS, AcceptRequest, AcceptResult, SubmissionOut, SubmissionSummary
@@ -17,8 +19,7 @@ router = APIRouter(prefix="/submissions", tags=["submissions"], responses=ERRORS
 async def read_upload(upload: UploadFile, limit: int) -> bytes:
     """The uploaded bytes, refused if over the limit (the body limit stops most earlier)."""
     raw = await upload.read(limit + 1)
-    if len(raw) > limit:
-        raise DocumentError(f"The file is larger than {limit // (1024 * 1024)} MiB.", "file_too_large")
+    check_document_size(raw, limit)
     if not raw:
         raise DocumentError("The file is empty.", "not_a_zip")
     return raw
@@ -30,8 +31,6 @@ async def upload(user: ApiUser, db: Db, registry: Forms,
                  case_id: Annotated[str | None, Form(max_length=36)] = None,
                  form: Annotated[str | None, Form(max_length=80)] = None) -> dict:
     raw = await read_upload(file, db.settings.max_upload_bytes)
-    from starlette.concurrency import run_in_threadpool
-
     return await run_in_threadpool(receive_submission, db, user, registry, raw, case_id=case_id or None,
                                    form=form or None)
 
