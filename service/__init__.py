@@ -1,6 +1,7 @@
-"""Step Down Forms: form specs, validation, and (in later layers) Word/PDF documents.
+"""Step Down Forms: form specs, validation, and fillable Word and PDF documents read back into data.
 
-The public surface is what this module exports; the CLI and the HTTP layer import nothing else.
+The public surface of the document core: what the command line and the web layer use of it (they
+also call the casework, packs and storage layers; docs/architecture.md has the rules, enforced).
 """
 
 from .data import MAX_DATA_BYTES, load_json_file, parse_json_data

@@ -1,4 +1,4 @@
-"""What reading a completed document gives back, whatever its format (Word now, PDF later).
+"""What reading a completed document gives back, whatever its format (Word or PDF).
 
     form, spec_version        the spec the data was read with
     document_version          the spec version the document was generated from (if known)

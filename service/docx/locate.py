@@ -69,8 +69,11 @@ def label_text(cell: etree._Element) -> str:
     return _norm(" ".join(cell.itertext(_T)))
 
 
-def is_header(row_cells: list, headers: list[str]) -> bool:
-    return [label_text(c) for c in row_cells] == [_norm(h) for h in headers]
+def is_header(row_cells: list, headers: list[str], *, any_order: bool = False) -> bool:
+    """Does the row hold exactly the header labels (in their order, or in any order: a
+    designer may have moved the columns)?"""
+    got, want = [label_text(c) for c in row_cells], [_norm(h) for h in headers]
+    return sorted(got) == sorted(want) if any_order else got == want
 
 
 def matches(block: TablePlan | RepeatPlan, table: etree._Element) -> bool:

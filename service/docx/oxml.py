@@ -4,7 +4,7 @@ Writers return serialised XML with children in the order the schema requires (EC
 Part 1, 17.x); a wrong order is what makes Word offer to "repair" a file. Readers work on lxml
 elements. Content controls
 (``w:sdt``, 17.5.2) are built at run level inside table cells, the kind that survives
-LibreOffice re-saves best (see ../shared/ROUNDTRIP.md).
+LibreOffice re-saves best (docs/word.md, measured by the tests).
 
 Specimen of a drop-down this module writes::
 
@@ -234,6 +234,7 @@ class SdtInfo:
     checked: bool | None = None
     multiline: bool = False
     breaks_beside: int = 0  # line breaks in the control's paragraph but outside it (LibreOffice moves them there)
+    breaks_uncertain: bool = False  # moved breaks put back, but where the blank lines were cannot be known
     full_date: str | None = None
     list_element: etree._Element | None = None
 
@@ -299,24 +300,29 @@ def read_sdt(sdt: etree._Element) -> SdtInfo:
         if paragraph_ is not None:
             info.breaks_beside = sum(1 for br in paragraph_.iter(_BR) if br.getparent().getparent() is paragraph_)
         if info.breaks_beside and "\n" not in info.text:
-            info.text = _relinked_lines(content, info.text, info.breaks_beside)
+            info.text, exact = _relinked_lines(content, info.text, info.breaks_beside)
+            info.breaks_uncertain = not exact
     return info
 
 
-def _relinked_lines(content: etree._Element | None, text: str, moved: int) -> str:
-    """Undo LibreOffice 7.4's damage to multi-line controls.
+def _relinked_lines(content: etree._Element | None, text: str, moved: int) -> tuple[str, bool]:
+    """Undo LibreOffice 7.4's damage to multi-line controls; and whether the result is exact.
 
     On save it moves each line break out of the control (n ``w:br`` just before it in the same
     paragraph) and leaves the lines as adjacent ``w:t`` siblings inside one run, which Word
-    itself never writes. Where the two counts agree, the breaks go back between the lines."""
+    itself never writes; a blank line leaves no ``w:t`` of its own. Each boundary between two
+    ``w:t`` siblings is certainly a break; with k boundaries and n moved breaks, k == n is the
+    whole answer, and k < n means n - k blank lines whose places (between lines, or at either
+    end) the body does not tell (not exact). No boundary at all (only blank lines at the ends
+    can be missing), or more boundaries than breaks (not this damage), leaves the text alone."""
     if content is None:
-        return text
+        return text, True
     boundaries: list[etree._Element] = []
     for r in content.iter(qn("w:r")):
         kids = [k for k in r if k.tag != qn("w:rPr")]
         boundaries += [b for a, b in zip(kids, kids[1:]) if a.tag == _T and b.tag == _T]
-    if not boundaries or len(boundaries) != moved:
-        return text
+    if not boundaries or len(boundaries) > moved:
+        return text, True
     parts, current = [], []
     for r in content.iter(qn("w:r")):
         for k in r:
@@ -328,7 +334,7 @@ def _relinked_lines(content: etree._Element | None, text: str, moved: int) -> st
             elif k.tag == _TAB:
                 current.append("\t")
     parts.append("".join(current))
-    return "\n".join(parts)
+    return "\n".join(parts), len(boundaries) == moved
 
 
 _T, _TAB, _BR, _CR, _P = qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr"), qn("w:p")

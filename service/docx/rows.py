@@ -22,8 +22,8 @@ def read_repeat(reader: FieldReader, rp: RepeatPlan, table: etree._Element | Non
     columns, header = _columns(reader, rp, table_rows)
     out: list[dict] = []
     for r, cells in enumerate(table_rows):
-        if not any(has_controls(c) for c in cells) and (r == 0 and header or is_header(cells, rp.headers)):
-            continue  # the header row, or a copy of it
+        if not any(has_controls(c) for c in cells) and (r == 0 and header or is_header(cells, rp.headers, any_order=True)):
+            continue  # the header row, or a copy of it (its columns perhaps moved)
         row = _row(reader, rp, cells, len(out), columns)
         if row is not None:
             out.append(row)

@@ -1,5 +1,5 @@
 """One field's value from a Word document, trying each place it can be, in order of trust
-(see ../shared/ROUNDTRIP.md for why):
+(docs/word.md says why):
 
 1. a content control carrying the field's tag (Word keeps tags);
 2. a control bound to the field's node in our data part (LibreOffice drops tags, keeps bindings);
@@ -126,9 +126,15 @@ class FieldReader:
                 self._issue(path, "unknown_choice", f'"{f.label}" shows a choice that is not in its list.')
             return value
         text = info.text
-        if info.multiline and info.breaks_beside and text.count("\n") != info.breaks_beside:  # moved out: repair
+        if info.multiline and info.breaks_beside and text.count("\n") != info.breaks_beside:
             stored = (self.part.get(column) or []) if column else ([self.part.get(path)] if info.xpath else [])
-            text = line_breaks_from_part(info, stored)
+            repaired = line_breaks_from_part(info, stored)
+            if repaired.count("\n") == info.breaks_beside:
+                text = repaired
+            elif info.breaks_uncertain:  # moved out and not all put back: keep the text, say so at the field
+                self._issue(path, "line_breaks_uncertain", f'"{f.label}": LibreOffice moved this answer\'s line breaks '
+                            "out of its box when it was saved, and not all of them could be put back in place (blank "
+                            "lines between paragraphs, most likely). Check its paragraphs.", "warning")
         return self.text_value(text, f, path)
 
     def text_value(self, text: str, f, path: str, stored: bool = False) -> object:

@@ -4,10 +4,15 @@ schema on start, and sessions whose writes are all-or-nothing.
 SQLite runs in WAL mode with ``synchronous=FULL`` (a committed write survives a power cut) and
 foreign keys on; each transaction starts with BEGIN IMMEDIATE, so two requests never both read
 and then collide on writing (the audit chain relies on this).
+
+What the database holds never reaches a log, whatever an operator turns up: the engine hides
+statement parameters (``hide_parameters``), and the rows and columns SQLAlchemy logs at DEBUG
+are dropped by a filter on its engine logger.
 """
 
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,6 +24,20 @@ from ..settings import Settings
 from .seal import Sealer
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+ENGINE_LOGGER = "sqlalchemy.engine.Engine"  # where SQLAlchemy logs statements, parameters and rows
+
+
+class _NoStoredValues(logging.Filter):
+    """Drops SQLAlchemy's DEBUG records: the rows and columns a query returned."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
+
+
+def _quiet_engine_logs() -> None:
+    logger = logging.getLogger(ENGINE_LOGGER)
+    if not any(isinstance(f, _NoStoredValues) for f in logger.filters):
+        logger.addFilter(_NoStoredValues())
 
 
 class Database:
@@ -62,12 +81,13 @@ class Database:
 
 def make_engine(settings: Settings) -> Engine:
     url = settings.database_url
+    _quiet_engine_logs()
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
     path = settings.sqlite_path()
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, _record) -> None:

@@ -7,7 +7,7 @@ import pytest
 import service
 from service.docx import extract_docx
 from service.docx.designer import check_layout, fill_layout
-from tests.conftest import load_sample
+from tests.conftest import SAMPLES, load_sample
 from tests.docx.designer_layout import SPEC, build
 
 
@@ -69,7 +69,7 @@ def test_cli_check_layout_and_generate_from_it(tmp_path, capsys):
     assert "child_name" in capsys.readouterr().out
     out = tmp_path / "filled.docx"
     assert main(["generate", "placement-stability-meeting", "--layout", str(good), "--data",
-                 "samples/placement-stability-meeting.json", "--out", str(out)]) == 0
+                 str(SAMPLES / "placement-stability-meeting.json"), "--out", str(out)]) == 0
     capsys.readouterr()
     assert main(["extract", str(out)]) == 0
     assert json.loads(capsys.readouterr().out)["data"]["chair"] == "Ruth Example"

@@ -93,7 +93,8 @@ def test_lying_size_header_is_caught():
     with pytest.raises(service.DocumentError) as info:
         pkg = __import__("service.docx.package", fromlist=["DocxPackage"]).DocxPackage(bytes(raw))
         pkg.read("word/big.xml")
-    assert info.value.code in ("zip_bomb", "corrupt_zip")
+    # zipfile notices the entry holds more than its record says before our own cap is reached
+    assert info.value.code == "corrupt_zip" and "word/big.xml" in info.value.message
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

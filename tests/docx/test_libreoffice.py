@@ -92,16 +92,23 @@ def test_user_edits_survive_a_libreoffice_resave(tmp_path):
 
 def test_ampersand_damages_the_data_part_but_not_the_values(tmp_path):
     """Measured: LibreOffice 7.4 writes bound text unescaped, so an answer with & or < leaves an
-    empty data part. Every value still reads back from the controls; only the repair of blank
-    lines in long answers (which needs the data part) is lost, and then the reader says so."""
+    empty data part, and moves every line break of a multi-line answer out of its box. Every
+    value still reads back from the controls. Where a blank line was cannot be told from the body
+    once the part that knew it is damaged: the text is kept with each line break that is certain
+    put back, and the reader says so at that field (never a silent guess)."""
     spec = REGISTRY.get("ramp")
     plain = {**load_sample("ramp"), "child_name": "Kai & friends"}
+    lines = {**plain, "attachment_disorder": "One.\nTwo.\nThree."}
     blank_line = {**plain, "attachment_disorder": "First paragraph.\n\nSecond paragraph."}
-    for name, value in (("plain", plain), ("blank", blank_line)):
+    for name, value in (("plain", plain), ("lines", lines), ("blank", blank_line)):
         (tmp_path / f"{name}.docx").write_bytes(generate_docx(spec, value))
-    back = soffice_convert([tmp_path / "plain.docx", tmp_path / "blank.docx"], "docx", tmp_path / "out")
-    result = extract_docx(back[0].read_bytes(), REGISTRY)
-    assert result.data == complete(spec, plain)
-    damaged = extract_docx(back[1].read_bytes(), REGISTRY)
-    assert damaged.data["attachment_disorder"] == "First paragraph.Second paragraph."
-    assert "damaged_part" in {w.code for w in damaged.warnings}
+    back = soffice_convert([tmp_path / f"{n}.docx" for n in ("plain", "lines", "blank")], "docx", tmp_path / "out")
+    assert extract_docx(back[0].read_bytes(), REGISTRY).data == complete(spec, plain)
+    exact = extract_docx(back[1].read_bytes(), REGISTRY)
+    assert exact.data == complete(spec, lines)  # one break per line: certain from the body alone
+    assert "line_breaks_uncertain" not in {w.code for w in exact.warnings}
+    unsure = extract_docx(back[2].read_bytes(), REGISTRY)
+    assert unsure.data["attachment_disorder"] == "First paragraph.\nSecond paragraph."
+    assert [(w.path, w.code) for w in unsure.warnings if w.code == "line_breaks_uncertain"] == [
+        ("attachment_disorder", "line_breaks_uncertain")]
+    assert "damaged_part" in {w.code for w in unsure.warnings}  # the part was needed, and could not help

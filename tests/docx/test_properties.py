@@ -80,4 +80,15 @@ def test_random_data_survives_libreoffice(tmp_path_factory, data):
     for path in out:
         spec = REGISTRY.get(path.stem)
         result = extract_docx(path.read_bytes(), REGISTRY)
-        assert result.data == complete(spec, values[path.stem]), path.stem
+        expected = complete(spec, values[path.stem])
+        assert result.data == expected, (path.stem, _differences(result.data, expected))
+
+
+def _differences(got: object, want: object, at: str = "") -> list[tuple[str, object, object]]:
+    """(path, got, wanted) for each leaf that differs: a failure says where, not just that."""
+    if isinstance(got, dict) and isinstance(want, dict):
+        return [d for k in sorted(set(got) | set(want)) for d in _differences(got.get(k), want.get(k), f"{at}.{k}")]
+    if isinstance(got, list) and isinstance(want, list) and len(got) == len(want) and any(
+            isinstance(x, dict) for x in got):
+        return [d for i, (g, w) in enumerate(zip(got, want)) for d in _differences(g, w, f"{at}[{i}]")]
+    return [] if got == want else [(at, got, want)]

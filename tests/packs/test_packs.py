@@ -20,7 +20,7 @@ import service
 from service.errors import DataError
 from service.packs import default_packs
 from service.packs.batch import Cancelled, run_batch
-from service.packs.build import build_pack, form_prefill, case_values_for
+from service.packs.build import build_pack
 from service.packs.inputs import read_rows
 from service.packs.meeting import Meeting, read_row
 from service.packs.template import template_xlsx
@@ -60,6 +60,37 @@ def test_every_pack_definition_names_real_forms_and_fields():
             assert all(spec.field_at(path) is not None for path in item.prefill)
 
 
+# What the row of _row(1) means, worked out by hand: each column's value as a form field holds it.
+ROW_VALUES = {"su_number": "SU-EX-7001", "child_name": "Rowan1 Example", "meeting_date": "2026-12-02",
+              "meeting_at": "2026-12-02T10:30", "chair": "Pat Sample", "social_worker_name": "Jo Sample",
+              "iro_name": "Iro1 Specimen", "requested_at": "2026-12-01T09:00", "requested_by": "foster_carer",
+              "suitability_confirmed": "2026-11-20", "match_agreed": "2026-11-24", "moved_on": "2026-11-10",
+              "left_home_on": "2026-10-25", "date_of_birth": "2013-06-01",
+              "invitees": [{"name": "Jo Sample", "role": "Social worker"}, {"name": "Lee Demo", "role": "Foster carer"}]}
+
+
+def _expected_prefill(spec, item) -> dict:
+    """What a pack's form should carry, from ROW_VALUES alone: each field the pack maps to a
+    column, and each field that names a case attribute the row (or the case) gives."""
+    data = complete(spec, {})
+    wanted = {ref.path: ref.field.case for ref in spec.walk()
+              if getattr(ref.field, "case", None) in ROW_VALUES and ref.in_repeat is None}
+    wanted.update({path: key for path, key in item.prefill.items() if key in ROW_VALUES})  # the row has no chair_role
+    for path, key in wanted.items():
+        f, value = spec.field_at(path).field, ROW_VALUES[key]
+        if f.type == "repeat":
+            value = [{**{sub.key: None for sub in f.fields}, **person} for person in value]
+        elif f.type == "datetime" and "T" not in value:
+            value += "T00:00"
+        elif f.type == "date":
+            value = value[:10]
+        node = data
+        for part in path.split(".")[:-1]:
+            node = node[part]
+        node[path.split(".")[-1]] = value
+    return data
+
+
 @pytest.mark.parametrize("pack_id", MEETING_PACKS)
 def test_each_pack_builds_and_every_form_reads_back_its_prefill(pack_id):
     pack = PACKS.get(pack_id)
@@ -69,16 +100,14 @@ def test_each_pack_builds_and_every_form_reads_back_its_prefill(pack_id):
     assert names[:2] == ["00-cover-sheet.docx", "00-cover-sheet.pdf"] and names[-1] == "meeting-pack.pdf"
     assert len(names) == 2 + 2 * len(pack.forms) + 1
     assert built.folder == "2026-12-02_SU-EX-7001"
-    values, _ = case_values_for(meeting, {"date_of_birth": "2013-06-01"})
     for item in pack.forms:
         spec = REGISTRY.get(item.form)
-        expected, _ = form_prefill(spec, item, meeting, values)
+        expected = _expected_prefill(spec, item)
         for f in built.files:
             if f.form == spec.id:
                 result = service.extract_document(f.data, REGISTRY)
                 assert result.form == spec.id
-                assert result.data == complete(spec, expected), f.name
-                assert result.data.get("su_number", "SU-EX-7001") == "SU-EX-7001"
+                assert result.data == expected, f.name
 
 
 def test_meeting_values_land_in_the_forms():
