@@ -233,7 +233,7 @@ def _set_value(sdt: etree._Element, f, value: object) -> None:
         dd = pr.find(qn("w:dropDownList")) if pr.find(qn("w:dropDownList")) is not None else pr.find(qn("w:comboBox"))
         dd.set(qn("w:lastValue"), value)
     elif isinstance(f, (DateField, DateTimeField)):
-        pr.find(qn("w:date")).set(qn("w:fullDate"), value if "T" in value else value + "T00:00:00Z")
+        pr.find(qn("w:date")).set(qn("w:fullDate"), oxml.full_date(value))
     for child in list(content):
         content.remove(child)
     content.append(oxml.fragment(oxml.run(shown)))

@@ -181,9 +181,15 @@ def dropdown_control(*, alias: str, tag: str, ids: SdtIds, items_xml: str, value
     return _sdt(_sdt_pr(alias, tag, ids, value is None, binding, kind), shown, placeholder)
 
 
+def full_date(iso: str) -> str:
+    """A date or date-time as ``w:fullDate`` holds it (an ``xsd:dateTime``): a date at midnight
+    UTC as Word writes it, a date-time with its seconds and no zone (it is local UK time)."""
+    return iso + ":00" if "T" in iso else iso + "T00:00:00Z"
+
+
 def date_control(*, alias: str, tag: str, ids: SdtIds, iso: str | None, shown: str, placeholder: str,
                  with_time: bool, binding: Binding | None = None) -> str:
-    full = f' w:fullDate="{_attr(iso if "T" in iso else iso + "T00:00:00Z")}"' if iso else ""
+    full = f' w:fullDate="{_attr(full_date(iso))}"' if iso else ""
     kind = (f'<w:date{full}><w:dateFormat w:val="{"dd/MM/yyyy HH:mm" if with_time else "dd/MM/yyyy"}"/>'
             f'<w:lid w:val="en-GB"/><w:storeMappedDataAs w:val="{"dateTime" if with_time else "date"}"/>'
             '<w:calendar w:val="gregorian"/></w:date>')
@@ -237,6 +243,8 @@ class SdtInfo:
     breaks_uncertain: bool = False  # moved breaks put back, but where the blank lines were cannot be known
     full_date: str | None = None
     list_element: etree._Element | None = None
+    last_value: str | None = None  # a drop-down's stored value (w:lastValue)
+    glyph_checked: bool | None = None  # a check box's glyph: ticked, unticked, or neither shown
 
     @property
     def items(self) -> list[tuple[str, str]]:
@@ -251,7 +259,9 @@ _TAG, _ALIAS, _BINDING, _SHOWING = qn("w:tag"), qn("w:alias"), qn("w:dataBinding
 _XPATH, _STORE = qn("w:xpath"), qn("w:storeItemID")
 _CHECKBOX, _CHECKED_FLAG, _W14_VAL = qn("w14:checkbox"), qn("w14:checked"), qn("w14:val")
 _DROPDOWNS = (qn("w:dropDownList"), qn("w:comboBox"))
-_LIST_ITEM, _ITEM_VALUE, _ITEM_TEXT = qn("w:listItem"), qn("w:value"), qn("w:displayText")
+_LIST_ITEM, _ITEM_VALUE, _ITEM_TEXT, _LAST_VALUE = (qn("w:listItem"), qn("w:value"), qn("w:displayText"),
+                                                   qn("w:lastValue"))
+_CHECKED_STATE, _UNCHECKED_STATE = qn("w14:checkedState"), qn("w14:uncheckedState")
 _DATE, _FULL_DATE, _TEXT, _MULTILINE = qn("w:date"), qn("w:fullDate"), qn("w:text"), qn("w:multiLine")
 _OTHER_KINDS = frozenset(qn(f"w:{n}") for n in ("picture", "docPartObj", "docPartList", "equation", "citation",
                                                   "bibliography", "group"))
@@ -281,11 +291,13 @@ def read_sdt(sdt: etree._Element) -> SdtInfo:
             info.showing_placeholder = True
         elif t == _CHECKBOX:
             info.kind = "checkbox"
+            info.glyph_checked = _glyph_state(c, info.text)
             flag = next((k.get(_W14_VAL) for k in c if k.tag == _CHECKED_FLAG), None)
-            info.checked = flag in ("1", "true", "on") if flag is not None else CHECKED in info.text
+            info.checked = flag in ("1", "true", "on") if flag is not None else info.glyph_checked is True
         elif t in _DROPDOWNS:
             info.kind = "dropdown"
             info.list_element = c
+            info.last_value = c.get(_LAST_VALUE)
         elif t == _DATE:
             info.kind = "date"
             info.full_date = c.get(_FULL_DATE)
@@ -303,6 +315,23 @@ def read_sdt(sdt: etree._Element) -> SdtInfo:
             info.text, exact = _relinked_lines(content, info.text, info.breaks_beside)
             info.breaks_uncertain = not exact
     return info
+
+
+def _glyph_state(checkbox: etree._Element, text: str) -> bool | None:
+    """Which state the box's glyph shows: the check box declares its two glyphs (☒ and ☐ unless
+    it says otherwise); None when the content shows neither."""
+    glyphs = {True: CHECKED, False: UNCHECKED}
+    for k in checkbox:
+        if k.tag in (_CHECKED_STATE, _UNCHECKED_STATE):
+            try:
+                glyphs[k.tag == _CHECKED_STATE] = chr(int(k.get(_W14_VAL, ""), 16))
+            except ValueError:
+                pass
+    shown = text.strip()
+    for state, glyph in glyphs.items():
+        if shown == glyph:
+            return state
+    return None
 
 
 def _relinked_lines(content: etree._Element | None, text: str, moved: int) -> tuple[str, bool]:
