@@ -22,6 +22,7 @@ from functools import cached_property
 from lxml import etree
 
 from ..convert import choice_value, parse
+from ..dates import iso_date, iso_datetime
 from ..errors import Unreadable
 from ..shape import empty_value
 from ..spec.model import (
@@ -46,6 +47,11 @@ class Reading:
     issues: list[Issue] = field(default_factory=list)
     stray: dict[str, str] = field(default_factory=dict)
     lost_controls: list[Issue] = field(default_factory=list)  # summarised when there are many
+
+
+def iso_value(f, text: str) -> bool:
+    """Is ``text`` a valid ISO value of date field ``f``?"""
+    return (iso_date(text) if isinstance(f, DateField) else iso_datetime(text)) is not None
 
 
 def has_content(stored: object) -> bool:
@@ -114,17 +120,24 @@ class FieldReader:
         return empty_value(f)
 
     def control_value(self, info: SdtInfo, f, path: str, column: str | None = None) -> object:
+        """The value a control holds. Where a control carries its answer twice (a check box's
+        glyph and its ticked flag, a date's text and its stored date, a drop-down's text and its
+        stored value) and the two disagree, what the person sees wins and the field is warned
+        about (a drop-down or date showing text that cannot be read is an error, never replaced
+        by what the box stored, which may be the very answer the text replaced); a control still flagged as showing its placeholder but holding an answer is
+        read, with a warning (docs/word.md, "How a document is read")."""
         if isinstance(f, CheckboxField):
-            return bool(info.checked) if info.kind == "checkbox" else info.text.strip().startswith(TICKS)
-        if info.showing_placeholder or is_placeholder(info.text, f):
+            return self.box_state(info, f.label, path)
+        if not info.text.strip() or is_placeholder(info.text, f):
             return empty_value(f)
+        if info.showing_placeholder:
+            self._issue(path, "placeholder_flag_left", f'"{f.label}" was still marked as showing its placeholder '
+                        "although it holds an answer (an editor left the mark in place); the answer was read.",
+                        "warning")
         if isinstance(f, ChoiceField):
-            value = choice_value(f, info.text)
-            if value is None:  # the shown text is a list item's display text with another value?
-                value = next((v for v, shown in info.items if shown.strip() == info.text.strip() and f.label_for(v)), None)
-            if value is None:
-                self._issue(path, "unknown_choice", f'"{f.label}" shows a choice that is not in its list.')
-            return value
+            return self._choice(info, f, path)
+        if isinstance(f, (DateField, DateTimeField)) and info.kind == "date":
+            return self._date(info, f, path)
         text = info.text
         if info.multiline and info.breaks_beside and text.count("\n") != info.breaks_beside:
             stored = (self.part.get(column) or []) if column else ([self.part.get(path)] if info.xpath else [])
@@ -136,6 +149,42 @@ class FieldReader:
                             "out of its box when it was saved, and not all of them could be put back in place (blank "
                             "lines between paragraphs, most likely). Check its paragraphs.", "warning")
         return self.text_value(text, f, path)
+
+    def box_state(self, info: SdtInfo, label: str, path: str) -> bool:
+        """A check box: the glyph it shows, when it shows one; its flag otherwise."""
+        if info.kind != "checkbox":
+            return info.text.strip().startswith(TICKS)
+        if info.glyph_checked is None or info.glyph_checked == bool(info.checked):
+            return bool(info.checked)
+        shown, stored = ("ticked", "unticked") if info.glyph_checked else ("unticked", "ticked")
+        self._issue(path, "checkbox_disagrees", f'"{label}" shows a {shown} box but is marked {stored} inside; the box '
+                    "as shown was read. Check it.", "warning")
+        return info.glyph_checked
+
+    def _choice(self, info: SdtInfo, f: ChoiceField, path: str) -> str | None:
+        value = choice_value(f, info.text)
+        if value is None:  # the shown text is a list item's display text with another value?
+            value = next((v for v, shown in info.items if shown.strip() == info.text.strip() and f.label_for(v)), None)
+        stored = info.last_value if info.last_value and f.label_for(info.last_value) else None
+        if value is None:  # not taken from the stored choice: that may be the one the text replaced
+            before = f" (the box had \"{f.label_for(stored)}\" chosen before)" if stored else ""
+            self._issue(path, "unknown_choice", f'"{f.label}" shows a choice that is not in its list{before}.')
+        elif stored is not None and stored != value:
+            self._issue(path, "choice_disagrees", f'"{f.label}" shows one choice and stores another; the one shown was '
+                        "read. Check it.", "warning")
+        return value
+
+    def _date(self, info: SdtInfo, f, path: str) -> str | None:
+        """A date picker: the date shown (an unreadable one is an error, never replaced by the
+        date stored in the box, which may be the one it replaced); a stored date that differs
+        from a readable one shown is warned about."""
+        value = self.text_value(info.text, f, path)
+        n = 10 if isinstance(f, DateField) else 16
+        stored = info.full_date[:n] if info.full_date and len(info.full_date) >= n else None
+        if value is not None and stored is not None and iso_value(f, stored) and stored != value:
+            self._issue(path, "date_disagrees", f'"{f.label}" shows one date and stores another; the date shown was '
+                        "read. Check it.", "warning")
+        return value
 
     def text_value(self, text: str, f, path: str, stored: bool = False) -> object:
         if isinstance(f, CheckboxField):
@@ -184,7 +233,7 @@ class FieldReader:
             tagged = self.index.take(f"{key}:{o.value}")
             if tagged:
                 source = source or tagged[0][1]
-                if tagged[0][0].checked:
+                if self.box_state(tagged[0][0], f"{f.label}: {o.label}", path):
                     chosen.append(o.value)
         if source is None and cell is not None:
             boxes = [i for i in self.index.free_in(cell, None) if i.kind == "checkbox"]
@@ -192,7 +241,7 @@ class FieldReader:
                 source = "position"
                 for i, o in zip(boxes, f.choices):
                     self.index.claim(i)
-                    if i.checked:
+                    if self.box_state(i, f"{f.label}: {o.label}", path):
                         chosen.append(o.value)
             elif (text := block_text(cell)).strip():
                 source = "text"
