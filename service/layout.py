@@ -154,10 +154,9 @@ def _pairs(slots: list[Slot], columns: int, headers: list[str] | None = None) ->
 
 def _container(f: GroupField | RepeatField, path: str, show_label: bool) -> list[Block]:
     if isinstance(f, RepeatField):
-        n = len(f.fields) + (1 if f.numbered else 0)
-        first = 700 if f.numbered else 0
-        rest = (TEXT_WIDTH - first) // (n - (1 if f.numbered else 0))
-        widths = ([first] if f.numbered else []) + [rest] * len(f.fields)
+        headers = (["No."] if f.numbered else []) + [s.label for s in f.fields]
+        kinds = (["number"] if f.numbered else []) + [s for s in f.fields]
+        widths = column_widths(headers, kinds)
         out: list[Block] = [HeadingBlock(f.label, 2)] if show_label else []
         return out + [RepeatPlan(path, f, widths)]
     subs = [Slot(f"{path}.{s.key}", s) for s in f.fields]
@@ -175,19 +174,57 @@ def _container(f: GroupField | RepeatField, path: str, show_label: bool) -> list
     return out + [_pairs(subs, 1)]
 
 
+# Column widths from their content (twips). A column of a fixed kind takes what its values need;
+# the others share what is left by weight. None is narrower than the longest word of its header.
+_FIXED = {"number": 620, "checkbox": 620, "integer": 900, "date": 1450, "datetime": 2050}
+_WEIGHT = {"longtext": 5, "list": 4, "text": 3, "label": 4}
+_FLEX_MIN = 1200
+_CHAR = 9 * 0.68 * 20  # one character of a 9 pt bold header, generously (DejaVu Sans Bold averages 0.63 em)
+_PAD = 260  # cell padding and the field's border
+
+
+def _word_width(text: str) -> int:
+    return int(max((len(w) for w in text.split()), default=0) * _CHAR) + _PAD
+
+
+def _natural(kind) -> int | None:
+    """The width a fixed-kind column needs, or None for one that shares the rest."""
+    if isinstance(kind, str):
+        return _FIXED.get(kind)
+    if kind.type == "choice":
+        longest = max((len(o.label) for o in kind.choices), default=8)
+        return min(int(longest * 9 * 0.58 * 20) + 500, 3200)  # its longest choice and the drop-down arrow
+    return _FIXED.get(kind.type)
+
+
+def column_widths(headers: list[str], kinds: list, total: int = TEXT_WIDTH) -> list[int]:
+    """Widths of table columns: ``kinds`` are the fields (or "label" for a row-label column,
+    "number" for a rank) in order, ``headers`` their header texts."""
+    floor = [_word_width(h) for h in headers]
+    fixed = [_natural(k) for k in kinds]
+    widths = [max(n, f) if n is not None else None for n, f in zip(fixed, floor)]
+    weights = [_WEIGHT.get(k if isinstance(k, str) else k.type, 3) if w is None else 0 for k, w in zip(kinds, widths)]
+    left = total - sum(w for w in widths if w is not None)
+    if sum(weights):
+        share = [left * w // sum(weights) if w else 0 for w in weights]
+        widths = [w if w is not None else max(sh, f, _FLEX_MIN) for w, sh, f in zip(widths, share, floor)]
+    used = sum(widths)
+    if used > total or not sum(weights):  # more than fits (or nothing flexible): scale to the width
+        widths = [w * total // used for w in widths]
+    widths[-1] += total - sum(widths)
+    return widths
+
+
 def _row_table(headers: list[str], slots: list[Slot], label: str | None) -> TablePlan:
     return _columns(headers, [(label, slots)])
-
-
-_WEIGHT = {"longtext": 5, "list": 4, "text": 3}
 
 
 def _columns(headers: list[str], rows: list[tuple[str | None, list[Slot]]]) -> TablePlan:
     """A header row, then rows of [row label,] value, value, ... Columns are as wide as their
     content needs: a drop-down or date narrow, long text wide."""
     has_label = rows[0][0] is not None
-    weights = ([4] if has_label else []) + [_WEIGHT.get(s.field.type, 2) for s in rows[0][1]]
-    widths = [TEXT_WIDTH * w // sum(weights) for w in weights]
+    kinds = (["label"] if has_label else []) + [s.field for s in rows[0][1]]
+    widths = column_widths(headers, kinds)
     grid: list[list[CellSpec]] = [[Label(h, header=True) for h in headers]]
     for label, slots in rows:
         grid.append(([Label(label)] if label is not None else []) + list(slots))

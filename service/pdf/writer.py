@@ -31,6 +31,7 @@ from ..layout import (
 from ..shape import complete, value_at
 from ..spec.model import (
     CheckboxField, ChoiceField, DateField, DateTimeField, FormSpec, ListField, LongTextField, MultiChoiceField,
+    TextField,
 )
 from . import fonts
 from .canvas import (
@@ -44,9 +45,26 @@ from .names import (
 from .objects import PdfFile, num, ref, text
 
 LABEL_SIZE, FIELD_SIZE = 9, 9
+MIN_SIZE = 6.5  # the smallest a prefilled value is shrunk to before its field grows instead
 FIELD_BORDER = 0.6
+HINT_SIZE, HINT_ROOM = 6, 8  # a date's "DD/MM/YYYY", inside its cell below the field
+# How a widget looks where a viewer draws it again (after an edit, or with NeedAppearances): a
+# grey border on white, and for a check box ZapfDingbats' cross (ISO 32000-1, 12.5.6.19).
+MK_FIELD = "/MK << /BC [0.6 0.6 0.6] /BG [1 1 1] >> /BS << /W 0.6 /S /S >>"
+MK_BOX = "/MK << /BC [0.6 0.6 0.6] /BG [1 1 1] /CA (8) >> /BS << /W 0.6 /S /S >>"
 HINTS = {"date": DATE_HINT, "datetime": DATETIME_HINT}
 LINE = FIELD_SIZE + 2  # line height inside a multi-line field
+
+
+def fitting_size(line: str, field_width: float) -> float:
+    """The font size at which one line fits its field: the usual size, or smaller down to MIN_SIZE."""
+    room = field_width - 6
+    width = fonts.face(fonts.REGULAR).width(line, FIELD_SIZE)
+    return FIELD_SIZE if width <= room else max(MIN_SIZE, FIELD_SIZE * room / width)
+
+
+def fits_one_line(line: str, field_width: float) -> bool:
+    return fonts.face(fonts.REGULAR).width(line, MIN_SIZE) <= field_width - 6
 
 
 def _wrapped(value: str, field_width: float) -> list[str]:
@@ -80,12 +98,12 @@ class FormCanvas(Canvas):
         and a reader that wants only names and values (ours) skips a third of the text."""
         return ref(self.pdf.add(text(tooltip)))
 
-    def _widget(self, entries: str, x: float, y: float, w: float, h: float, *, box: bool = True) -> None:
-        """A field and its widget in one dictionary; its white box and grey border go on the page."""
-        if box:
-            self.ops.append(f"1 g {FIELD_BORDER} G 0.5 w {num(x + 0.25)} {num(y + 0.25)} {num(w - 0.5)} {num(h - 0.5)} re B")
+    def _widget(self, entries: str, x: float, y: float, w: float, h: float, *, mk: str = MK_FIELD) -> None:
+        """A field and its widget in one dictionary. Its white box and grey border are drawn on the
+        page as well as in the widget, so the box shows whatever a viewer does to appearances."""
+        self.ops.append(f"1 g {FIELD_BORDER} G 0.5 w {num(x + 0.25)} {num(y + 0.25)} {num(w - 0.5)} {num(h - 0.5)} re B")
         number = self.pdf.add(f"<< /Subtype /Widget /F 4 "
-                              f"/Rect [{num(x)} {num(y)} {num(x + w)} {num(y + h)}] {entries} >>")
+                              f"/Rect [{num(x)} {num(y)} {num(x + w)} {num(y + h)}] {mk} {entries} >>")
         self.annots.append(number)
         self.fields.append(number)
 
@@ -93,8 +111,8 @@ class FormCanvas(Canvas):
         on, off = self._box_appearances(size)
         state = YES if checked else OFF
         self._widget(f"{FT} {BTN} {T} {text(name)} {TU} {self._tooltip(tooltip)} {V} {state} {AS} {state} "
-                     f"{AP} << /N << {YES} {ref(on)} {OFF} {ref(off)} >> >>",
-                     x, y, size, size, box=False)
+                     f"{DA} (/ZaDb 0 Tf 0 g) {AP} << /N << {YES} {ref(on)} {OFF} {ref(off)} >> >>",
+                     x, y, size, size, mk=MK_BOX)
         self.values[name] = checked
 
     def _box_appearances(self, size: float) -> tuple[int, int]:
@@ -113,6 +131,8 @@ class FormCanvas(Canvas):
         entries = f"{FT} {TX} {T} {text(name)} {TU} {self._tooltip(tooltip)}"
         if multiline:
             entries += f" {FF} {MULTILINE}"
+        else:  # a viewer shrinks what a person types to fit, as the appearance below does
+            entries += f" {DA} (/Helv 0 Tf 0 g)"
         if value:
             entries += f" {V} {text(value)}"
         self._widget(f"{entries} {AP} << /N {ref(self._appearance(w, h, multiline, value))} >>", x, y, w, h)
@@ -123,7 +143,8 @@ class FormCanvas(Canvas):
         if id(f) not in self._options:  # one options array per field, shared by its rows
             self._options[id(f)] = self.pdf.add(
                 "[" + " ".join(f"[{text(o.value)} {text(o.label)}]" for o in f.choices) + "]")
-        entries = f"{FT} {CH} {FF} {COMBO} {T} {text(name)} {TU} {self._tooltip(tooltip)} {OPT} {ref(self._options[id(f)])}"
+        entries = (f"{FT} {CH} {FF} {COMBO} {T} {text(name)} {TU} {self._tooltip(tooltip)} "
+                   f"{OPT} {ref(self._options[id(f)])} {DA} (/Helv 0 Tf 0 g)")
         if value:
             entries += f" {V} {text(value)}"
         self._widget(f"{entries} {AP} << /N {ref(self._appearance(w, h, False, display(f, value)))} >>", x, y, w, h)
@@ -136,15 +157,18 @@ class FormCanvas(Canvas):
         if shown:
             face = fonts.face(fonts.REGULAR)
             self.chars[fonts.REGULAR].update(shown)
-            ops.append(f"q 1 1 {num(w - 2)} {num(h - 2)} re W n BT /F1 {FIELD_SIZE} Tf 0 g")
             if multiline:
+                ops.append(f"q 1 1 {num(w - 2)} {num(h - 2)} re W n BT /F1 {FIELD_SIZE} Tf 0 g")
                 for j, line in enumerate(_wrapped(shown, w)):
                     y = h - 2 - (j + 1) * LINE
                     if y < 1:
                         break
                     ops.append(f"1 0 0 1 3 {num(y)} Tm {face.encode(line)} Tj")
             else:
-                ops.append(f"1 0 0 1 3 {num((h - FIELD_SIZE) / 2 + 1.5)} Tm {face.encode(shown.split(chr(10))[0])} Tj")
+                line = shown.split("\n")[0]
+                size = fitting_size(line, w)
+                ops.append(f"q 1 1 {num(w - 2)} {num(h - 2)} re W n BT /F1 {num(size)} Tf 0 g")
+                ops.append(f"1 0 0 1 3 {num((h - size) / 2 + size / 6)} Tm {face.encode(line)} Tj")
             ops.append("ET Q")
         ops.append("EMC")
         return self.pdf.stream(f"/Type /XObject /Subtype /Form /BBox [0 0 {num(w)} {num(h)}] "
@@ -229,13 +253,24 @@ def _repeat_rows(r: RepeatPlan, values: dict) -> list[Row]:
     return out
 
 
+def _wraps(f, value: object, width: float) -> bool:
+    """Does this field show its value on several lines: a multi-line field, or a one-line text
+    whose value does not fit even shrunk (it then grows, rather than be cut off)?"""
+    if isinstance(f, (LongTextField, ListField)):
+        return True
+    return isinstance(f, TextField) and bool(value) and not fits_one_line(display(f, value), width - 2 * PAD)
+
+
 def _field_height(f, value: object, width: float) -> float:
     if isinstance(f, MultiChoiceField):
         return len(f.choices) * 13 + 2 * PAD
-    if isinstance(f, (LongTextField, ListField)):
+    if _wraps(f, value, width):
         shown = display(f, value)
         lines = len(_wrapped(shown, width - 2 * PAD)) if shown else 0
-        return min(max(40, lines * LINE + 6 + 2 * PAD), 500)
+        least = 40 if isinstance(f, (LongTextField, ListField)) else 18
+        return min(max(least, lines * LINE + 6 + 2 * PAD), 500)
+    if isinstance(f, (DateField, DateTimeField)):
+        return 18 + HINT_ROOM + 2 * PAD
     return 18 + 2 * PAD
 
 
@@ -251,16 +286,17 @@ def _draw_field(c: FormCanvas, f, name: str, value: object, x: float, y: float, 
             c.checkbox(f"{name}/{option_segment(o.value)}", f"{tooltip}: {o.label}", x, oy, 10, o.value in chosen)
             c.text(fonts.REGULAR, FIELD_SIZE, x + 14, oy + 2, o.label)
         return
-    multiline = isinstance(f, (LongTextField, ListField))
-    field_h = h if multiline else min(h, 18)
+    multiline = _wraps(f, value, w + 2 * PAD)
+    field_h = h if multiline else 18
     fy = y + h - field_h
     if isinstance(f, ChoiceField):
         c.choice(name, c.title(name), x, fy, w, field_h, f, value)
         return
     tooltip = c.title(name) + (f" ({HINTS[f.type]})" if f.type in HINTS else "")
     c.textfield(name, tooltip, x, fy, w, field_h, multiline=multiline, value=display(f, value))
-    if isinstance(f, (DateField, DateTimeField)) and not value:
-        c.text(fonts.REGULAR, 6, x + w - 2, fy + field_h + 1, HINTS[f.type], (0.55, 0.55, 0.55), align="right")
+    if isinstance(f, (DateField, DateTimeField)):  # the hint under the field, inside its cell
+        c.text(fonts.REGULAR, HINT_SIZE, x + w - 1, fy - HINT_SIZE - 1, HINTS[f.type], (0.45, 0.45, 0.45),
+               align="right")
 
 
 # -- the document -----------------------------------------------------------------------------

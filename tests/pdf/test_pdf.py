@@ -152,9 +152,11 @@ def _ink(pixels: bytes) -> int:
 
 @pytest.mark.parametrize("form_id", FORM_IDS)
 def test_prefilled_values_show_when_rendered(tmp_path, form_id):
-    """poppler draws only what the appearance streams hold. The same filled form rendered with
-    and without its text and choice appearances must differ: the values show without any viewer
-    regenerating anything."""
+    """poppler draws a field's appearance stream when it has one. The same filled form rendered
+    with its text and choice appearances, and with each replaced by an empty one, must differ:
+    the values show from our appearances, without any viewer regenerating anything."""
+    from pypdf.generic import DecodedStreamObject, DictionaryObject
+
     from tests.tools import render_gray
 
     spec = REGISTRY.get(form_id)
@@ -165,7 +167,10 @@ def test_prefilled_values_show_when_rendered(tmp_path, form_id):
         for ref in page.get("/Annots") or []:
             widget = ref.get_object()
             if widget.get("/FT") in ("/Tx", "/Ch"):
-                widget.pop(NameObject("/AP"), None)
+                empty = DecodedStreamObject()
+                empty.update({NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Form"),
+                              NameObject("/BBox"): widget["/AP"]["/N"].get_object()["/BBox"]})
+                widget[NameObject("/AP")] = DictionaryObject({NameObject("/N"): bare._add_object(empty)})
     without = tmp_path / "without.pdf"
     with open(without, "wb") as out:
         bare.write(out)
@@ -311,3 +316,67 @@ def test_tab_order_follows_reading_order(form_id):
             assert b[3] <= a[3] + 1 or b[0] > a[0], f"{form_id}: widgets out of reading order"
         width, height = float(page.mediabox.width), float(page.mediabox.height)
         assert all(40 <= b[0] and b[2] <= width - 40 and 40 <= b[1] and b[3] <= height - 40 for b in boxes)
+
+
+def _ink_in(pdf, page: int, rect, dpi: int = 144) -> int:
+    """Dark pixels inside ``rect`` (PDF points, [x0 y0 x1 y1]) of a page rendered by poppler."""
+    import subprocess
+
+    from tests.tools import require
+
+    out = subprocess.run([require("pdftoppm", "poppler-utils"), "-gray", "-r", str(dpi), "-f", str(page), "-l",
+                          str(page), str(pdf)], capture_output=True, timeout=120, check=True).stdout
+    head = out.split(b"\n", 3)
+    width, height = map(int, head[1].split())
+    pixels = head[3]
+    scale = dpi / 72
+    x0, y0, x1, y1 = (float(v) * scale for v in rect)
+    top, bottom = int(height - y1), int(height - y0)
+    return sum(1 for row in range(max(top, 0), min(bottom + 1, height))
+               for p in pixels[row * width + int(x0): row * width + int(x1) + 1] if p < 200)
+
+
+def test_boxes_stay_visible_when_a_viewer_redraws_the_fields(tmp_path):
+    """pdf.js sets /NeedAppearances after saving a value outside Latin-1, and poppler then draws
+    every field from its /DA and /MK instead of its appearance: an unticked box must still show."""
+    import pikepdf
+
+    spec = REGISTRY.get("getting-to-know-you-plan")
+    path = tmp_path / "redraw.pdf"
+    with pikepdf.open(BytesIO(generate_pdf(spec))) as pdf:
+        pdf.Root.AcroForm.NeedAppearances = True
+        widgets = [(n + 1, a) for n, page in enumerate(pdf.pages) for a in page.get("/Annots", [])
+                   if a.get("/FT") == "/Btn"]
+        assert widgets and all("/MK" in a and "/BC" in a.MK for _, a in widgets)
+        pdf.save(path)
+    page, box = widgets[0]
+    assert _ink_in(path, page, [float(v) for v in box.Rect]) > 20  # its border, drawn
+
+
+@pytest.mark.parametrize("value", ["gwenllian.very-long-address.example@example-council.gov.uk",
+                                   "Director of Social Services and Housing, Ceredigion"])
+def test_a_long_one_line_value_is_never_cut_off(value):
+    """Shrunk to fit down to a readable size, then wrapped onto more lines as the row grows: every
+    character of it is drawn, inside its field."""
+    import re
+
+    from service.pdf import fonts
+
+    char_of = {hexes: ch for ch, hexes in fonts.face(fonts.REGULAR).hexes.items()}
+    raw = generate_pdf(REGISTRY.get("susd-expression-of-interest"), {"lead_email": value, "lead_role": value})
+    reader = PdfReader(BytesIO(raw))
+    for name in ("lead_email", "lead_role"):
+        widget = next(a.get_object() for p in reader.pages for a in p.get("/Annots") or []
+                      if a.get_object().get("/T") == name)
+        assert widget["/V"] == value
+        stream = widget["/AP"]["/N"].get_object().get_data().decode("latin-1")
+        sizes = [float(x) for x in re.findall(r"/F1 ([\d.]+) Tf", stream)]
+        assert sizes and min(sizes) >= 6.5  # readable
+        lines = ["".join(char_of[h[i:i + 4].upper()] for i in range(0, len(h), 4))
+                 for h in re.findall(r"<([0-9A-Fa-f]+)> Tj", stream)]
+        assert "".join("".join(lines).split()) == "".join(value.split()), (name, lines)
+        x0, y0, x1, y1 = (float(v) for v in widget["/Rect"])
+        w, h = x1 - x0, y1 - y0
+        face = fonts.face(fonts.REGULAR)
+        assert all(face.width(line, min(sizes)) <= w - 6 for line in lines)
+        assert len(lines) * 11 <= h  # every line inside the box

@@ -115,3 +115,17 @@ def test_generated_files_pass_qpdfs_syntax_check(form_id):
     with pikepdf.open(BytesIO(generate_pdf(REGISTRY.get(form_id), sample))) as pdf:
         assert pdf.check_pdf_syntax() == []
         assert len(pdf.Root.AcroForm.Fields) == sum(len(p.obj.get("/Annots", [])) for p in pdf.pages)
+
+
+@given(st.lists(st.tuples(st.floats(5, 300), st.booleans()), min_size=1, max_size=60))
+@settings(max_examples=200, deadline=None)
+def test_a_heading_never_ends_a_page(rows):
+    """A row kept with the next (a heading, a table's header row) never ends a page unless it
+    ends the document; rows keep their order and every one is placed once."""
+    from service.pdf.canvas import BOTTOM, TOP, Row, paginate
+
+    made = [Row(h, lambda c, y: None, keep) for h, keep in rows]
+    pages = paginate(made)
+    assert [r for page in pages for r in page] == made
+    for page in pages[:-1]:
+        assert not page[-1].keep_with_next or sum(r.height for r in page) > TOP - BOTTOM
