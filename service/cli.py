@@ -96,7 +96,7 @@ def validate_cmd(ctx: click.Context, form: str, data: str, partial: bool, as_jso
 @click.option("--format", "fmt", type=click.Choice(["docx", "pdf"]), default="docx", show_default=True)
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="Where to write the document.")
 @click.option("--shell", default="auto", show_default=True, metavar="auto|none|FILE.docx",
-              help="Branded header and footer: the organisation's own (auto), none, or a shell file.")
+              help="Branded header, footer and logo (Word and PDF): the organisation's own (auto), none, or a shell file.")
 @click.option("--layout", "layout_path", metavar="FILE.docx",
               help="Fill a designer's own Word layout (see check-layout) instead of ours.")
 @click.pass_context
@@ -108,8 +108,8 @@ def generate_cmd(ctx: click.Context, form: str, data_path: str | None, fmt: str,
     if data is not None and not isinstance(data, dict):
         raise service.DataError(f"{data_path} should hold a JSON object of field values")
     shell_arg: bytes | str | None = None if shell == "none" else ("auto" if shell == "auto" else _read_document(shell))
-    if fmt == "pdf" and (layout_path or shell not in ("auto", "none")):
-        raise service.DataError("--layout and --shell apply to Word documents only")
+    if fmt == "pdf" and layout_path:
+        raise service.DataError("--layout applies to Word documents only")
     layout = _read_document(layout_path) if layout_path else None
     document = service.generate_document(spec, data, format=fmt, shell=shell_arg, layout=layout)
     _write_atomically(Path(out), document)

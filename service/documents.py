@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from .docx import extract_docx, generate_docx
-from .docx.branding import find_shell
+from .brand import shell_context
+from .docx.branding import find_shell, shell_brand
 from .docx.designer import LayoutCheck, check_layout as check_docx_layout, fill_layout
 from .errors import DataError
 from .extract import Extraction
+from .identity import Identity
 from .pdf import extract_pdf, generate_pdf, sandbox
 from .spec.model import FormSpec
 from .validation import validate
@@ -17,8 +21,9 @@ FORMATS = ("docx", "pdf")
 def generate_document(spec: FormSpec, data: dict | None = None, *, format: str = "docx",
                       shell: bytes | str | None = None, layout: bytes | None = None) -> bytes:
     """A fillable document of ``spec``, prefilled with ``data`` (a draft: it need not be complete,
-    but what is there must fit the form). ``shell``: a branded .docx to wrap it in, or "auto" for
-    the organisation's own shell in the templates folder if there is one. ``layout``: a
+    but what is there must fit the form). ``shell``: a branded .docx whose header and footer a
+    Word form is wrapped in and a PDF draws in its margins (logo, lines, protective marking), or
+    "auto" for the organisation's own shell in the templates folder if there is one. ``layout``: a
     designer's own .docx (checked with check_layout) to fill instead of our layout."""
     if data is not None:
         report = validate(spec, data, partial=True)
@@ -27,7 +32,13 @@ def generate_document(spec: FormSpec, data: dict | None = None, *, format: str =
             more = f" (and {len(report.errors) - 1} more)" if len(report.errors) > 1 else ""
             raise DataError(f"the prefill data does not fit the form: {first.path}: {first.message}{more}")
     if format == "pdf":
-        return generate_pdf(spec, data)
+        if shell == "auto":
+            shell = find_shell(spec.organisation)
+        if not shell:
+            return generate_pdf(spec, data)
+        identity = Identity.new(spec, None, datetime.now(timezone.utc))
+        brand = shell_brand(shell, shell_context(spec, identity))
+        return generate_pdf(spec, data, document_id=identity.document_id, generated=_moment(identity), brand=brand)
     if format == "docx" and layout is not None:
         return fill_layout(spec, layout, data)
     if format == "docx":
@@ -53,3 +64,7 @@ def check_layout(spec: FormSpec, raw: bytes) -> LayoutCheck:
 def configure_parsing(concurrency: int) -> None:
     """How many uploaded PDFs are parsed at once, each in its own limited worker process."""
     sandbox.configure(concurrency)
+
+
+def _moment(identity: Identity) -> datetime:
+    return datetime.strptime(identity.generated, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)

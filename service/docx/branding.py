@@ -24,8 +24,10 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 
+from ..brand import Brand
 from ..errors import DocumentError
 from .ns import CT_FOOTER, NS, RT_FOOTER, qn
+from .oxml import block_text
 from .package import DocxPackage, write_package
 
 DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates_docx"
@@ -103,10 +105,8 @@ def _text_parts(raw: bytes) -> list[bytes]:
     return [pkg.read(n) for n in pkg.names() if n.startswith("word/") and n.endswith(".xml")]
 
 
-def apply_shell(generated: bytes, rendered_shell: bytes, *, mark: str | None = None, document_id: str = "") -> bytes:
-    """Move the rendered shell's default header and footer into the generated package (with
-    ``mark`` replaced by ``document_id`` in them)."""
-    shell = DocxPackage(rendered_shell)
+def _shell_parts(shell: DocxPackage) -> list[tuple[str, str, str]]:
+    """(kind, relationship type, part name) of the shell's default header and footer."""
     shell_doc = shell.xml("word/document.xml")
     shell_rels = {r.get("Id"): r for r in shell.xml("word/_rels/document.xml.rels")}
     sect = shell_doc.find(f"{qn('w:body')}/{qn('w:sectPr')}")
@@ -116,6 +116,47 @@ def apply_shell(generated: bytes, rendered_shell: bytes, *, mark: str | None = N
         rel = shell_rels.get(ref.get(qn("r:id"))) if ref is not None else None
         if rel is not None and rel.get("Type") == rtype:
             references.append((kind, rtype, "word/" + rel.get("Target").lstrip("/").removeprefix("word/")))
+    return references
+
+
+def shell_brand(shell: bytes, context: dict[str, str]) -> Brand:
+    """The shell's header and footer as lines of text, and its logo, for the PDF writer."""
+    rendered, mark = render_shell_for(shell, context)
+    return _brand(rendered, mark, context.get("document_id", ""))
+
+
+@lru_cache(maxsize=64)
+def _brand_with_mark(rendered: bytes, mark: str | None) -> tuple[tuple[str, ...], tuple[str, ...], bytes | None, str | None]:
+    pkg = DocxPackage(rendered)
+    lines: dict[str, list[str]] = {"header": [], "footer": []}
+    logo = kind_of_logo = None
+    for kind, _, part in _shell_parts(pkg):
+        root = pkg.xml(part)
+        lines[kind] += [" ".join(line.split()) for line in block_text(root).split("\n") if line.strip()]
+        rels_name = f"word/_rels/{Path(part).name}.rels"
+        if logo is None and rels_name in pkg.names():
+            for rel in pkg.xml(rels_name):
+                target = "word/" + (rel.get("Target") or "").lstrip("/").removeprefix("word/")
+                ext = target.rsplit(".", 1)[-1].lower()
+                if rel.get("Type") == RT_IMAGE and rel.get("TargetMode") != "External" and ext in ("png", "jpg", "jpeg"):
+                    logo, kind_of_logo = pkg.read(target), "png" if ext == "png" else "jpeg"
+                    break
+    return tuple(lines["header"]), tuple(lines["footer"]), logo, kind_of_logo
+
+
+def _brand(rendered: bytes, mark: str | None, document_id: str) -> Brand:
+    header, footer, logo, kind = _brand_with_mark(rendered, mark)
+    if mark:
+        header = tuple(line.replace(mark, document_id) for line in header)
+        footer = tuple(line.replace(mark, document_id) for line in footer)
+    return Brand(header, footer, logo, kind)
+
+
+def apply_shell(generated: bytes, rendered_shell: bytes, *, mark: str | None = None, document_id: str = "") -> bytes:
+    """Move the rendered shell's default header and footer into the generated package (with
+    ``mark`` replaced by ``document_id`` in them)."""
+    shell = DocxPackage(rendered_shell)
+    references = _shell_parts(shell)
 
     ours = DocxPackage(generated)
     files = ours.parts()

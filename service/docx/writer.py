@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from ..brand import shell_context
 from ..cache import PerObject
 from ..convert import display
 from ..identity import Identity
@@ -41,11 +42,7 @@ def generate_docx(spec: FormSpec, data: dict | None = None, *, document_id: str 
                         + parts.form_parts(spec, values, identity, store_item_id))
     if shell is None:
         return raw
-    when = identity.generated
-    context = {"organisation": spec.organisation, "form_title": spec.title, "form_id": spec.id,
-               "spec_version": spec.version, "document_id": identity.document_id,
-               "generated": when[8:10] + "/" + when[5:7] + "/" + when[:4]}
-    rendered, mark = render_shell_for(shell, context)
+    rendered, mark = render_shell_for(shell, shell_context(spec, identity))
     return apply_shell(raw, rendered, mark=mark, document_id=identity.document_id)
 
 

@@ -174,7 +174,7 @@ def build_pack(pack: PackSpec, registry: Registry, meeting: Meeting, *, case_val
         pdfs.append(("Cover sheet", cover_pdf_bytes))
     for n, spec, data in forms:
         for fmt in formats:
-            raw = generate_document(spec, data or None, format=fmt, shell="auto" if fmt == "docx" else None)
+            raw = generate_document(spec, data or None, format=fmt, shell="auto")
             built.files.append(PackFile(f"{n:02d}-{spec.id}.{fmt}", raw, spec.id))
             if fmt == "pdf":
                 pdfs.append((spec.title, raw))
@@ -192,6 +192,6 @@ def _option_pack(pack: PackSpec, registry: Registry, meeting: Meeting, built: Bu
         if item.form == pack.per_option.form:
             set_at(data, pack.per_option.field, meeting.values[pack.per_option.field])
         for fmt in formats:
-            raw = generate_document(spec, data, format=fmt, shell="auto" if fmt == "docx" else None)
+            raw = generate_document(spec, data, format=fmt, shell="auto")
             built.files.append(PackFile(f"{n:02d}-{spec.id}.{fmt}", raw, spec.id))
     return built

@@ -13,7 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from . import fonts
+from ..brand import Brand
+from ..errors import DocumentError
+from . import fonts, images
 from .names import ANNOTS, KIDS
 from .objects import PdfFile, num, ref
 
@@ -26,6 +28,8 @@ HEADER_FILL, LABEL_FILL = (0.85, 0.89, 0.95), (0.95, 0.95, 0.95)
 TITLE_COLOUR, SUBTITLE_COLOUR, GREY = (0.12, 0.22, 0.39), (0.27, 0.33, 0.42), (0.35, 0.35, 0.35)
 BORDER = 0.5
 RESOURCE = {fonts.REGULAR: "F1", fonts.BOLD: "F2", fonts.ITALIC: "F3"}
+LOGO_H = 26  # the logo's height in the top margin; its width follows its proportions
+BRAND_SIZE, BRAND_GREY = 7.5, (0.3, 0.3, 0.3)
 
 
 def wrap(value: str, font: str, size: float, width: float) -> list[str]:
@@ -72,14 +76,28 @@ def rgb(colour: tuple[float, float, float], op: str) -> str:
 class Canvas:
     """Page content as PDF operators for one document, and the characters each font drew."""
 
-    def __init__(self, pdf: PdfFile) -> None:
+    def __init__(self, pdf: PdfFile, brand: Brand | None = None) -> None:
         self.pdf = pdf
+        self.brand = brand
         self.font_refs = {name: pdf.reserve() for name in RESOURCE}
         self.chars: dict[str, set[str]] = {name: set() for name in RESOURCE}
         self.ops: list[str] = []
         self.annots: list[int] = []  # the current page's annotations (a form's widgets)
         self.page_ref = 0
-        self.font_resources = "<< /Font << " + " ".join(f"/{RESOURCE[n]} {ref(r)}" for n, r in self.font_refs.items()) + " >> >>"
+        fonts_entry = "/Font << " + " ".join(f"/{RESOURCE[n]} {ref(r)}" for n, r in self.font_refs.items()) + " >>"
+        self.font_resources = f"<< {fonts_entry} >>"
+        self.logo: tuple[int, float] | None = None  # (XObject, drawn width)
+        self.page_resources = self.font_resources
+        if brand is not None and brand.logo:
+            try:
+                image = images.load(brand.logo, brand.logo_kind or "png")
+            except DocumentError:
+                image = None  # the Word form still has it; the PDF goes without rather than fail
+            if image is not None:
+                mask = f" /SMask {ref(pdf.stream(image.mask.entries, image.mask.data, compress=False))}" if image.mask else ""
+                self.logo = (pdf.stream(image.entries + mask, image.data, compress=False),
+                             LOGO_H * image.width / image.height)
+                self.page_resources = f"<< {fonts_entry} /XObject << /Logo {ref(self.logo[0])} >> >>"
 
     def text(self, font: str, size: float, x: float, y: float, s: str, colour=(0, 0, 0), align: str = "left") -> None:
         if not s:
@@ -96,6 +114,25 @@ class Canvas:
             self.ops.append(f"{rgb(fill, 'rg')} {num(x)} {num(y)} {num(w)} {num(h)} re f")
         if stroke:
             self.ops.append(f"{rgb(stroke, 'RG')} {BORDER} w {num(x)} {num(y)} {num(w)} {num(h)} re S")
+
+    def margins(self, number: int, total: int) -> None:
+        """What every page has outside its body: the organisation's logo and header lines at the
+        top, its footer lines (a protective marking among them) and the page number at the foot."""
+        if self.brand is not None:
+            x = MARGIN
+            if self.logo is not None:
+                logo, w = self.logo
+                self.ops.append(f"q {num(w)} 0 0 {LOGO_H} {num(MARGIN)} {num(PAGE_H - MARGIN + 8)} cm /Logo Do Q")
+                x += w + 8
+            for i, line in enumerate(self.brand.header[:3]):
+                shown = wrap(line, fonts.BOLD if i == 0 else fonts.REGULAR, BRAND_SIZE, PAGE_W - MARGIN - x)[0]
+                self.text(fonts.BOLD if i == 0 else fonts.REGULAR, BRAND_SIZE, x, PAGE_H - MARGIN + 26 - i * 9.5, shown,
+                          BRAND_GREY)
+            for i, line in enumerate(self.brand.footer[:2]):
+                shown = wrap(line, fonts.REGULAR, BRAND_SIZE, TEXT_W)[0]
+                self.text(fonts.REGULAR, BRAND_SIZE, PAGE_W / 2, MARGIN + 6 - i * 9, shown, BRAND_GREY, align="centre")
+        self.text(fonts.REGULAR, 8, PAGE_W / 2, MARGIN - 8 if self.brand and self.brand.footer else MARGIN - 4,
+                  f"Page {number} of {total}", align="centre")
 
     def write_fonts(self) -> None:
         """Embed a subset of each font holding the characters drawn with it (Type 0, Identity-H)."""
@@ -169,11 +206,11 @@ def write_pages(c: Canvas, pages: list[list[Row]]) -> int:
         for row in page:
             row.draw(c, y)
             y -= row.height
-        c.text(fonts.REGULAR, 8, PAGE_W / 2, MARGIN - 4, f"Page {number} of {len(pages)}", align="centre")
+        c.margins(number, len(pages))
         content = pdf.stream("", "\n".join(c.ops).encode("latin-1"))
         annots = f" {ANNOTS} [{' '.join(ref(a) for a in c.annots)}]" if c.annots else ""
         pdf.put(c.page_ref, f"<< /Type /Page /Parent {ref(pages_ref)} /MediaBox [0 0 {num(PAGE_W)} {num(PAGE_H)}] "
-                            f"/Resources {c.font_resources} /Contents {ref(content)}{annots} >>")
+                            f"/Resources {c.page_resources} /Contents {ref(content)}{annots} >>")
         kids.append(c.page_ref)
     c.write_fonts()
     pdf.put(pages_ref, f"<< /Type /Pages {KIDS} [{' '.join(ref(k) for k in kids)}] /Count {len(kids)} >>")

@@ -22,6 +22,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from ..brand import Brand
 from ..convert import display
 from ..dates import DATE_HINT, DATETIME_HINT
 from ..identity import Identity
@@ -77,8 +78,8 @@ class FormCanvas(Canvas):
     """A page canvas that also makes a form's fields: their dictionaries (each merged with its
     widget), values and appearances."""
 
-    def __init__(self, pdf: PdfFile, spec: FormSpec) -> None:
-        super().__init__(pdf)
+    def __init__(self, pdf: PdfFile, spec: FormSpec, brand: Brand | None = None) -> None:
+        super().__init__(pdf, brand)
         self.spec = spec
         self.helv, self.zadb = pdf.reserve(), pdf.reserve()  # the AcroForm's fonts for what people type
         self.fields: list[int] = []
@@ -301,11 +302,12 @@ def _draw_field(c: FormCanvas, f, name: str, value: object, x: float, y: float, 
 
 # -- the document -----------------------------------------------------------------------------
 
-def _build(spec: FormSpec, data: dict | None, document_id: str | None, generated: datetime | None):
+def _build(spec: FormSpec, data: dict | None, document_id: str | None, generated: datetime | None,
+           brand: Brand | None = None):
     values = complete(spec, data)
     pages = paginate(_rows(spec, values))
     pdf = PdfFile()
-    c = FormCanvas(pdf, spec)
+    c = FormCanvas(pdf, spec, brand)
     root, info, acroform = pdf.reserve(), pdf.reserve(), pdf.reserve()
     pages_ref = write_pages(c, pages)
     pdf.put(acroform, f"<< {FIELDS} [{' '.join(ref(f) for f in c.fields)}] {DA} (/Helv {FIELD_SIZE} Tf 0 g) "
@@ -331,9 +333,10 @@ def _is_uuid(value: str) -> bool:
 
 
 def generate_pdf(spec: FormSpec, data: dict | None = None, *, document_id: str | None = None,
-                 generated: datetime | None = None) -> bytes:
-    """A fillable PDF of ``spec``, prefilled with ``data`` (checked with validate(partial=True))."""
-    return _build(spec, data, document_id, generated)[0]
+                 generated: datetime | None = None, brand: Brand | None = None) -> bytes:
+    """A fillable PDF of ``spec``, prefilled with ``data`` (checked with validate(partial=True)),
+    with an organisation's ``brand`` (its shell's logo, header and footer) in the margins."""
+    return _build(spec, data, document_id, generated, brand)[0]
 
 
 def field_values(spec: FormSpec, data: dict | None = None) -> dict[str, object]:

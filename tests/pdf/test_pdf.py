@@ -380,3 +380,52 @@ def test_a_long_one_line_value_is_never_cut_off(value):
         face = fonts.face(fonts.REGULAR)
         assert all(face.width(line, min(sizes)) <= w - 6 for line in lines)
         assert len(lines) * 11 <= h  # every line inside the box
+
+
+def test_a_branded_pdf_carries_the_shells_logo_header_and_marking():
+    """The same shell as the Word form: its logo, its header lines, and its footer (the
+    protective marking and this document's id) on every page."""
+    from pypdf import PdfReader as Reader
+
+    spec = REGISTRY.get("ramp")
+    raw = service.generate_document(spec, load_sample("ramp"), format="pdf", shell="auto")
+    reader = Reader(BytesIO(raw))
+    document_id = reader.metadata["/StepDownDocumentId"]
+    for page in reader.pages:
+        text = page.extract_text()
+        assert spec.organisation in text and "OFFICIAL-SENSITIVE" in text and document_id in text
+        images = page["/Resources"]["/XObject"]
+        assert images["/Logo"].get_object()["/Subtype"] == "/Image"
+    plain = Reader(BytesIO(service.generate_document(spec, load_sample("ramp"), format="pdf", shell=None)))
+    assert "OFFICIAL-SENSITIVE" not in plain.pages[0].extract_text()
+    assert extract_pdf(raw, REGISTRY).data == complete(spec, load_sample("ramp"))
+
+
+def _png(width: int, height: int, colour: int, rows: list[tuple[int, bytes]]) -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    raw = b"".join(bytes([f]) + line for f, line in rows)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, colour, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def test_logos_with_an_alpha_channel_are_unfiltered_and_masked():
+    """An RGBA PNG, its rows filtered with Sub and Up as encoders do: the colours and the alpha
+    come out as they were drawn."""
+    import zlib
+
+    from service.pdf import images
+
+    pixels = [bytes([10, 20, 30, 255, 40, 50, 60, 128]), bytes([15, 25, 35, 0, 45, 55, 65, 64])]
+    sub = bytes(b - (pixels[0][i - 4] if i >= 4 else 0) & 0xFF for i, b in enumerate(pixels[0]))
+    up = bytes((b - pixels[0][i]) & 0xFF for i, b in enumerate(pixels[1]))
+    image = images.load(_png(2, 2, 6, [(1, sub), (2, up)]), "png")
+    assert zlib.decompress(image.data) == bytes([10, 20, 30, 40, 50, 60, 15, 25, 35, 45, 55, 65])
+    assert zlib.decompress(image.mask.data) == bytes([255, 128, 0, 64])
+    with pytest.raises(service.DocumentError) as info:
+        images.load(b"GIF89a...", "png")
+    assert info.value.code == "template_invalid"

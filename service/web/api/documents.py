@@ -22,7 +22,7 @@ def build_document(db, registry, user, form: str, fmt: str, data: dict | None, c
         prefill, _skipped = prefill_for_case(db, user, spec, case_id)
     if data:
         prefill = _merge(prefill, data)
-    raw = generate_document(spec, prefill or None, format=fmt, shell="auto" if fmt == "docx" else None)
+    raw = generate_document(spec, prefill or None, format=fmt, shell="auto")
     return raw, f"{spec.id}.{fmt}"
 
 
