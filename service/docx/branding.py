@@ -28,7 +28,7 @@ from ..brand import Brand
 from ..errors import DocumentError
 from .ns import CT_FOOTER, NS, RT_FOOTER, qn
 from .oxml import block_text
-from .package import DocxPackage, write_package
+from .package import DocxPackage, parse_xml, write_package
 
 DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates_docx"
 RT_HEADER = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/header"
@@ -152,9 +152,26 @@ def _brand(rendered: bytes, mark: str | None, document_id: str) -> Brand:
     return Brand(header, footer, logo, kind)
 
 
-def apply_shell(generated: bytes, rendered_shell: bytes, *, mark: str | None = None, document_id: str = "") -> bytes:
+WP_DOCPR = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}docPr"
+
+
+def _with_alt_text(part: bytes, name: str, alt: str) -> bytes:
+    """Every picture in a header or footer described for screen readers (``wp:docPr/@descr``),
+    unless the shell's author described it already."""
+    if WP_DOCPR.encode().split(b"}")[1] not in part:
+        return part
+    root = parse_xml(part, name)
+    for pr in root.iter(WP_DOCPR):
+        if not (pr.get("descr") or "").strip():
+            pr.set("descr", alt)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def apply_shell(generated: bytes, rendered_shell: bytes, *, mark: str | None = None, document_id: str = "",
+                logo_text: str = "Logo") -> bytes:
     """Move the rendered shell's default header and footer into the generated package (with
-    ``mark`` replaced by ``document_id`` in them)."""
+    ``mark`` replaced by ``document_id`` in them, and pictures given ``logo_text`` as their
+    description where they have none)."""
     shell = DocxPackage(rendered_shell)
     references = _shell_parts(shell)
 
@@ -169,6 +186,7 @@ def apply_shell(generated: bytes, rendered_shell: bytes, *, mark: str | None = N
             body = body.replace(mark.encode(), document_id.encode())
         if kind == "footer":
             body = body.replace(b"</w:ftr>", PAGE_NUMBERS.encode() + b"</w:ftr>")
+        body = _with_alt_text(body, part, logo_text)
         name = f"brand-{kind}{n}.xml"
         files[f"word/{name}"] = body
         part_rels = f"word/_rels/{Path(part).name}.rels"

@@ -43,7 +43,8 @@ def generate_docx(spec: FormSpec, data: dict | None = None, *, document_id: str 
     if shell is None:
         return raw
     rendered, mark = render_shell_for(shell, shell_context(spec, identity))
-    return apply_shell(raw, rendered, mark=mark, document_id=identity.document_id)
+    return apply_shell(raw, rendered, mark=mark, document_id=identity.document_id,
+                       logo_text=f"{spec.organisation} logo")
 
 
 class _Body:

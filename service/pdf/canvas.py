@@ -6,6 +6,10 @@ are measured first, then put on pages by ``paginate`` (a row marked ``keep_with_
 with the row after it, so a heading never ends a page), and ``write_pages`` draws them with a
 "Page x of y" footer, then embeds the subsets of the fonts the pages used. Text is drawn in
 DejaVu Sans (``fonts.py``), so Welsh, Greek and Cyrillic print.
+
+The PDF is tagged as it is drawn (``structure.py``): text is marked content of the element
+being filled (a row's roles, a table's rows and cells), everything else is an artifact, and
+``catalog_entries`` gives the catalog what a tagged PDF/UA document declares.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from ..errors import DocumentError
 from . import fonts, images
 from .names import ANNOTS, KIDS
 from .objects import PdfFile, num, ref
+from .structure import Structure, xmp
 
 PAGE_W, PAGE_H = 595.2756, 841.8898  # A4
 MARGIN = 56.69  # 2 cm
@@ -79,6 +84,7 @@ class Canvas:
     def __init__(self, pdf: PdfFile, brand: Brand | None = None) -> None:
         self.pdf = pdf
         self.brand = brand
+        self.structure = Structure()
         self.font_refs = {name: pdf.reserve() for name in RESOURCE}
         self.chars: dict[str, set[str]] = {name: set() for name in RESOURCE}
         self.ops: list[str] = []
@@ -86,6 +92,7 @@ class Canvas:
         self.page_ref = 0
         fonts_entry = "/Font << " + " ".join(f"/{RESOURCE[n]} {ref(r)}" for n, r in self.font_refs.items()) + " >>"
         self.font_resources = f"<< {fonts_entry} >>"
+        self.in_mark = False  # inside one marked-content sequence holding several lines
         self.logo: tuple[int, float] | None = None  # (XObject, drawn width)
         self.page_resources = self.font_resources
         if brand is not None and brand.logo:
@@ -99,21 +106,46 @@ class Canvas:
                              LOGO_H * image.width / image.height)
                 self.page_resources = f"<< {fonts_entry} /XObject << /Logo {ref(self.logo[0])} >> >>"
 
-    def text(self, font: str, size: float, x: float, y: float, s: str, colour=(0, 0, 0), align: str = "left") -> None:
+    def text(self, font: str, size: float, x: float, y: float, s: str, colour=(0, 0, 0), align: str = "left", *,
+             artifact: bool = False) -> None:
+        """One line of text: content of the current structure element, or (``artifact``) a
+        running header or footer that a screen reader skips."""
         if not s:
             return
         self.chars[font].update(s)
         face = fonts.face(font)
         if align != "left":
             x -= face.width(s, size) / (2 if align == "centre" else 1)
-        self.ops.append(f"{rgb(colour, 'rg')} BT /{RESOURCE[font]} {num(size)} Tf 1 0 0 1 {num(x)} {num(y)} Tm "
-                        f"{face.encode(s)} Tj ET")
+        drawn = f"{rgb(colour, 'rg')} BT /{RESOURCE[font]} {num(size)} Tf 1 0 0 1 {num(x)} {num(y)} Tm {face.encode(s)} Tj ET"
+        if self.in_mark and not artifact:
+            self.ops.append(drawn)
+            return
+        mark = "/Artifact << /Type /Pagination >> BDC" if artifact else \
+            f"/{self.structure.current.role} << /MCID {self.structure.mark()} >> BDC"
+        self.ops.append(f"{mark} {drawn} EMC")
+
+    def begin_text(self) -> None:
+        """The lines drawn until ``end_text`` are one piece of content of the current element."""
+        self.ops.append(f"/{self.structure.current.role} << /MCID {self.structure.mark()} >> BDC")
+        self.in_mark = True
+
+    def end_text(self) -> None:
+        self.ops.append("EMC")
+        self.in_mark = False
 
     def rect(self, x: float, y: float, w: float, h: float, *, fill=None, stroke=None) -> None:
+        """Shading and rules: artifacts."""
         if fill:
-            self.ops.append(f"{rgb(fill, 'rg')} {num(x)} {num(y)} {num(w)} {num(h)} re f")
+            self.ops.append(f"/Artifact BMC {rgb(fill, 'rg')} {num(x)} {num(y)} {num(w)} {num(h)} re f EMC")
         if stroke:
-            self.ops.append(f"{rgb(stroke, 'RG')} {BORDER} w {num(x)} {num(y)} {num(w)} {num(h)} re S")
+            self.ops.append(f"/Artifact BMC {rgb(stroke, 'RG')} {BORDER} w {num(x)} {num(y)} {num(w)} {num(h)} re S EMC")
+
+    def catalog_entries(self, title: str) -> str:
+        """After the pages: what the catalog of a tagged document says (its structure, that it
+        is tagged, and its metadata claiming PDF/UA-1)."""
+        root = self.structure.write(self.pdf)
+        metadata = self.pdf.stream("/Type /Metadata /Subtype /XML", xmp(title), compress=False)
+        return f"/StructTreeRoot {ref(root)} /MarkInfo << /Marked true >> /Metadata {ref(metadata)}"
 
     def margins(self, number: int, total: int) -> None:
         """What every page has outside its body: the organisation's logo and header lines at the
@@ -122,17 +154,19 @@ class Canvas:
             x = MARGIN
             if self.logo is not None:
                 logo, w = self.logo
-                self.ops.append(f"q {num(w)} 0 0 {LOGO_H} {num(MARGIN)} {num(PAGE_H - MARGIN + 8)} cm /Logo Do Q")
+                self.ops.append(f"/Artifact << /Type /Pagination >> BDC q {num(w)} 0 0 {LOGO_H} {num(MARGIN)} "
+                                f"{num(PAGE_H - MARGIN + 8)} cm /Logo Do Q EMC")
                 x += w + 8
             for i, line in enumerate(self.brand.header[:3]):
                 shown = wrap(line, fonts.BOLD if i == 0 else fonts.REGULAR, BRAND_SIZE, PAGE_W - MARGIN - x)[0]
                 self.text(fonts.BOLD if i == 0 else fonts.REGULAR, BRAND_SIZE, x, PAGE_H - MARGIN + 26 - i * 9.5, shown,
-                          BRAND_GREY)
+                          BRAND_GREY, artifact=True)
             for i, line in enumerate(self.brand.footer[:2]):
                 shown = wrap(line, fonts.REGULAR, BRAND_SIZE, TEXT_W)[0]
-                self.text(fonts.REGULAR, BRAND_SIZE, PAGE_W / 2, MARGIN + 6 - i * 9, shown, BRAND_GREY, align="centre")
+                self.text(fonts.REGULAR, BRAND_SIZE, PAGE_W / 2, MARGIN + 6 - i * 9, shown, BRAND_GREY, align="centre",
+                          artifact=True)
         self.text(fonts.REGULAR, 8, PAGE_W / 2, MARGIN - 8 if self.brand and self.brand.footer else MARGIN - 4,
-                  f"Page {number} of {total}", align="centre")
+                  f"Page {number} of {total}", align="centre", artifact=True)
 
     def write_fonts(self) -> None:
         """Embed a subset of each font holding the characters drawn with it (Type 0, Identity-H)."""
@@ -156,18 +190,26 @@ class Row:
     height: float
     draw: Callable[[Canvas, float], None]  # (canvas, y of the row's top)
     keep_with_next: bool = False
+    group: object = None  # the table or list this row is part of (its element spans its rows)
+    group_role: str = ""  # that element's role: Table or L
 
 
-def text_row(value: str, font: str, size: float, space_before: float, keep: bool, colour=(0, 0, 0)) -> Row:
-    """A paragraph across the text width."""
+def text_row(value: str, font: str, size: float, space_before: float, keep: bool, colour=(0, 0, 0), *,
+             roles: tuple[str, ...] = ("P",), group: object = None, group_role: str = "") -> Row:
+    """A paragraph across the text width, tagged with ``roles`` (outermost first: ("H2",), or
+    ("LI", "LBody") for a list item)."""
     lines = wrap(value, font, size, TEXT_W)
     height = space_before + len(lines) * size * 1.25 + 4
 
     def draw(c: Canvas, y: float) -> None:
+        opened = [c.structure.open(role) for role in roles]
+        c.begin_text()
         for i, line in enumerate(lines):
             c.text(font, size, MARGIN, y - space_before - (i + 1) * size * 1.2, line, colour)
+        c.end_text()
+        c.structure.close(opened[0])
 
-    return Row(height, draw, keep)
+    return Row(height, draw, keep, group, group_role)
 
 
 def space(height: float) -> Row:
@@ -202,16 +244,20 @@ def write_pages(c: Canvas, pages: list[list[Row]]) -> int:
     kids = []
     for number, page in enumerate(pages, start=1):
         c.page_ref, c.ops, c.annots = pdf.reserve(), [], []
+        parents = c.structure.new_page(c.page_ref)
         y = TOP
         for row in page:
+            c.structure.enter_group(row.group, row.group_role)
             row.draw(c, y)
             y -= row.height
         c.margins(number, len(pages))
         content = pdf.stream("", "\n".join(c.ops).encode("latin-1"))
         annots = f" {ANNOTS} [{' '.join(ref(a) for a in c.annots)}]" if c.annots else ""
         pdf.put(c.page_ref, f"<< /Type /Page /Parent {ref(pages_ref)} /MediaBox [0 0 {num(PAGE_W)} {num(PAGE_H)}] "
-                            f"/Resources {c.page_resources} /Contents {ref(content)}{annots} >>")
+                            f"/Resources {c.page_resources} /Contents {ref(content)}{annots} "
+                            f"/StructParents {parents} /Tabs /S >>")
         kids.append(c.page_ref)
+    c.structure.leave_group()
     c.write_fonts()
     pdf.put(pages_ref, f"<< /Type /Pages {KIDS} [{' '.join(ref(k) for k in kids)}] /Count {len(kids)} >>")
     return pages_ref

@@ -16,48 +16,60 @@ SIZE, LINE = 9.5, 12
 WARN = (0.6, 0.25, 0.0)
 
 
-def _cells_row(cells: list[tuple[str, str, tuple | None]], widths: list[float]) -> Row:
-    """One table row: (text, font, shade) per cell, wrapped to its column."""
+def _cells_row(cells: list[tuple[str, str, tuple | None]], widths: list[float], table: object,
+               scope: str | None = None) -> Row:
+    """One table row: (text, font, shade) per cell, wrapped to its column; ``scope``: "Column"
+    for a header row, "Row" when the first cell labels the row."""
     wrapped = [wrap(t, font, SIZE, w - 2 * PAD) for (t, font, _), w in zip(cells, widths)]
     height = max(len(lines) for lines in wrapped) * LINE + 2 * PAD + 2
 
     def draw(c: Canvas, y_top: float) -> None:
         x = MARGIN
-        for (t, font, shade), w, lines in zip(cells, widths, wrapped):
+        tr = c.structure.open("TR")
+        for n, ((t, font, shade), w, lines) in enumerate(zip(cells, widths, wrapped)):
+            heads = scope == "Column" or (scope == "Row" and n == 0)
+            c.structure.open("TH" if heads else "TD", f"/A << /O /Table /Scope /{scope} >>" if heads else "")
             c.rect(x, y_top - height, w, height, fill=shade, stroke=(0.5, 0.5, 0.5))
             for j, line in enumerate(lines):
                 c.text(font, SIZE, x + PAD, y_top - PAD - 9 - j * LINE, line)
+            c.structure.close(c.structure.current)
             x += w
+        c.structure.close(tr)
 
-    return Row(height, draw)
+    return Row(height, draw, group=table, group_role="Table")
 
 
 def cover_pdf(cover) -> bytes:
     """``cover``: a service.packs.build.Cover."""
-    rows = [text_row(cover.pack_title, fonts.BOLD, 17, 0, True, TITLE_COLOUR),
+    details, invited, agenda, documents = object(), object(), object(), object()  # a table or list each
+    rows = [text_row(cover.pack_title, fonts.BOLD, 17, 0, True, TITLE_COLOUR, roles=("H1",)),
             text_row("Meeting pack – cover sheet", fonts.REGULAR, 11, 0, True, SUBTITLE_COLOUR),
             text_row(cover.purpose, fonts.ITALIC, 9, 4, False, GREY), space(6)]
     widths = [140.0, TEXT_W - 140.0]
-    rows += [_cells_row([(label, fonts.BOLD, LABEL_FILL), (value, fonts.REGULAR, None)], widths)
+    rows += [_cells_row([(label, fonts.BOLD, LABEL_FILL), (value, fonts.REGULAR, None)], widths, details, "Row")
              for label, value in cover.details]
     if cover.warnings:
-        rows.append(text_row("Timescales and checks", fonts.BOLD, 13, 10, True, TITLE_COLOUR))
+        rows.append(text_row("Timescales and checks", fonts.BOLD, 13, 10, True, TITLE_COLOUR, roles=("H2",)))
         rows += [text_row("! " + w, fonts.REGULAR, SIZE, 2, False, WARN) for w in cover.warnings]
-    rows.append(text_row("Invited", fonts.BOLD, 13, 10, True, TITLE_COLOUR))
+    rows.append(text_row("Invited", fonts.BOLD, 13, 10, True, TITLE_COLOUR, roles=("H2",)))
     if cover.invitees:
         half = [TEXT_W / 2, TEXT_W / 2]
-        header = _cells_row([("Name", fonts.BOLD, HEADER_FILL), ("Role", fonts.BOLD, HEADER_FILL)], half)
+        header = _cells_row([("Name", fonts.BOLD, HEADER_FILL), ("Role", fonts.BOLD, HEADER_FILL)], half, invited,
+                            "Column")
         header.keep_with_next = True
         rows.append(header)
-        rows += [_cells_row([(p.get("name", ""), fonts.REGULAR, None), (p.get("role", ""), fonts.REGULAR, None)], half)
-                 for p in cover.invitees]
+        rows += [_cells_row([(p.get("name", ""), fonts.REGULAR, None), (p.get("role", ""), fonts.REGULAR, None)], half,
+                            invited) for p in cover.invitees]
     else:
         rows.append(text_row("No invitees were listed.", fonts.REGULAR, SIZE, 0, False))
+    item = {"roles": ("LI", "LBody"), "group_role": "L"}
     if cover.agenda:
-        rows.append(text_row("Agenda", fonts.BOLD, 13, 10, True, TITLE_COLOUR))
-        rows += [text_row(f"{i}.  {item}", fonts.REGULAR, SIZE, 0, False) for i, item in enumerate(cover.agenda, 1)]
-    rows.append(text_row("Documents enclosed", fonts.BOLD, 13, 10, True, TITLE_COLOUR))
-    rows += [text_row(f"{i}.  {t}", fonts.REGULAR, SIZE, 0, False) for i, t in enumerate(cover.documents, 1)]
+        rows.append(text_row("Agenda", fonts.BOLD, 13, 10, True, TITLE_COLOUR, roles=("H2",)))
+        rows += [text_row(f"{i}.  {a}", fonts.REGULAR, SIZE, 0, False, group=agenda, **item)
+                 for i, a in enumerate(cover.agenda, 1)]
+    rows.append(text_row("Documents enclosed", fonts.BOLD, 13, 10, True, TITLE_COLOUR, roles=("H2",)))
+    rows += [text_row(f"{i}.  {t}", fonts.REGULAR, SIZE, 0, False, group=documents, **item)
+             for i, t in enumerate(cover.documents, 1)]
     return _render(cover.pack_title + " – cover sheet", paginate(rows))
 
 
@@ -66,6 +78,7 @@ def _render(title: str, pages: list[list[Row]]) -> bytes:
     c = Canvas(pdf)
     root, info = pdf.reserve(), pdf.reserve()
     pages_ref = write_pages(c, pages)
-    pdf.put(root, f"<< /Type /Catalog /Pages {ref(pages_ref)} /Lang (en-GB) >>")
+    pdf.put(root, f"<< /Type /Catalog /Pages {ref(pages_ref)} /Lang (en-GB) /ViewerPreferences << /DisplayDocTitle true >> "
+                  f"{c.catalog_entries(title)} >>")
     pdf.put(info, f"<< {INFO_TITLE} {text(title)} {INFO_CREATOR} (Step Down Forms) {INFO_PRODUCER} (Step Down Forms) >>")
     return pdf.output(root, info, uuid.uuid4().hex.upper())

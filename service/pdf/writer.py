@@ -102,9 +102,12 @@ class FormCanvas(Canvas):
     def _widget(self, entries: str, x: float, y: float, w: float, h: float, *, mk: str = MK_FIELD) -> None:
         """A field and its widget in one dictionary. Its white box and grey border are drawn on the
         page as well as in the widget, so the box shows whatever a viewer does to appearances."""
-        self.ops.append(f"1 g {FIELD_BORDER} G 0.5 w {num(x + 0.25)} {num(y + 0.25)} {num(w - 0.5)} {num(h - 0.5)} re B")
-        number = self.pdf.add(f"<< /Subtype /Widget /F 4 "
-                              f"/Rect [{num(x)} {num(y)} {num(x + w)} {num(y + h)}] {mk} {entries} >>")
+        self.ops.append(f"/Artifact BMC 1 g {FIELD_BORDER} G 0.5 w {num(x + 0.25)} {num(y + 0.25)} {num(w - 0.5)} "
+                        f"{num(h - 0.5)} re B EMC")
+        number = self.pdf.reserve()
+        parent = self.structure.annotation(number, "")
+        self.pdf.put(number, f"<< /Subtype /Widget /F 4 /Rect [{num(x)} {num(y)} {num(x + w)} {num(y + h)}] "
+                             f"/P {ref(self.page_ref)} /StructParent {parent} {mk} {entries} >>")
         self.annots.append(number)
         self.fields.append(number)
 
@@ -186,22 +189,23 @@ class FormCanvas(Canvas):
 def _rows(spec: FormSpec, values: dict) -> list[Row]:
     rows: list[Row] = []
     for block in plan(spec):
-        if isinstance(block, TitleBlock):
-            rows.append(text_row(block.title, fonts.BOLD, 17, 0, True, TITLE_COLOUR))
+        if isinstance(block, TitleBlock):  # the title is the first heading; a form's sections are the next level
+            rows.append(text_row(block.title, fonts.BOLD, 17, 0, True, TITLE_COLOUR, roles=("H1",)))
             for line in filter(None, (block.subtitle, block.organisation)):
                 rows.append(text_row(line, fonts.REGULAR, 11, 0, True, SUBTITLE_COLOUR))
         elif isinstance(block, HeadingBlock):
             size = 13 if block.level == 1 else 11
-            rows.append(text_row(block.text, fonts.BOLD, size, 10, True, TITLE_COLOUR))
+            rows.append(text_row(block.text, fonts.BOLD, size, 10, True, TITLE_COLOUR, roles=(f"H{block.level + 1}",)))
         elif isinstance(block, TextBlock):
             rows.append(text_row(block.text, fonts.ITALIC, 8.5, 0, True, GREY))
         elif isinstance(block, AgendaBlock):
             for i, item in enumerate(block.items, 1):
-                rows.append(text_row(f"{i}.  {item}", fonts.REGULAR, 9.5, 0, False))
+                rows.append(text_row(f"{i}.  {item}", fonts.REGULAR, 9.5, 0, False, roles=("LI", "LBody"), group=block,
+                                     group_role="L"))
         elif isinstance(block, TablePlan):
             widths = [w / 20 for w in block.widths]
             for r, cells in enumerate(block.rows):
-                rows.append(_table_row(cells, widths, values, header=r < block.header_rows))
+                rows.append(_table_row(cells, widths, values, header=r < block.header_rows, group=block))
             rows.append(space(8))
         elif isinstance(block, RepeatPlan):
             rows += _repeat_rows(block, values)
@@ -209,7 +213,7 @@ def _rows(spec: FormSpec, values: dict) -> list[Row]:
 
 
 def _table_row(cells: list, widths: list[float], values: dict, *, header: bool = False,
-               names: list[str] | None = None) -> Row:
+               names: list[str] | None = None, group: object = None) -> Row:
     """One table row: labels wrap, fields get the height their type and content need."""
     heights, label_lines = [], {}
     for i, cell in enumerate(cells):
@@ -224,32 +228,38 @@ def _table_row(cells: list, widths: list[float], values: dict, *, header: bool =
 
     def draw(c: FormCanvas, y_top: float) -> None:
         x = MARGIN
+        tr = c.structure.open("TR")
         for i, cell in enumerate(cells):
             w = widths[i] if i < len(widths) else widths[-1]
             if isinstance(cell, Label):
+                scope = "/Column" if header or cell.header else "/Row"
+                c.structure.open("TH" if cell.text else "TD", f"/A << /O /Table /Scope {scope} >>" if cell.text else "")
                 shade = HEADER_FILL if (header or cell.header) else (LABEL_FILL if cell.text else None)
                 c.rect(x, y_top - height, w, height, fill=shade)
                 for j, line in enumerate(label_lines[i]):
                     c.text(fonts.BOLD, LABEL_SIZE, x + PAD, y_top - PAD - 8 - j * 11, line)
             else:
+                c.structure.open("TD")
                 name = names[i] if names is not None else field_name(cell.path)
                 value = value_at(values, cell.path) if names is None else values.get(cell.field.key)
                 _draw_field(c, cell.field, name, value, x + PAD, y_top - height + PAD, w - 2 * PAD, height - 2 * PAD)
+            c.structure.close(c.structure.current)
             c.rect(x, y_top - height, w, height, stroke=(0.5, 0.5, 0.5))
             x += w
+        c.structure.close(tr)
 
-    return Row(height, draw, keep_with_next=header)
+    return Row(height, draw, keep_with_next=header, group=group, group_role="Table" if group is not None else "")
 
 
 def _repeat_rows(r: RepeatPlan, values: dict) -> list[Row]:
     widths = [w / 20 for w in r.widths]
-    out = [_table_row([Label(h, header=True) for h in r.headers], widths, values, header=True)]
+    out = [_table_row([Label(h, header=True) for h in r.headers], widths, values, header=True, group=r)]
     filled = value_at(values, r.path) or []
     for i in range(r.row_count(filled)):
         row_values = filled[i] if i < len(filled) else {}
         cells = ([Label(str(i + 1))] if r.field.numbered else []) + [Slot(f"{r.path}[].{f.key}", f) for f in r.field.fields]
         names = ([""] if r.field.numbered else []) + [field_name(f"{r.path}.{i}.{f.key}") for f in r.field.fields]
-        out.append(_table_row(cells, widths, row_values, names=names))
+        out.append(_table_row(cells, widths, row_values, names=names, group=r))
     out.append(space(8))
     return out
 
@@ -313,7 +323,7 @@ def _build(spec: FormSpec, data: dict | None, document_id: str | None, generated
     pdf.put(acroform, f"<< {FIELDS} [{' '.join(ref(f) for f in c.fields)}] {DA} (/Helv {FIELD_SIZE} Tf 0 g) "
                       f"{DR} << /Font << /Helv {ref(c.helv)} /ZaDb {ref(c.zadb)} >> >> >>")
     pdf.put(root, f"<< /Type /Catalog /Pages {ref(pages_ref)} {ACROFORM} {ref(acroform)} /Lang (en-GB) "
-                  "/ViewerPreferences << /DisplayDocTitle true >> >>")
+                  f"/ViewerPreferences << /DisplayDocTitle true >> {c.catalog_entries(spec.title)} >>")
     identity = Identity.new(spec, document_id, generated)
     entries = [(INFO_TITLE, spec.title), (INFO_SUBJECT, f"{spec.organisation} – {spec.id} {spec.version}"),
                (INFO_CREATOR, "Step Down Forms"), (INFO_PRODUCER, "Step Down Forms"),

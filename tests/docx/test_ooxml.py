@@ -100,3 +100,31 @@ def test_mammoth_and_docx2python_read_every_prefilled_value(form_id):
     for value in _shown_values(spec, sample):
         assert value in " ".join(text.split()) or value in text, ("mammoth", value)
         assert value in " ".join(other.split()) or value in other, ("docx2python", value)
+
+
+@pytest.mark.parametrize("form_id", FORM_IDS)
+def test_word_forms_say_their_title_language_header_rows_and_logo(form_id):
+    """What a screen reader needs from a Word form: its title, its language, table header rows
+    repeated and marked as headers, and a description of the logo."""
+    import zipfile
+
+    from lxml import etree
+
+    spec = REGISTRY.get(form_id)
+    raw = service.generate_document(spec, load_sample(form_id), shell="auto")
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    with zipfile.ZipFile(io.BytesIO(raw)) as z:
+        core = etree.fromstring(z.read("docProps/core.xml"))
+        assert core.findtext("{http://purl.org/dc/elements/1.1/}title") == spec.title
+        styles = etree.fromstring(z.read("word/styles.xml"))
+        assert styles.find(f".//{w}rPrDefault//{w}lang").get(f"{w}val") == "en-GB"
+        document = etree.fromstring(z.read("word/document.xml"))
+        from service.layout import RepeatPlan, TablePlan, plan
+
+        headed = sum(1 for b in plan(spec) if isinstance(b, RepeatPlan) or (isinstance(b, TablePlan) and b.header_rows))
+        marked = sum(1 for t in document.iter(f"{w}tbl") if t.find(f"{w}tr/{w}trPr/{w}tblHeader") is not None)
+        assert marked == headed
+        headers = [n for n in z.namelist() if n.startswith("word/brand-header")]
+        pictures = [pr for n in headers for pr in etree.fromstring(z.read(n)).iter(
+            "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}docPr")]
+        assert pictures and all(pr.get("descr") == f"{spec.organisation} logo" for pr in pictures)
