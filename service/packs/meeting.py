@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
+from ..characters import bad_character
 from ..dates import read_date, read_datetime, read_time
 from ..errors import Unreadable
 from .model import Column, PackSpec
@@ -118,8 +119,8 @@ def _text(raw: object) -> str:
         raise Unreadable("should be text, not a date or time")
     if not isinstance(raw, str):
         raise Unreadable("should be text")
-    if any(ord(c) < 32 and c not in "\t\n\r" for c in raw):
-        raise Unreadable("contains control characters")
+    if bad_character(raw, single_line=False) is not None:  # the one rule for text (service/characters.py)
+        raise Unreadable("contains a character a document cannot hold (a control character or a non-character)")
     return raw
 
 

@@ -412,3 +412,12 @@ def test_support_review_cover_says_how_long_since_the_move(moved, shown):
     pack = PACKS.get("support-review-meeting")
     details = dict(_details(pack, _meeting(pack, moved_on=moved)))
     assert details["Since the move"] == shown
+
+
+@pytest.mark.parametrize("odd", ["\x00", "\x0b", "\ufffe", "\x7f"])
+def test_a_cell_with_a_character_no_document_can_hold_is_refused_by_row_and_column(odd):
+    """The same rule as the case record and the forms: refused, named by row and column."""
+    pack = PACKS.get("placement-stability-meeting")
+    _, problems = read_row(pack, 5, {**_row(), "child_name": f"Rowan{odd}Example"})
+    assert [(p.row, p.column) for p in problems] == [(5, "Child's name")]
+    assert odd not in str(problems[0])
