@@ -301,12 +301,40 @@ def create_user_cmd(username: str, role: str, team: str, password_stdin: bool) -
 @cli.command("create-token")
 @click.argument("username")
 @click.option("--name", default="script", show_default=True, help="What the token is for.")
-def create_token_cmd(username: str, name: str) -> None:
+@click.option("--days", default=90, show_default=True, type=click.IntRange(1, 3650), help="How long it lasts.")
+@click.option("--no-expiry", is_flag=True, help="It lasts until revoked.")
+def create_token_cmd(username: str, name: str, days: int, no_expiry: bool) -> None:
     """Make an API token for USERNAME (printed once; send it as Authorization: Bearer TOKEN)."""
     from .records import actor_for, create_token  # deferred: the database layer (see the top)
 
     db = _database()
-    click.echo(create_token(db, actor_for(db, username), name))
+    click.echo(create_token(db, actor_for(db, username), name, days=None if no_expiry else days))
+
+
+@cli.command("tokens")
+@click.argument("username")
+def tokens_cmd(username: str) -> None:
+    """List USERNAME's API tokens (never the tokens themselves): id, state, expiry, name."""
+    from .records import actor_for, list_tokens  # deferred: the database layer (see the top)
+
+    db = _database()
+    actor = actor_for(db, username)
+    for t in list_tokens(db, actor):
+        if t["owner"] == actor.username:
+            expires = t["expires_at"].strftime("%d/%m/%Y") if t["expires_at"] else "never"
+            click.echo(f"{t['id']:>5}  {t['state']:<8} expires {expires:<10}  {t['name']}")
+
+
+@cli.command("revoke-token")
+@click.argument("username")
+@click.argument("token_id", type=int)
+def revoke_token_cmd(username: str, token_id: int) -> None:
+    """Revoke USERNAME's token TOKEN_ID (see `tokens`); it stops working at once."""
+    from .records import actor_for, revoke_token  # deferred: the database layer (see the top)
+
+    db = _database()
+    revoke_token(db, actor_for(db, username), token_id)
+    click.echo(f"Token {token_id} of {username} is revoked.")
 
 
 @cli.command("new-key")

@@ -4,8 +4,8 @@ nothing below them. Every function that touches child data takes the acting user
 and sees only that user's team."""
 
 from .accounts import (
-    Actor, ROLES, actor_for, authenticate, create_team, create_token, create_user, end_session, resolve_session, resolve_token,
-    start_session, user_count,
+    Actor, ROLES, actor_for, authenticate, create_team, create_token, create_user, end_session, list_tokens, resolve_session,
+    resolve_token, revoke_token, start_session, user_count,
 )
 from .cases import case_history, create_case, get_case, list_cases, prefill_for_case, update_case
 from .export import register_xlsx
@@ -13,7 +13,7 @@ from .submissions import accept_submission, get_submission, list_submissions, re
 
 __all__ = [
     "Actor", "ROLES", "accept_submission", "actor_for", "authenticate", "case_history", "create_case", "create_team",
-    "create_token", "create_user", "end_session", "get_case", "get_submission", "list_cases", "list_submissions",
+    "create_token", "create_user", "end_session", "get_case", "list_tokens", "revoke_token", "get_submission", "list_cases", "list_submissions",
     "prefill_for_case", "receive_submission", "register_xlsx", "resolve_session", "resolve_token", "start_session",
     "update_case", "user_count",
 ]

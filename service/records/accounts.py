@@ -167,19 +167,68 @@ def _recent_failures(s, name: str) -> int:
         AuditEntry.at >= (last_good or since))) or 0
 
 
-def create_token(db: Database, actor: Actor, name: str) -> str:
-    """A new API token for ``actor``; shown once, stored as a hash."""
+TOKEN_DAYS = 90  # how long a token lasts unless it is made for longer (or for ever)
+MAX_TOKEN_DAYS = 3650
+
+
+def create_token(db: Database, actor: Actor, name: str, *, days: int | None = TOKEN_DAYS) -> str:
+    """A new API token for ``actor``, valid for ``days`` (None: until revoked); shown once,
+    stored as a hash."""
+    if days is not None and not 1 <= days <= MAX_TOKEN_DAYS:
+        raise RecordInvalid(f"A token lasts from 1 to {MAX_TOKEN_DAYS} days.")
     token = "sdf_" + secrets.token_urlsafe(32)
+    now = _now()
     with db.session() as s:
-        s.add(ApiToken(user_id=actor.user_id, token_hash=_token_hash(token), name=name[:80] or "token",
-                       created_at=_now(), revoked=False))
-        record(s, db.sealer, user_id=actor.user_id, username=actor.username, action="token.create")
+        row = ApiToken(user_id=actor.user_id, token_hash=_token_hash(token), name=name[:80] or "token",
+                       created_at=now, revoked=False, expires_at=now + timedelta(days=days) if days else None)
+        s.add(row)
+        s.flush()
+        record(s, db.sealer, user_id=actor.user_id, username=actor.username, action="token.create",
+               target=f"token:{row.id}", detail=f"{days} days" if days else "no expiry")
     return token
+
+
+def _token_view(row: ApiToken, owner: str) -> dict:
+    now = _now()
+    state = "revoked" if row.revoked else ("expired" if row.expires_at and row.expires_at <= now else "active")
+    return {"id": row.id, "name": row.name, "owner": owner, "created_at": row.created_at, "expires_at": row.expires_at,
+            "revoked_at": row.revoked_at, "state": state}
+
+
+def list_tokens(db: Database, actor: Actor) -> list[dict]:
+    """The actor's own tokens; an admin sees every token of the team."""
+    with db.session() as s:
+        query = select(ApiToken, User.username).join(User, User.id == ApiToken.user_id)
+        query = query.where(User.team_id == actor.team_id) if actor.role == "admin" else \
+            query.where(ApiToken.user_id == actor.user_id)
+        return [_token_view(row, owner) for row, owner in s.execute(query.order_by(ApiToken.id)).all()]
+
+
+def revoke_token(db: Database, actor: Actor, token_id: object) -> dict:
+    """Revoke a token: the actor's own, or (an admin) any of the team's. Another's token answers
+    as not found, audited."""
+    with db.session() as s:
+        row = s.get(ApiToken, token_id) if isinstance(token_id, int) and not isinstance(token_id, bool) else None
+        owner = s.get(User, row.user_id) if row is not None else None
+        mine = owner is not None and (owner.id == actor.user_id or (actor.role == "admin" and owner.team_id == actor.team_id))
+        if not mine:
+            s.rollback()
+            with db.session() as log:
+                record(log, db.sealer, user_id=actor.user_id, username=actor.username, action="token.revoke",
+                       target=f"token:{str(token_id)[:40]}", outcome="denied")
+            raise NotFound("There is no such token, or it is not yours.")
+        if not row.revoked:
+            row.revoked, row.revoked_at = True, _now()
+        record(s, db.sealer, user_id=actor.user_id, username=actor.username, action="token.revoke",
+               target=f"token:{row.id}")
+        return _token_view(row, owner.username)
 
 
 def resolve_token(db: Database, token: str) -> Actor:
     with db.session() as s:
         row = s.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked.is_(False)))
+        if row is not None and row.expires_at is not None and row.expires_at <= _now():
+            raise AccessError("The API token has expired; make a new one.", "unauthenticated")
         user = s.get(User, row.user_id) if row else None
         if user is None or not user.active:
             raise AccessError("The API token is not valid.", "unauthenticated")

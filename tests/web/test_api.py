@@ -286,3 +286,39 @@ def test_cases_can_be_searched_by_su_number_or_name(world):
     assert found("rhys") == ["SU-EX-2001"]
     assert found("nobody") == []
     assert [c["su_number"] for c in world.get("south", "/api/cases", params={"q": "rhys"}).json()] == []
+
+
+def test_tokens_expire_are_listed_and_can_be_revoked(world):
+    from datetime import datetime, timedelta, timezone
+
+    from service.store.models import ApiToken
+
+    made = world.post("worker", "/api/tokens", json={"name": "nightly export", "days": 30})
+    assert made.status_code == 201
+    token = made.json()["token"]
+    mine = world.get("worker", "/api/tokens").json()
+    new = next(t for t in mine if t["name"] == "nightly export")
+    assert new["state"] == "active" and new["owner"] == "sam.worker" and "token" not in new
+    left = datetime.fromisoformat(new["expires_at"]) - datetime.now(timezone.utc)
+    assert timedelta(days=29) < left <= timedelta(days=30)
+    assert {t["owner"] for t in mine} == {"sam.worker"}  # a practitioner sees only their own
+    assert {t["owner"] for t in world.get("admin", "/api/tokens").json()} >= {"sam.worker", "nia.manager"}
+    # another user's token cannot be revoked, and the try is audited as denied
+    _error(world.post("manager", f"/api/tokens/{new['id']}/revoke"), 404, "not_found")
+    auth = {"Authorization": f"Bearer {token}"}
+    assert world.client.get("/api/me", headers=auth).status_code == 200
+    revoked = world.post("worker", f"/api/tokens/{new['id']}/revoke").json()
+    assert revoked["state"] == "revoked" and revoked["revoked_at"]
+    _error(world.client.get("/api/me", headers=auth), 401, "unauthenticated")
+    # an expired token stops working
+    other = world.post("worker", "/api/tokens", json={"name": "short", "days": 1}).json()["token"]
+    with world.db.session() as s:
+        row = s.query(ApiToken).filter(ApiToken.name == "short").one()
+        row.expires_at = datetime.now(timezone.utc) - timedelta(seconds=1)
+    body = _error(world.client.get("/api/me", headers={"Authorization": f"Bearer {other}"}), 401, "unauthenticated")
+    assert "expired" in body["message"]
+    with world.db.session() as s:
+        from service.store.models import AuditEntry
+
+        actions = [(a.action, a.outcome) for a in s.query(AuditEntry)]
+    assert ("token.revoke", "denied") in actions and ("token.revoke", "ok") in actions

@@ -1,14 +1,16 @@
 """The service's commands: create-user (password generated and shown once, or from stdin),
-create-token, new-key, verify-audit; and the first-run message."""
+create-token, tokens, revoke-token, new-key, verify-audit; and the first-run message."""
 
 from __future__ import annotations
 
 import io
 import sys
 
+import pytest
 from cryptography.fernet import Fernet
 
 from service.cli import FIRST_RUN, main
+from service.errors import AccessError
 from service.records import authenticate, resolve_token
 from service.settings import Settings
 from service.store import Database
@@ -36,6 +38,18 @@ def test_user_token_and_audit_commands(tmp_path, monkeypatch, capsys):
     token = capsys.readouterr().out.strip()
     assert resolve_token(db, token).username == "bo.worker"
     assert main(["create-token", "nobody"]) == 2
+    assert main(["create-token", "bo.worker", "--name", "forever", "--no-expiry"]) == 0
+    capsys.readouterr()
+    assert main(["tokens", "bo.worker"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert len(listed) == 2 and "active" in listed[0] and "nightly" in listed[0] and "never" in listed[1]
+    first = int(listed[0].split()[0])
+    assert main(["revoke-token", "bo.worker", str(first)]) == 0
+    capsys.readouterr()
+    with pytest.raises(AccessError):
+        resolve_token(db, token)
+    assert main(["revoke-token", "ana.admin", "99999"]) == 2  # no such token
+    assert "no such token" in capsys.readouterr().err
 
     assert main(["verify-audit"]) == 0
     assert "intact" in capsys.readouterr().out

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ...records import create_token
+from ...records import create_token, list_tokens, revoke_token
 from ...store import record, verify_audit
 from ..deps import ApiUser, Db
-from .schemas import ERRORS, AuditCheckOut, Me, TokenOut, TokenRequest
+from .schemas import ERRORS, AuditCheckOut, Me, TokenInfo, TokenOut, TokenRequest
 
 router = APIRouter(tags=["account"], responses=ERRORS)
 
@@ -19,7 +19,19 @@ def me(user: ApiUser) -> dict:
 
 @router.post("/tokens", response_model=TokenOut, status_code=201)
 def new_token(body: TokenRequest, user: ApiUser, db: Db) -> dict:
-    return {"token": create_token(db, user, body.name)}
+    return {"token": create_token(db, user, body.name, days=body.days)}
+
+
+@router.get("/tokens", response_model=list[TokenInfo])
+def tokens(user: ApiUser, db: Db) -> list[dict]:
+    """Your tokens (an admin: the team's), never the tokens themselves."""
+    return list_tokens(db, user)
+
+
+@router.post("/tokens/{token_id}/revoke", response_model=TokenInfo)
+def revoke(token_id: int, user: ApiUser, db: Db) -> dict:
+    """Revoke a token at once: yours, or (an admin) any of your team's."""
+    return revoke_token(db, user, token_id)
 
 
 @router.get("/audit/verify", response_model=AuditCheckOut)

@@ -15,6 +15,14 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _whole(value: object) -> object:
+    """A JSON integer (13, or 13.0 as JSON Schema counts it), never true/false or text."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (isinstance(value, float) and not value.is_integer()):
+        raise ValueError("a whole number")
+    return int(value)
+
+
+
 class FormSummary(BaseModel):
     id: str
     title: str
@@ -132,6 +140,18 @@ class AcceptResult(BaseModel):
 
 class TokenRequest(_In):
     name: str = Field(default="script", max_length=80)
+    days: Annotated[int, Field(ge=1, le=3650), BeforeValidator(_whole)] | None = Field(
+        default=90, description="How long it lasts, in days; null: until revoked")
+
+
+class TokenInfo(BaseModel):
+    id: int
+    name: str
+    owner: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    state: Literal["active", "expired", "revoked"]
 
 
 class TokenOut(BaseModel):
