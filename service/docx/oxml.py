@@ -311,7 +311,7 @@ def read_sdt(sdt: etree._Element) -> SdtInfo:
         paragraph_ = sdt.getparent()
         if paragraph_ is not None:
             info.breaks_beside = sum(1 for br in paragraph_.iter(_BR) if br.getparent().getparent() is paragraph_)
-        if info.breaks_beside and "\n" not in info.text:
+        if "\n" not in info.text:
             info.text, exact = _relinked_lines(content, info.text, info.breaks_beside)
             info.breaks_uncertain = not exact
     return info
@@ -337,20 +337,21 @@ def _glyph_state(checkbox: etree._Element, text: str) -> bool | None:
 def _relinked_lines(content: etree._Element | None, text: str, moved: int) -> tuple[str, bool]:
     """Undo LibreOffice 7.4's damage to multi-line controls; and whether the result is exact.
 
-    On save it moves each line break out of the control (n ``w:br`` just before it in the same
-    paragraph) and leaves the lines as adjacent ``w:t`` siblings inside one run, which Word
-    itself never writes; a blank line leaves no ``w:t`` of its own. Each boundary between two
-    ``w:t`` siblings is certainly a break; with k boundaries and n moved breaks, k == n is the
-    whole answer, and k < n means n - k blank lines whose places (between lines, or at either
-    end) the body does not tell (not exact). No boundary at all (only blank lines at the ends
-    can be missing), or more boundaries than breaks (not this damage), leaves the text alone."""
+    LibreOffice writes the lines of a multi-line answer as adjacent ``w:t`` siblings inside one
+    run, which Word itself never writes, with no ``w:br`` between them; a blank line leaves no
+    ``w:t`` of its own. On a re-save without edits, the answer's n breaks stand just before the
+    control in the same paragraph (moved out on import); after an edit, those are the old
+    answer's. Each boundary between two ``w:t`` siblings is certainly a break: with k
+    boundaries, k == n is the whole answer (exact); anything else may have lost blank lines
+    (between lines, or at either end), which the body does not tell (not exact). No boundary at
+    all leaves the text alone: at most blank lines at its ends can be missing."""
     if content is None:
         return text, True
     boundaries: list[etree._Element] = []
     for r in content.iter(qn("w:r")):
         kids = [k for k in r if k.tag != qn("w:rPr")]
         boundaries += [b for a, b in zip(kids, kids[1:]) if a.tag == _T and b.tag == _T]
-    if not boundaries or len(boundaries) > moved:
+    if not boundaries:
         return text, True
     parts, current = [], []
     for r in content.iter(qn("w:r")):

@@ -1,12 +1,12 @@
 """What LibreOffice does to our Word files on saving, and how each is undone or reported
 (measured by tests/docx/test_libreoffice.py; the table is in docs/word.md):
 
-- **Line breaks moved out of a control.** LibreOffice 7.4 writes each ``w:br`` of a multi-line
-  answer beside the control, not in it, with the lines as adjacent text elements; the control
-  reader (``oxml._relinked_lines``) puts them back where that is certain. Where it is not
-  (blank lines among several paragraphs), the bound data part, which keeps the exact text, is
-  taken instead — ``line_breaks_from_part``, only when the stored text has the very same
-  characters — and failing that the text is kept and the field warned about.
+- **Line breaks lost from a control.** LibreOffice 7.4 writes a multi-line answer's lines as
+  adjacent text elements with no ``w:br`` (and on a re-save without edits, the old breaks
+  stand beside the control instead); the control reader (``oxml._relinked_lines``) puts a break
+  at each boundary, which is certain. Blank lines leave no trace in the body, so where they may
+  be missing the data part's text is taken instead — ``line_breaks_from_part``, only when it has
+  the very same lines — and failing that the text is kept and the field warned about.
 - **A data part it cannot write.** An answer holding ``&`` or ``<`` leaves the data part
   malformed; ``optional_xml`` reads every other part as usual and says, once, that the stored
   copy was not used.
@@ -44,19 +44,25 @@ def optional_xml(pkg: DocxPackage, name: str, notes: list[Issue]) -> etree._Elem
 
 
 def line_breaks_from_part(info: SdtInfo, stored: list[object]) -> str:
-    """The control's text, with its line breaks restored from one of the ``stored`` texts
-    (the data part's) when LibreOffice moved them out: only when that damage is visible (n
-    breaks beside the control) and a stored text has the same characters and n breaks. A text
-    edited since cannot match, so a stale part is never believed."""
+    """The control's text, with its line breaks restored from one of the ``stored`` texts (the
+    data part's: LibreOffice writes a bound text control's exact answer there; repeat cells keep
+    what was generated) when that text has the very same lines, blank lines apart; or, when
+    every break of a re-saved answer stands beside the control (n of them), the very same
+    characters with n breaks. A text edited since cannot match, so a stale part is never
+    believed."""
     if not info.multiline:
         return info.text
-    moved = info.breaks_beside
-    if not moved:
-        return info.text
-    flat = info.text.replace("\n", "")
+    lines, flat, moved = _lines(info.text), info.text.replace("\n", ""), info.breaks_beside
     for text in stored:
-        if isinstance(text, str):
-            text = text.replace("\r\n", "\n")
-            if text.count("\n") == moved and text.replace("\n", "") == flat:
-                return text
+        if not isinstance(text, str):
+            continue
+        text = text.replace("\r\n", "\n")
+        if "\n" in text and _lines(text) == lines:
+            return text  # the same lines: only blank lines were missing
+        if moved and text.count("\n") == moved and text.replace("\n", "") == flat:
+            return text  # a re-save that moved every break out and left the lines glued together
     return info.text
+
+
+def _lines(text: str) -> list[str]:
+    return [line for line in text.replace("\r\n", "\n").split("\n") if line != ""]

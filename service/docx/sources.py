@@ -26,7 +26,7 @@ from ..dates import iso_date, iso_datetime
 from ..errors import Unreadable
 from ..shape import empty_value
 from ..spec.model import (
-    CheckboxField, ChoiceField, DateField, DateTimeField, LongTextField, MultiChoiceField, TextField,
+    CheckboxField, ChoiceField, DateField, DateTimeField, ListField, LongTextField, MultiChoiceField, TextField,
 )
 from ..validation import Issue
 from .controls import ControlIndex
@@ -129,6 +129,11 @@ class FieldReader:
         if isinstance(f, CheckboxField):
             return self.box_state(info, f.label, path)
         if not info.text.strip() or is_placeholder(info.text, f):
+            stored = self._stored_date(info, f)
+            if stored is not None:  # a date set in the box whose text was not written (LibreOffice's API)
+                self._issue(path, "date_not_shown", f'"{f.label}" shows no date, but its box holds one, which was read. '
+                            "Check it.", "warning")
+                return stored
             return empty_value(f)
         if info.showing_placeholder:
             self._issue(path, "placeholder_flag_left", f'"{f.label}" was still marked as showing its placeholder '
@@ -139,15 +144,16 @@ class FieldReader:
         if isinstance(f, (DateField, DateTimeField)) and info.kind == "date":
             return self._date(info, f, path)
         text = info.text
-        if info.multiline and info.breaks_beside and text.count("\n") != info.breaks_beside:
+        if info.multiline and (info.breaks_uncertain or (info.breaks_beside and text.count("\n") < info.breaks_beside)):
             stored = (self.part.get(column) or []) if column else ([self.part.get(path)] if info.xpath else [])
             repaired = line_breaks_from_part(info, stored)
-            if repaired.count("\n") == info.breaks_beside:
+            if repaired != text:
                 text = repaired
-            elif info.breaks_uncertain:  # moved out and not all put back: keep the text, say so at the field
-                self._issue(path, "line_breaks_uncertain", f'"{f.label}": LibreOffice moved this answer\'s line breaks '
-                            "out of its box when it was saved, and not all of them could be put back in place (blank "
-                            "lines between paragraphs, most likely). Check its paragraphs.", "warning")
+            elif info.breaks_uncertain and not isinstance(f, ListField):  # (a list has no blank lines to lose)
+                # keep the text with its certain breaks, and say so at the field
+                self._issue(path, "line_breaks_uncertain", f'"{f.label}": this answer was saved by LibreOffice, which '
+                            "keeps its lines but not the blank lines between paragraphs; a line break was put back "
+                            "between each of its lines. Check its paragraphs.", "warning")
         return self.text_value(text, f, path)
 
     def box_state(self, info: SdtInfo, label: str, path: str) -> bool:
@@ -174,14 +180,22 @@ class FieldReader:
                         "read. Check it.", "warning")
         return value
 
+    @staticmethod
+    def _stored_date(info: SdtInfo, f) -> str | None:
+        """The date a date picker holds in ``w:fullDate``, when it is a valid one for ``f``."""
+        if info.kind != "date" or not isinstance(f, (DateField, DateTimeField)) or not info.full_date:
+            return None
+        n = 10 if isinstance(f, DateField) else 16
+        stored = info.full_date[:n]
+        return stored if len(stored) == n and iso_value(f, stored) else None
+
     def _date(self, info: SdtInfo, f, path: str) -> str | None:
         """A date picker: the date shown (an unreadable one is an error, never replaced by the
         date stored in the box, which may be the one it replaced); a stored date that differs
         from a readable one shown is warned about."""
         value = self.text_value(info.text, f, path)
-        n = 10 if isinstance(f, DateField) else 16
-        stored = info.full_date[:n] if info.full_date and len(info.full_date) >= n else None
-        if value is not None and stored is not None and iso_value(f, stored) and stored != value:
+        stored = self._stored_date(info, f)
+        if value is not None and stored is not None and stored != value:
             self._issue(path, "date_disagrees", f'"{f.label}" shows one date and stores another; the date shown was '
                         "read. Check it.", "warning")
         return value

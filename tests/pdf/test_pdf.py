@@ -15,6 +15,7 @@ import service
 from service.pdf import extract_pdf, generate_pdf
 from service.shape import complete
 from tests.conftest import FORM_IDS, REGISTRY, SAMPLES, load_sample
+from tests.pdf.values import flat_values as _flat_values
 from tests.tools import pdftk
 
 
@@ -199,47 +200,6 @@ def test_choice_appearance_shows_the_label():
     assert widget["/V"] == "yes_past"
     stream = widget["/AP"]["/N"].get_object().get_data()
     assert b"yes_past" not in stream and len(stream) > 40  # drawn as glyphs of the label, not the value
-
-
-def _flat_values(spec, sample) -> dict[str, object]:
-    """Field name -> what a person filling the blank form in a viewer enters for ``sample``,
-    worked out here from the naming rule in docs/pdf.md (never from the writer): paths with '/'
-    between segments, rows by index, one box per option as ``name/option``; text as people
-    read it (dates DD/MM/YYYY, a list one item per line), a choice's option value, True/False
-    for a box."""
-    out: dict[str, object] = {}
-
-    def shown(f, v) -> str:
-        if v in (None, "", []):
-            return ""
-        if f.type == "date":
-            return f"{v[8:10]}/{v[5:7]}/{v[:4]}"
-        if f.type == "datetime":
-            return f"{v[8:10]}/{v[5:7]}/{v[:4]} {v[11:16]}"
-        if f.type == "list":
-            return "\n".join(v)
-        return str(v)
-
-    def walk(fields, values: dict, prefix: str) -> None:
-        for f in fields:
-            name, v = prefix + f.key, (values or {}).get(f.key)
-            if f.type == "group":
-                walk(f.fields, v or {}, name + "/")
-            elif f.type == "repeat":
-                for i, row in enumerate(v or []):
-                    walk(f.fields, row, f"{name}/{i}/")
-            elif f.type == "multichoice":
-                for o in f.choices:
-                    out[f"{name}/{o.value.replace('.', '%2E')}"] = o.value in (v or [])
-            elif f.type == "checkbox":
-                out[name] = bool(v)
-            elif f.type == "choice":
-                out[name] = v or ""
-            else:
-                out[name] = shown(f, v)
-
-    walk(spec.fields, sample, "")
-    return out
 
 
 @pytest.mark.parametrize("form_id", FORM_IDS)
