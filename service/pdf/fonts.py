@@ -23,7 +23,10 @@ from ..errors import InstallationError
 
 REGULAR, BOLD, ITALIC = "DejaVuSans", "DejaVuSans-Bold", "DejaVuSans-Oblique"
 _FOLDERS = [Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"), Path("/usr/local/share/fonts")]
-_ALWAYS = {REGULAR: frozenset({0, 1, 0x40, 0x41}), BOLD: frozenset({0}), ITALIC: frozenset({0})}
+# Blocks every subset holds: ASCII; for the regular face, which viewers also draw typed values
+# in, Latin-1, Latin Extended-A (Welsh ŵ ŷ, and the letters of most European names),
+# punctuation and currency.
+_ALWAYS = {REGULAR: frozenset({0, 1, 2, 0x40, 0x41}), BOLD: frozenset({0}), ITALIC: frozenset({0})}
 BLOCK = 7  # code point >> BLOCK is the block
 
 

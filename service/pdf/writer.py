@@ -14,7 +14,8 @@ Field names are the field paths with '/' between segments (``safety/fire_setting
 ``actions/2/due_date``, ``supports_needed/advocate``): a dot inside a PDF field name would be
 read as the PDF's own hierarchy. Each field's tooltip is its label (read aloud by screen
 readers) and fields are created in reading order, which is the tab order. A field's default
-appearance (/DA) is Helvetica, which every viewer has, for the text a person types later.
+appearance (/DA), for the text a person types later, is the embedded DejaVu Sans at automatic
+size: pdf.js then draws Welsh letters such as Ŵ, which Helvetica cannot.
 """
 
 from __future__ import annotations
@@ -136,7 +137,7 @@ class FormCanvas(Canvas):
         if multiline:
             entries += f" {FF} {MULTILINE}"
         else:  # a viewer shrinks what a person types to fit, as the appearance below does
-            entries += f" {DA} (/Helv 0 Tf 0 g)"
+            entries += f" {DA} (/F1 0 Tf 0 g)"
         if value:
             entries += f" {V} {text(value)}"
         self._widget(f"{entries} {AP} << /N {ref(self._appearance(w, h, multiline, value))} >>", x, y, w, h)
@@ -148,7 +149,7 @@ class FormCanvas(Canvas):
             self._options[id(f)] = self.pdf.add(
                 "[" + " ".join(f"[{text(o.value)} {text(o.label)}]" for o in f.choices) + "]")
         entries = (f"{FT} {CH} {FF} {COMBO} {T} {text(name)} {TU} {self._tooltip(tooltip)} "
-                   f"{OPT} {ref(self._options[id(f)])} {DA} (/Helv 0 Tf 0 g)")
+                   f"{OPT} {ref(self._options[id(f)])} {DA} (/F1 0 Tf 0 g)")
         if value:
             entries += f" {V} {text(value)}"
         self._widget(f"{entries} {AP} << /N {ref(self._appearance(w, h, False, display(f, value)))} >>", x, y, w, h)
@@ -320,8 +321,9 @@ def _build(spec: FormSpec, data: dict | None, document_id: str | None, generated
     c = FormCanvas(pdf, spec, brand)
     root, info, acroform = pdf.reserve(), pdf.reserve(), pdf.reserve()
     pages_ref = write_pages(c, pages)
-    pdf.put(acroform, f"<< {FIELDS} [{' '.join(ref(f) for f in c.fields)}] {DA} (/Helv {FIELD_SIZE} Tf 0 g) "
-                      f"{DR} << /Font << /Helv {ref(c.helv)} /ZaDb {ref(c.zadb)} >> >> >>")
+    pdf.put(acroform, f"<< {FIELDS} [{' '.join(ref(f) for f in c.fields)}] {DA} (/F1 {FIELD_SIZE} Tf 0 g) "
+                      f"{DR} << /Font << /F1 {ref(c.font_refs[fonts.REGULAR])} /Helv {ref(c.helv)} "
+                      f"/ZaDb {ref(c.zadb)} >> >> >>")
     pdf.put(root, f"<< /Type /Catalog /Pages {ref(pages_ref)} {ACROFORM} {ref(acroform)} /Lang (en-GB) "
                   f"/ViewerPreferences << /DisplayDocTitle true >> {c.catalog_entries(spec.title)} >>")
     identity = Identity.new(spec, document_id, generated)

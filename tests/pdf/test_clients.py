@@ -62,3 +62,27 @@ def test_a_box_unticked_and_a_value_cleared_by_a_viewer_read_back_so(tmp_path, c
         node = node[part] if isinstance(node, dict) else node
     assert node is False
     assert data["completed_by"] is None
+
+
+def test_pdfjs_draws_welsh_typed_in_a_viewer_with_the_forms_own_font(tmp_path):
+    """The default appearance is the embedded DejaVu Sans, so pdf.js writes an appearance for
+    a Welsh value (with Helvetica it could not, and left every field for the next viewer to
+    redraw); the glyphs it draws are those of the value."""
+    import re
+
+    import pikepdf
+
+    from service.pdf import fonts
+
+    blank = tmp_path / "blank.pdf"
+    blank.write_bytes(generate_pdf(REGISTRY.get("ramp")))
+    out = tmp_path / "pdfjs.pdf"
+    fill_pdf("pdfjs", blank, out, {"completed_by": "Ŵyn ap Siôn"})
+    with pikepdf.open(out) as pdf:
+        assert "/NeedAppearances" not in pdf.Root.AcroForm or not pdf.Root.AcroForm.NeedAppearances
+        widget = next(a for p in pdf.pages for a in p.get("/Annots", []) if str(a.get("/T")) == "completed_by")
+        stream = widget.AP.N.read_bytes()
+        used = re.search(rb"/(F\d+) [\d.]+ Tf", stream).group(1).decode()
+        assert str(widget.AP.N.Resources.Font[f"/{used}"].BaseFont).endswith("DejaVuSans")
+    assert extract_pdf(out.read_bytes(), REGISTRY).data["completed_by"] == "Ŵyn ap Siôn"
+    assert fonts.face(fonts.REGULAR).hexes.get("Ŵ")  # the glyph the subset holds
