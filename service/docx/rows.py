@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from lxml import etree
 
+from ..errors import DocumentError
 from ..layout import RepeatPlan
 from .locate import cells as row_cells
 from .locate import has_controls, is_header, rows
@@ -13,12 +14,24 @@ from .ns import qn
 from .sources import FieldReader
 
 _SDT, _TR = qn("w:sdt"), qn("w:tr")
+ROWS_BEYOND = 4  # a table may hold this many times the rows its form allows (blank ones, copies) and no more
+
+
+def _row_limit(rp: RepeatPlan) -> int:
+    return ROWS_BEYOND * (rp.field.max_rows or 500)
+
+
+def _too_many(rp: RepeatPlan) -> DocumentError:
+    return DocumentError(f'The table "{rp.field.label}" has far more rows than the form allows '
+                         f"({rp.field.max_rows or 500}); it was not read.", "too_many_rows")
 
 
 def read_repeat(reader: FieldReader, rp: RepeatPlan, table: etree._Element | None) -> list[dict]:
     if table is None:
         return _by_tags(reader, rp)
     table_rows = rows(table)
+    if len(table_rows) > _row_limit(rp):
+        raise _too_many(rp)
     columns, header = _columns(reader, rp, table_rows)
     out: list[dict] = []
     for r, cells in enumerate(table_rows):
@@ -52,14 +65,15 @@ def _columns(reader: FieldReader, rp: RepeatPlan, table_rows: list[list]) -> tup
 
 def _row(reader: FieldReader, rp: RepeatPlan, cells: list, index: int, columns: dict[str, int]) -> dict | None:
     row: dict = {}
-    before = set(reader.reading.sources)
+    paths = []
     for f in rp.field.fields:
         col = columns[f.key]
         cell = cells[col] if col < len(cells) else None
-        row[f.key] = reader.simple(f"{rp.path}[{index}].{f.key}", f, cell, row_key=f"{rp.path}[].{f.key}")
+        paths.append(f"{rp.path}[{index}].{f.key}")
+        row[f.key] = reader.simple(paths[-1], f, cell, row_key=f"{rp.path}[].{f.key}")
     if all(v in (None, [], False) for v in row.values()):
-        for k in set(reader.reading.sources) - before:
-            del reader.reading.sources[k]
+        for path in paths:  # an empty row is not a row: nothing of it is reported as read
+            reader.reading.sources.pop(path, None)
         return None
     return row
 
@@ -68,6 +82,8 @@ def _by_tags(reader: FieldReader, rp: RepeatPlan) -> list[dict]:
     """No table matched the plan (a designer layout): group tagged controls by table row."""
     by_row: dict[int, etree._Element] = {}
     for f in rp.field.fields:
+        if len(reader.index.by_key.get(f"{rp.path}[].{f.key}", [])) > _row_limit(rp):
+            raise _too_many(rp)
         for info, _ in reader.index.by_key.get(f"{rp.path}[].{f.key}", []):
             tr = next(info.element.iterancestors(_TR), None)
             if tr is not None:

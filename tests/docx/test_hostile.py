@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 import service
 from service.docx import extract_docx, generate_docx
 from tests.conftest import REGISTRY, load_sample
+from tests.docx.edits import WordEdit
 
 GOOD = generate_docx(REGISTRY.get("ramp"), load_sample("ramp"))
 
@@ -153,3 +154,56 @@ def test_hostile_data_part_is_still_refused():
     with pytest.raises(service.DocumentError) as info:
         extract_docx(rezip(replace={"customXml/item1.xml": LAUGHS}), REGISTRY)
     assert info.value.code == "xml_doctype"
+
+
+def _psm_with_rows(n: int) -> bytes:
+    """The stability meeting with ``n`` more filled rows in its attendees table."""
+    import random
+
+    from service.docx import generate_docx
+
+    spec = REGISTRY.get("placement-stability-meeting")
+    edit = WordEdit(generate_docx(spec, load_sample("placement-stability-meeting")))
+    rnd = random.Random(7)
+    for _ in range(n):
+        edit.copy_row("present[].name", {"present[].name": "".join(rnd.choice("abcdefgh") for _ in range(10)),
+                                         "present[].role": "Role"})
+    return edit.save()
+
+
+def test_a_table_with_far_more_rows_than_its_form_allows_is_refused():
+    spec = REGISTRY.get("placement-stability-meeting")
+    limit = 4 * spec.field_at("present").field.max_rows
+    with pytest.raises(service.DocumentError) as info:
+        service.extract_document(_psm_with_rows(limit + 1), REGISTRY)
+    assert info.value.code == "too_many_rows" and "Present" in info.value.message
+
+
+def test_reading_rows_is_linear_in_their_number(monkeypatch):
+    """Each row costs the same however many came before (a set of every source so far was
+    copied per row: 300,000 rows took minutes). Counted, not timed: how many entries of the
+    sources map are visited while reading N rows."""
+    import service.docx.reader as reader_module
+    import service.docx.rows as rows_module
+
+    visits = [0]
+
+    class Counting(dict):
+        def __iter__(self):
+            for key in super().__iter__():
+                visits[0] += 1
+                yield key
+
+    monkeypatch.setattr(rows_module, "ROWS_BEYOND", 1000, raising=False)
+    monkeypatch.setattr(reader_module, "Reading", _counting_reading(reader_module.Reading, Counting))
+    for n in (200, 400):
+        visits[0] = 0
+        result = service.extract_document(_psm_with_rows(n), REGISTRY)
+        assert len(result.data["present"]) == 6 + n
+        assert visits[0] <= 10 * n, (n, visits[0])
+
+
+def _counting_reading(reading, mapping):
+    from dataclasses import field, make_dataclass
+
+    return make_dataclass("CountingReading", [("sources", dict, field(default_factory=mapping))], bases=(reading,))
