@@ -17,6 +17,7 @@ COMBO, MULTILINE = 1 << 17, 1 << 12  # field flags (/Ff bits 18 and 13)
 # The document catalog (7.7.2) and its interactive form (12.7.2)
 ACROFORM, FIELDS, XFA, DR = "/AcroForm", "/Fields", "/XFA", "/DR"
 NAMES, JAVASCRIPT, EMBEDDED_FILES = "/Names", "/JavaScript", "/EmbeddedFiles"
+OUTLINES, FIRST = "/Outlines", "/First"  # the outline's items: /First of each level, then /Next
 SIZE = "/Size"  # of the trailer: the number of objects
 
 # Pages and annotations (7.7.3, 12.5)

@@ -30,7 +30,7 @@ def extract_pdf(raw: bytes, registry, *, form: str | None = None) -> Extraction:
     fields = parsed["fields"]
     identity = Identity.from_properties({name: parsed["info"].get("/" + name) for name in NAMES})
     form_id = expected_form(form, identity.form)
-    if parsed["xfa"] and not fields:
+    if parsed["xfa"]:  # with or without AcroForm fields beside it: a viewer may show either
         raise DocumentError("This is an XFA form (a format we do not read); save it as a standard PDF form.", "xfa_form")
     if not form_id:
         raise DocumentError("This PDF was not made by Step Down Forms (it carries no form identity).", "not_our_form")

@@ -179,7 +179,10 @@ def _plain(value: object) -> object:
 
 
 def _active_content(pdf, root) -> list[str]:
-    """What would act by itself in a viewer: scripts, launch and similar actions, attachments."""
+    """What would act by itself in a viewer: scripts, launch and similar actions, attachments,
+    wherever a PDF can carry them — the catalog, the name trees, every page and annotation,
+    every field and the fields above it in the field tree, and every outline item (names are
+    compared as pikepdf decodes them, so ``/J#61vaScript`` is ``/JavaScript``)."""
     found: set[str] = set()
     tree = root.get(names.NAMES)
     if isinstance(tree, pikepdf.Dictionary):
@@ -200,7 +203,50 @@ def _active_content(pdf, root) -> list[str]:
             for key in (names.A, names.AA):
                 if key in annot:
                     found |= _actions(annot[key])
+    acro = root.get(names.ACROFORM)
+    fields = acro.get(names.FIELDS) if isinstance(acro, pikepdf.Dictionary) else None
+    for node in _tree_nodes(fields, names.KIDS):
+        for key in (names.A, names.AA):
+            if key in node:
+                found |= _actions(node[key])
+    outlines = root.get(names.OUTLINES)
+    first = outlines.get(names.FIRST) if isinstance(outlines, pikepdf.Dictionary) else None
+    for item in _outline_items(first):
+        if names.A in item:
+            found |= _actions(item[names.A])
     return sorted(found)
+
+
+def _tree_nodes(kids: object, key: str):
+    """Every dictionary of a tree given by ``key`` arrays (the field tree), each once."""
+    seen: set[tuple[int, int]] = set()
+    stack = list(kids) if isinstance(kids, pikepdf.Array) else []
+    while stack and len(seen) <= MAX_OBJECTS:
+        node = stack.pop()
+        if not isinstance(node, pikepdf.Dictionary):
+            continue
+        if node.is_indirect:
+            if node.objgen in seen:
+                continue
+            seen.add(node.objgen)
+        yield node
+        more = node.get(key)
+        if isinstance(more, pikepdf.Array):
+            stack += list(more)
+
+
+def _outline_items(first: object):
+    """Every outline item: each level a linked list (/First, /Next), each item once."""
+    seen: set[tuple[int, int]] = set()
+    stack = [first]
+    while stack and len(seen) <= MAX_OBJECTS:
+        item = stack.pop()
+        while isinstance(item, pikepdf.Dictionary) and not (item.is_indirect and item.objgen in seen):
+            if item.is_indirect:
+                seen.add(item.objgen)
+            yield item
+            stack.append(item.get(names.FIRST))
+            item = item.get(names.NEXT)
 
 
 def _actions(action: object, depth: int = 0) -> set[str]:

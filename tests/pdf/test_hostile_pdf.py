@@ -204,3 +204,69 @@ def test_uploads_are_parsed_by_a_pool_of_workers(monkeypatch, fresh_worker):
     third = [i for i, e in enumerate(events) if e[0] == "in"][2]
     assert any(e[0] == "out" for e in events[:third]), events  # the third started after one finished
     assert len({w.process.pid for w in sandbox._idle}) == 2 and sandbox._busy == 0
+
+
+def _pike(change) -> bytes:
+    """GOOD changed with pikepdf and written with plain (uncompressed, unpacked) objects."""
+    import pikepdf
+
+    with pikepdf.open(BytesIO(GOOD)) as pdf:
+        change(pdf)
+        out = BytesIO()
+        pdf.save(out, compress_streams=False, object_stream_mode=pikepdf.ObjectStreamMode.disable)
+        return out.getvalue()
+
+
+def _script(pdf):
+    import pikepdf
+
+    return pdf.make_indirect(pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String("app.alert(1)")))
+
+
+def _parent_field_script(pdf) -> None:
+    """A script on a field that is no widget: the parent of a real field in the field tree."""
+    import pikepdf
+
+    fields = pdf.Root.AcroForm.Fields
+    child = fields[0]
+    parent = pdf.make_indirect(pikepdf.Dictionary(T=pikepdf.String("group"), Kids=pikepdf.Array([child]),
+                                                  AA=pikepdf.Dictionary(K=_script(pdf))))
+    child.Parent = parent
+    fields[0] = parent
+
+
+def _outline_script(pdf) -> None:
+    import pikepdf
+
+    item = pdf.make_indirect(pikepdf.Dictionary(Title=pikepdf.String("Open me"), A=_script(pdf)))
+    pdf.Root.Outlines = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Outlines, First=item, Last=item, Count=1))
+    item.Parent = pdf.Root.Outlines
+
+
+def _escaped(raw: bytes) -> bytes:
+    """The same script, its action type's name spelt with a #xx escape, as a filter-dodging file would."""
+    assert b"/JavaScript" in raw
+    return raw.replace(b"/S /JavaScript", b"/S /J#61vaScript")
+
+
+@pytest.mark.parametrize("make", [
+    lambda: _pike(_parent_field_script),
+    lambda: _pike(_outline_script),
+    lambda: _escaped(_pike(_outline_script)),
+], ids=["parent-field", "outline", "escaped-name"])
+def test_scripts_anywhere_a_pdf_can_carry_them_are_refused(make):
+    with pytest.raises(service.DocumentError) as info:
+        extract_pdf(make(), REGISTRY)
+    assert info.value.code == "active_content" and "JavaScript" in info.value.message
+
+
+def test_xfa_beside_acroform_is_refused():
+    import pikepdf
+
+    def xfa(pdf):
+        pdf.Root.AcroForm.XFA = pdf.make_stream(b"<xdp:xdp xmlns:xdp='http://ns.adobe.com/xdp/'/>")
+
+    with pytest.raises(service.DocumentError) as info:
+        extract_pdf(_pike(xfa), REGISTRY)
+    assert info.value.code == "xfa_form"
+    assert pikepdf  # the fields beside it are not read instead
