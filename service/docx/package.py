@@ -151,7 +151,7 @@ class DocxPackage:
                                 "corrupt_zip") from None
         if len(data) > info.file_size:
             raise DocumentError("A part of the file is larger than it claims (a zip bomb). It was refused.", "zip_bomb")
-        return data
+        return as_utf8(data, name) if name.endswith((".xml", ".rels")) else data
 
     def xml(self, name: str) -> etree._Element | None:
         raw = self.read(name)
@@ -176,6 +176,33 @@ def write_package(parts: Mapping[str, bytes | str] | Iterable[tuple[str, bytes |
             info.compress_type = zipfile.ZIP_DEFLATED
             z.writestr(info, content, compresslevel=COMPRESS_LEVEL)
     return out.getvalue()
+
+
+_XML_DECL = re.compile(rb"""^(<\?xml[^>]*?encoding\s*=\s*)(["'])[^"']*\2""")
+
+
+def as_utf8(raw: bytes, name: str) -> bytes:
+    """An XML part as UTF-8, whatever Unicode encoding it came in (a UTF-16 part, with or
+    without its byte order mark), so that every check — by pattern or by parser — sees the same
+    characters the parser does; its declaration says UTF-8 afterwards. Parts in UTF-8 or an
+    ASCII-based encoding are returned as they are."""
+    if raw[:3] == b"\xef\xbb\xbf":
+        return raw[3:]
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        codec = "utf-16"
+    elif raw[:2] == b"<\x00":
+        codec = "utf-16-le"
+    elif raw[:2] == b"\x00<":
+        codec = "utf-16-be"
+    elif raw[:4] in (b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00", b"\x00\x00\x00<", b"<\x00\x00\x00"):
+        raise DocumentError(f"Part {name} is in an encoding Word never writes (UCS-4). It was refused.", "xml_malformed")
+    else:
+        return raw
+    try:
+        text = raw.decode(codec).lstrip("\ufeff").encode("utf-8")
+    except UnicodeDecodeError:
+        raise DocumentError(f"Part {name} is not well-formed XML (its UTF-16 text is broken).", "xml_malformed") from None
+    return _XML_DECL.sub(rb"\1\2UTF-8\2", text, count=1)
 
 
 def _worth_parsing(raw: bytes, risky: re.Pattern) -> bool:

@@ -50,6 +50,16 @@ EXTERNAL_RELS = (b'<?xml version="1.0"?><Relationships xmlns="http://schemas.ope
                  b'</Relationships>')
 
 
+def utf16(xml: bytes, bom: bool = True) -> bytes:
+    """The same part as Word may write it: UTF-16, declaring so, with or without its byte order mark."""
+    text = xml.decode().replace('<?xml version="1.0"?>', '<?xml version="1.0" encoding="UTF-16"?>')
+    return text.encode("utf-16") if bom else text.encode("utf-16-le")
+
+
+DATA_DOCTYPE = (b'<?xml version="1.0"?><!DOCTYPE f [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+                b'<sdf:form xmlns:sdf="urn:stepdown-forms:data"><sdf:child_name>&x;</sdf:child_name></sdf:form>')
+
+
 def many_entries() -> bytes:
     return rezip(add={f"junk/{i}.xml": b"<a/>" for i in range(1001)})
 
@@ -73,6 +83,14 @@ CASES = {
         "macro_enabled"),
     "embedded object": (lambda: rezip(add={"word/embeddings/oleObject1.bin": b"\0" * 10}), "embedded_object"),
     "linked remote template": (lambda: rezip(add={"word/_rels/settings.xml.rels": EXTERNAL_RELS}), "external_reference"),
+    # the same dangers in UTF-16 parts, which byte patterns looking for ASCII cannot see
+    "UTF-16 remote template": (lambda: rezip(add={"word/_rels/settings.xml.rels": utf16(EXTERNAL_RELS)}),
+                               "external_reference"),
+    "UTF-16 remote template, no BOM": (lambda: rezip(add={"word/_rels/settings.xml.rels": utf16(EXTERNAL_RELS, False)}),
+                                       "external_reference"),
+    "UTF-16 external entity in the data part": (lambda: rezip(replace={"customXml/item1.xml": utf16(DATA_DOCTYPE)}),
+                                                "xml_doctype"),
+    "UTF-16 billion laughs": (lambda: rezip(replace={"word/document.xml": utf16(LAUGHS)}), "xml_doctype"),
 }
 
 
@@ -207,3 +225,12 @@ def _counting_reading(reading, mapping):
     from dataclasses import field, make_dataclass
 
     return make_dataclass("CountingReading", [("sources", dict, field(default_factory=mapping))], bases=(reading,))
+
+
+
+def test_a_harmless_utf16_part_is_read_as_any_other():
+    """Word may write a part in UTF-16: it is read, not refused."""
+    custom = zipfile.ZipFile(BytesIO(GOOD)).read("docProps/custom.xml")
+    as16 = custom.decode().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+    result = extract_docx(rezip(replace={"docProps/custom.xml": as16}), REGISTRY)
+    assert result.form == "ramp" and result.data == extract_docx(GOOD, REGISTRY).data
