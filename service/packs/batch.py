@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import Cancelled, InputMissing
+from ..processes import die_with_parent
 from ..spec.registry import Registry, registry_for
 from .build import BuiltPack, build_pack
 from .inputs import Rows, read_rows
@@ -93,7 +94,8 @@ def _option_meetings(pack: PackSpec, registry: Registry, raw: bytes | None):
 _worker_state: dict = {}
 
 
-def _init_worker(specs_folder: str) -> None:
+def _init_worker(specs_folder: str, parent: int) -> None:
+    die_with_parent(parent)  # a kill -9 of the service leaves no builder behind
     _worker_state["registry"] = registry_for(specs_folder)
     _worker_state["packs"] = packs_in(specs_folder)
 
@@ -160,7 +162,7 @@ def _built(pack, registry, meetings, workers, formats, cancel, case_lookup):
         return
     context = multiprocessing.get_context("spawn")  # never fork a process that may hold threads and locks
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
-                             initargs=(str(registry.folder),)) as pool:
+                             initargs=(str(registry.folder), os.getpid())) as pool:
         pending: dict[int, object] = {}
         done: dict[int, BuiltPack] = {}
         next_submit, next_yield = 0, 0

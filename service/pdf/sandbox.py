@@ -31,6 +31,7 @@ from pathlib import Path
 
 if __package__:  # imported as service.pdf.sandbox, in the service
     from .. import errors
+    from ..processes import die_with_parent
     from . import names
 else:  # the worker (python -I sandbox.py): the two modules it shares, loaded by path, without the package
     def _load(name: str, path: Path):
@@ -54,6 +55,9 @@ MAX_FIELD_DEPTH = 20
 
 
 def _limit() -> None:
+    """In the child, before it runs: its limits, and to die with the service."""
+    if __package__:
+        die_with_parent()
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
     resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
 

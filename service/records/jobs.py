@@ -11,6 +11,7 @@ Finished ZIPs are deleted after ``Settings.job_hours``.
 
 from __future__ import annotations
 
+import errno
 import queue
 import threading
 import time
@@ -127,6 +128,15 @@ def recover_jobs(db: Database) -> int:
         return len(stuck)
 
 
+def _os_error(exc: OSError) -> str:
+    """What to tell staff when the machine, not the batch, failed."""
+    if exc.errno == errno.ENOSPC:
+        return "The server's disk is full, so the batch could not be written. Ask for space to be freed, then start it again."
+    if exc.errno in (errno.EACCES, errno.EROFS):
+        return "The server may not write the batch's file (a permissions or read-only disk problem); tell its administrator."
+    return f"The server could not write the batch ({errno.errorcode.get(exc.errno, 'OSError')}); please report it."
+
+
 class JobRunner:
     """Runs queued jobs one after another on a background thread."""
 
@@ -213,6 +223,8 @@ class JobRunner:
             self._set(job_id, status="cancelled", finished_at=_now())
         except StepDownError as exc:
             self._set(job_id, status="failed", finished_at=_now(), error=exc.message[:300])
+        except OSError as exc:
+            self._set(job_id, status="failed", finished_at=_now(), error=_os_error(exc))
         except Exception as exc:  # a bug, not the user's input: say so without details of the data
             self._set(job_id, status="failed", finished_at=_now(),
                       error=f"The batch could not be built ({type(exc).__name__}); please report it.")

@@ -1,0 +1,76 @@
+"""A service killed with kill -9 in the middle of a batch leaves no process behind: its pack
+builders die with it (and with them the resource tracker they keep alive), and so do its PDF
+parsers."""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+BATCH = r"""
+import os, sys, threading
+sys.path.insert(0, {root!r})
+from service.packs import default_packs
+from service.packs.batch import run_batch
+from service.spec import default_registry
+pack = default_packs().get("placement-stability-meeting")
+rows = "su_number,meeting_date,requested_at\n" + "".join(
+    f"SU-EX-{{i}},02/12/2026,01/12/2026 09:00\n" for i in range(400))
+def progress(done, total, row):
+    if done == 1:
+        print("started", flush=True)
+run_batch(pack, default_registry(), rows.encode(), {out!r}, workers=2, progress=progress)
+"""
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split()[2] != "Z"
+
+
+def test_a_killed_batch_leaves_no_process_behind(tmp_path):
+    script = BATCH.format(root=str(ROOT), out=str(tmp_path / "out.zip"))
+    # (stderr: the resource tracker says, rightly, that the killed process left semaphores to clean up)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True, cwd=tmp_path)
+    try:
+        assert proc.stdout.readline().strip() == "started"
+        workers = _children(proc.pid)
+        assert len(workers) >= 2, workers  # the builders (and the resource tracker)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        deadline = time.monotonic() + 15
+        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [w for w in workers if _alive(w)]
+        assert not list(tmp_path.glob("*.zip"))  # nothing half-written is left as a ZIP
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stdout.close()
+
+
+def test_a_full_disk_is_said_in_words(monkeypatch, tmp_path):
+    from service.records import jobs
+
+    assert "disk is full" in jobs._os_error(OSError(errno.ENOSPC, "No space left on device"))
+    assert "report" in jobs._os_error(OSError(errno.EIO, "I/O error"))
+    assert pytest  # the job runner test in tests/web/test_jobs.py runs a batch end to end
