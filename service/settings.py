@@ -8,7 +8,8 @@ installed: a SQLite file under ``./var`` and jobs run in the process.
     STEPDOWN_PARSE_CONCURRENCY   uploads parsed at once; more get 429 (2)
     STEPDOWN_SESSION_HOURS       how long a web login lasts (8)
     STEPDOWN_SECURE_COOKIES      1 behind HTTPS, so cookies are only sent over it (0)
-    STEPDOWN_DATA_DIR            where finished batch ZIPs are kept until they expire (var)
+    STEPDOWN_DATA_DIR            where finished batch ZIPs are kept until they expire, and the audit
+                                 chain's checkpoints are published (var; one database per folder)
     STEPDOWN_JOB_WORKERS         processes building packs for a batch job (the number of cores)
     STEPDOWN_JOB_HOURS           how long a finished batch ZIP is kept (24)
 """

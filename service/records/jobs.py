@@ -76,12 +76,16 @@ def team_case_values(db: Database, team: str) -> dict[str, dict]:
 
 def get_job(db: Database, actor: Actor, job_id: str) -> dict:
     with db.session() as s:
-        return _view(db, _load(db, s, actor, job_id, "job.read"))
+        job = _load(db, s, actor, job_id, "job.read")
+        record(s, db.sealer, user_id=actor.user_id, username=actor.username, action="job.read", target=f"job:{job.id}")
+        return _view(db, job)
 
 
 def list_jobs(db: Database, actor: Actor) -> list[dict]:
     with db.session() as s:
-        jobs = s.scalars(select(Job).where(Job.team_id == actor.team_id).order_by(Job.created_at.desc()).limit(100))
+        jobs = list(s.scalars(select(Job).where(Job.team_id == actor.team_id).order_by(Job.created_at.desc()).limit(100)))
+        record(s, db.sealer, user_id=actor.user_id, username=actor.username, action="job.list",
+               target=f"team:{actor.team_id}", detail=f"{len(jobs)} jobs")
         return [_view(db, j) for j in jobs]
 
 

@@ -56,6 +56,8 @@ def receive_submission(db: Database, actor: Actor, registry, raw: bytes, *, case
         raise Busy("Too many uploads are being read right now; try again in a few seconds.")
     digest = hashlib.sha256(raw).hexdigest()
     try:
+        if not raw:
+            raise DocumentError("The file is empty.", "not_a_zip")
         extraction = extract_document(raw, registry, form=form)
     except DocumentError as exc:
         with db.session() as s:

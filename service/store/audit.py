@@ -5,6 +5,13 @@ keyed from STEPDOWN_DATA_KEY when one is set, so nobody without the key can rebu
 after editing it). The database refuses UPDATE and DELETE on the table (triggers, from the
 migrations). ``verify_audit`` recomputes the chain and names the first entry that does not fit.
 Targets are record ids ("case:<uuid>"); field values never go into the log.
+
+The database alone cannot show that its newest entries were deleted together with the head
+that points at them. So the chain's head is also published outside it, as **checkpoints**:
+its sequence number and hash, signed (HMAC with the chain's key), appended to a file beside the
+service's data and written to the application log — on start, every hour and on shutdown.
+``verify_audit`` given the checkpoints says when the chain is shorter than one of them, or
+differs from it.
 """
 
 from __future__ import annotations
@@ -12,8 +19,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
+import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -58,17 +68,80 @@ class AuditCheck:
     problem: str = ""
 
 
-def verify_audit(session: Session, sealer: Sealer) -> AuditCheck:
+def verify_audit(session: Session, sealer: Sealer, checkpoints: list[dict] | None = None) -> AuditCheck:
+    """Recompute the chain; and, given ``checkpoints`` (``read_checkpoints``), check it still
+    holds every entry a checkpoint saw, with the hash it saw."""
     key = sealer.chain_key()
     prev, expected_seq, count = GENESIS, 1, 0
+    hashes: dict[int, str] = {}
+    wanted = {int(c["seq"]) for c in checkpoints or []}
     for entry in session.execute(select(AuditEntry).order_by(AuditEntry.seq)).scalars():
         count += 1
         if entry.seq != expected_seq:
             return AuditCheck(False, count, expected_seq, f"entry {expected_seq} is missing")
         if entry.prev_hash != prev or _digest(entry, key) != entry.hash:
             return AuditCheck(False, count, entry.seq, f"entry {entry.seq} was changed")
+        if entry.seq in wanted:
+            hashes[entry.seq] = entry.hash
         prev, expected_seq = entry.hash, expected_seq + 1
     head = session.get(AuditHead, 1)
     if head is not None and (head.seq != expected_seq - 1 or head.hash != prev):
         return AuditCheck(False, count, expected_seq, "entries after the last one were removed")
+    for point in checkpoints or []:
+        seq = int(point["seq"])
+        if not _checkpoint_signed(point, key):
+            return AuditCheck(False, count, seq, f"the checkpoint of {point.get('at', '?')} was altered")
+        if seq > expected_seq - 1:
+            return AuditCheck(False, count, expected_seq, f"entries {expected_seq} to {seq} were removed (the checkpoint "
+                              f"of {point['at']} saw entry {seq})")
+        if seq and hashes.get(seq) != point["hash"]:
+            return AuditCheck(False, count, seq, f"entry {seq} differs from the checkpoint of {point['at']}")
     return AuditCheck(True, count)
+
+
+# -- checkpoints ----------------------------------------------------------------------------
+
+CHECKPOINTS = "audit-checkpoints.jsonl"
+log = logging.getLogger("stepdown.audit")
+
+
+def _checkpoint_mac(point: dict, key: bytes | None) -> str:
+    body = f"{point['seq']}|{point['hash']}|{point['at']}".encode()
+    return hmac.new(key, body, hashlib.sha256).hexdigest() if key else hashlib.sha256(body).hexdigest()
+
+
+def _checkpoint_signed(point: dict, key: bytes | None) -> bool:
+    return isinstance(point.get("mac"), str) and hmac.compare_digest(point["mac"], _checkpoint_mac(point, key))
+
+
+def write_checkpoint(session: Session, sealer: Sealer, folder: str | Path) -> dict:
+    """Publish the chain's head: appended to the checkpoint file (flushed to disk) and logged."""
+    head = session.get(AuditHead, 1)
+    point = {"seq": head.seq if head else 0, "hash": head.hash if head else GENESIS,
+             "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    point["mac"] = _checkpoint_mac(point, sealer.chain_key())
+    path = Path(folder) / CHECKPOINTS
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(point) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    log.info("audit checkpoint: entry %s, hash %s", point["seq"], point["hash"])
+    return point
+
+
+def read_checkpoints(folder: str | Path) -> list[dict]:
+    """The published checkpoints, oldest first (none if the file is not there). A line that is
+    not a checkpoint at all counts as an altered one."""
+    path = Path(folder) / CHECKPOINTS
+    if not path.is_file():
+        return []
+    points = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            point = json.loads(line)
+            int(point["seq"]), str(point["hash"]), str(point["at"])
+        except (ValueError, KeyError, TypeError):
+            point = {"seq": 0, "hash": "", "at": "(unreadable line)", "mac": ""}
+        points.append(point)
+    return points

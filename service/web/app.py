@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..documents import configure_parsing
 from ..errors import StepDownError
 from ..packs import packs_for
+from ..records import Checkpointer
 from ..records.jobs import JobRunner, recover_jobs
 from ..settings import Settings
 from ..spec import Registry, default_registry
@@ -34,7 +35,8 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     db.migrate()
     configure_parsing(settings.parse_concurrency)
     registry = registry or default_registry()
-    recover_jobs(db)  # jobs a crash or restart interrupted are marked failed, never left running
+    recover_jobs(db)
+    checkpoints = Checkpointer(db)  # the audit chain's head, published now, hourly and at shutdown  # jobs a crash or restart interrupted are marked failed, never left running
     packs = packs_for(registry)
     runner = JobRunner(db, registry, packs)
 
@@ -42,6 +44,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     async def lifespan(app: FastAPI):
         yield
         runner.stop()
+        checkpoints.stop()
         db.dispose()
 
     app = FastAPI(title="Step Down Forms", version="0.1.0", lifespan=lifespan, docs_url="/api/docs", redoc_url=None,

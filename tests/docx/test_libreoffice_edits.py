@@ -7,7 +7,6 @@ What LibreOffice does to each kind of control is in docs/word.md."""
 
 from __future__ import annotations
 
-import pytest
 
 from service.docx import extract_docx, generate_docx
 from service.shape import complete

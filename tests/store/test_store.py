@@ -83,6 +83,41 @@ def test_removing_the_newest_entries_is_found(db):
         assert not verify_audit(s, db.sealer).ok
 
 
+def test_removing_the_newest_entries_and_rewinding_the_head_is_found_by_a_checkpoint(db, tmp_path):
+    """Without a checkpoint, a chain cut short with its head rewound looks whole; the signed
+    checkpoint published outside the database shows what was removed."""
+    from service.store import read_checkpoints, write_checkpoint
+
+    _log(db, 4)
+    with db.session() as s:
+        write_checkpoint(s, db.sealer, tmp_path)
+    _drop_guards(db)
+    with db.engine.begin() as conn:
+        third = conn.execute(text("SELECT hash FROM audit_log WHERE seq = 3")).scalar_one()
+        conn.execute(text("DELETE FROM audit_log WHERE seq = 4"))
+        conn.execute(text("UPDATE audit_head SET seq = 3, hash = :h WHERE id = 1"), {"h": third})
+    with db.session() as s:
+        assert verify_audit(s, db.sealer).ok  # the database alone cannot tell
+        check = verify_audit(s, db.sealer, read_checkpoints(tmp_path))
+    assert not check.ok and check.first_bad == 4 and "removed" in check.problem
+
+
+def test_an_altered_checkpoint_is_found(db, tmp_path):
+    import json
+
+    from service.store import read_checkpoints, write_checkpoint
+
+    _log(db, 2)
+    with db.session() as s:
+        write_checkpoint(s, db.sealer, tmp_path)
+    path = tmp_path / "audit-checkpoints.jsonl"
+    point = json.loads(path.read_text())
+    path.write_text(json.dumps({**point, "seq": 1}) + "\n")  # moved back to hide later entries
+    with db.session() as s:
+        check = verify_audit(s, db.sealer, read_checkpoints(tmp_path))
+    assert not check.ok and "altered" in check.problem
+
+
 def test_a_failed_unit_of_work_leaves_nothing(db):
     with pytest.raises(RuntimeError):
         with db.session() as s:

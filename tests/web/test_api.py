@@ -322,3 +322,21 @@ def test_tokens_expire_are_listed_and_can_be_revoked(world):
 
         actions = [(a.action, a.outcome) for a in s.query(AuditEntry)]
     assert ("token.revoke", "denied") in actions and ("token.revoke", "ok") in actions
+
+
+def test_refusals_and_reads_that_were_not_audited_now_are(world):
+    """An empty upload, a manager asking for the audit check, and reading a batch's status each
+    leave an entry; and the audit check compares the chain with the published checkpoints."""
+    from service.store.models import AuditEntry
+
+    _error(world.post("worker", "/api/submissions", files={"file": ("empty.docx", b"")}), 415, "not_a_zip")
+    _error(world.get("manager", "/api/audit/verify"), 403, "forbidden")
+    job = world.post("worker", "/api/packs/susd-expressions-of-interest/jobs").json()
+    assert world.get("worker", f"/api/jobs/{job['id']}").status_code == 200
+    assert world.get("worker", "/api/jobs").status_code == 200
+    with world.db.session() as s:
+        entries = {(a.username, a.action, a.outcome) for a in s.query(AuditEntry)}
+    assert {("sam.worker", "submission.upload", "refused"), ("nia.manager", "audit.verify", "denied"),
+            ("sam.worker", "job.read", "ok"), ("sam.worker", "job.list", "ok")} <= entries
+    check = world.get("admin", "/api/audit/verify").json()
+    assert check["ok"] is True and check["entries"] >= 5

@@ -19,6 +19,7 @@ from service.store import Database
 def test_user_token_and_audit_commands(tmp_path, monkeypatch, capsys):
     url = f"sqlite:///{tmp_path}/cli.sqlite3"
     monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("STEPDOWN_DATA_DIR", str(tmp_path))  # where the audit checkpoints of this database go
     assert main(["create-user", "Ana.Admin", "--role", "admin", "--team", "Demo Team"]) == 0
     out = capsys.readouterr().out
     password = out.split("Password (shown once; ask them to keep it safe): ")[1].strip()

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ...records import create_token, list_tokens, revoke_token
-from ...store import record, verify_audit
+from ...records import check_audit, create_token, list_tokens, revoke_token
 from ..deps import ApiUser, Db
 from .schemas import ERRORS, AuditCheckOut, Me, TokenInfo, TokenOut, TokenRequest
 
@@ -36,9 +35,5 @@ def revoke(token_id: int, user: ApiUser, db: Db) -> dict:
 
 @router.get("/audit/verify", response_model=AuditCheckOut)
 def audit_verify(user: ApiUser, db: Db) -> dict:
-    user.require("admin")
-    with db.session() as s:
-        check = verify_audit(s, db.sealer)
-        record(s, db.sealer, user_id=user.user_id, username=user.username, action="audit.verify",
-               outcome="ok" if check.ok else "failed")
+    check = check_audit(db, user)
     return {"ok": check.ok, "entries": check.entries, "first_bad": check.first_bad, "problem": check.problem}

@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from starlette.concurrency import run_in_threadpool
 
-from ...errors import DocumentError
 from ...limits import check_document_size
 from ...records import accept_submission, get_submission, list_submissions, receive_submission
 from ..deps import ApiUser, Db, Forms
@@ -20,9 +19,7 @@ async def read_upload(upload: UploadFile, limit: int) -> bytes:
     """The uploaded bytes, refused if over the limit (the body limit stops most earlier)."""
     raw = await upload.read(limit + 1)
     check_document_size(raw, limit)
-    if not raw:
-        raise DocumentError("The file is empty.", "not_a_zip")
-    return raw
+    return raw  # an empty file is refused (and audited) by the casework layer
 
 
 @router.post("", response_model=SubmissionOut, status_code=201)
