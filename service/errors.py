@@ -18,9 +18,10 @@
     │   └── InputMissing     input_missing: a batch needs its spreadsheet of meetings
     ├── DocumentError        an uploaded document cannot be read; ``code`` says why.
     │                          Word: not_a_zip, corrupt_zip, zip_bomb, too_many_entries,
-    │                          encrypted, xml_doctype, xml_malformed, macro_enabled,
-    │                          embedded_object, external_reference, not_a_word_document,
-    │                          layout_invalid, template_unsafe, template_invalid.
+    │                          too_complex, too_many_rows, encrypted, xml_doctype,
+    │                          xml_malformed, macro_enabled, embedded_object,
+    │                          external_reference, not_a_word_document, layout_invalid,
+    │                          template_unsafe, template_invalid.
     │                          PDF: corrupt_pdf, encrypted, flattened_pdf, xfa_form,
     │                          active_content, pdf_too_complex, pdf_timeout.
     │                          Both: file_too_large, not_our_form, wrong_form.

@@ -34,6 +34,8 @@ MAX_ENTRIES = 1000
 MAX_ENTRY_BYTES = 50 * 1024 * 1024
 MAX_TOTAL_BYTES = 200 * 1024 * 1024
 MAX_RATIO = 100  # inflated / compressed, for entries over 1 MiB
+MAX_RELS_BYTES = 512 * 1024  # a relationships part: Word's hold a few dozen entries, some kilobytes
+MAX_ELEMENTS = 1_000_000  # XML elements in one part (a filled form's body has about ten thousand)
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
                           huge_tree=False, remove_comments=False)
@@ -89,11 +91,14 @@ class DocxPackage:
             total += i.file_size
             if i.flag_bits & 0x1:
                 raise DocumentError("The document is encrypted; remove the password in Word and try again.", "encrypted")
+            name = i.filename.lower()
+            if name.endswith(".rels") and i.file_size > MAX_RELS_BYTES:
+                raise DocumentError("The file's relationship parts are far larger than any Word document's "
+                                    f"({i.file_size // 1024} KiB in one). It was refused.", "too_complex")
             if i.file_size > MAX_ENTRY_BYTES or total > MAX_TOTAL_BYTES:
                 raise DocumentError("The file would inflate to an unsafe size (a zip bomb). It was refused.", "zip_bomb")
             if i.file_size > 1024 * 1024 and i.file_size > MAX_RATIO * max(i.compress_size, 1):
                 raise DocumentError("The file is compressed at an unsafe ratio (a zip bomb). It was refused.", "zip_bomb")
-            name = i.filename.lower()
             if name.endswith(("vbaproject.bin", "vbadata.xml")):
                 raise DocumentError("The document contains macros (.docm). Save it as a plain .docx and try again.", "macro_enabled")
             if name.startswith(("word/embeddings/", "word/activex/")) or "/oleobject" in name:
@@ -210,6 +215,12 @@ def _worth_parsing(raw: bytes, risky: re.Pattern) -> bool:
 
 
 def parse_xml(raw: bytes, name: str) -> etree._Element:
+    """A part parsed safely: no DOCTYPE, no entities, nothing fetched, and at most MAX_ELEMENTS
+    elements (counted before parsing: each element needs a '<'), so a part of millions of empty
+    paragraphs is refused before it is built in memory."""
+    if raw.count(b"<") > MAX_ELEMENTS:
+        raise DocumentError(f"Part {name} holds far more elements than any Word document (millions); it was "
+                            "refused.", "too_complex")
     if _DOCTYPE.search(raw):
         raise DocumentError(f"Part {name} declares a DOCTYPE or entities, which Word never writes. It was refused.",
                             "xml_doctype")

@@ -234,3 +234,30 @@ def test_a_harmless_utf16_part_is_read_as_any_other():
     as16 = custom.decode().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
     result = extract_docx(rezip(replace={"docProps/custom.xml": as16}), REGISTRY)
     assert result.form == "ramp" and result.data == extract_docx(GOOD, REGISTRY).data
+
+
+def test_a_body_of_millions_of_empty_paragraphs_is_refused_before_it_is_built():
+    """11.5 MB of Word file holding two million paragraphs cost 878 MB to parse. (Their text is
+    random, as an attacker's would be, so that the zip's ratio check does not stop it first.)"""
+    import random
+
+    rnd = random.Random(3)
+    body = b"".join(b"<w:p><w:r><w:t>%08x</w:t></w:r></w:p>" % rnd.getrandbits(32) for _ in range(260_000))
+    doc = zipfile.ZipFile(BytesIO(GOOD)).read("word/document.xml")
+    at = doc.index(b"<w:body>") + len(b"<w:body>")
+    raw = rezip(replace={"word/document.xml": doc[:at] + body + doc[at:]})
+    assert len(raw) < service.MAX_DOCUMENT_BYTES
+    with pytest.raises(service.DocumentError) as info:
+        extract_docx(raw, REGISTRY)
+    assert info.value.code == "too_complex"
+
+
+def test_huge_relationship_parts_are_refused_unread():
+    """190 relationship parts of 1 MiB each took up to 19 s in a regular expression."""
+    rel = (b'<Relationship Id="rIdX" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+           b'image" Target="media/x.png"/>')
+    big = (b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+           b'relationships">' + rel * 9000 + b"</Relationships>")
+    with pytest.raises(service.DocumentError) as info:
+        extract_docx(rezip(add={"word/_rels/header9.xml.rels": big}), REGISTRY)
+    assert info.value.code == "too_complex"
