@@ -421,3 +421,35 @@ def test_a_cell_with_a_character_no_document_can_hold_is_refused_by_row_and_colu
     _, problems = read_row(pack, 5, {**_row(), "child_name": f"Rowan{odd}Example"})
     assert [(p.row, p.column) for p in problems] == [(5, "Child's name")]
     assert odd not in str(problems[0])
+
+
+def _workbook_with(part: str, data: bytes) -> bytes:
+    """The matching pack's own template with one part replaced."""
+    src = zipfile.ZipFile(io.BytesIO(template_xlsx(PACKS.get("matching"))))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            z.writestr(info.filename, data if info.filename == part else src.read(info))
+        if part not in src.namelist():
+            z.writestr(part, data)
+    return out.getvalue()
+
+
+def test_shared_strings_that_inflate_enormously_are_refused_unread():
+    """2.7 MB of spreadsheet whose shared strings inflate to 780 MB took 217 s and 1.9 GB."""
+    strings = (b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+               + b"<si><t>" + b"a" * (70 * 1024 * 1024) + b"</t></si></sst>")
+    with pytest.raises(DataError, match="zip bomb|far larger"):
+        read_rows(PACKS.get("matching"), _workbook_with("xl/sharedStrings.xml", strings))
+
+
+def test_millions_of_cell_formats_are_refused_unread():
+    """484 KB of spreadsheet with 3 million cell formats took 148 s and 4.2 GB."""
+    import random
+
+    rnd = random.Random(5)
+    xfs = b"".join(b'<xf numFmtId="%d" fontId="0"/>' % rnd.randrange(200) for _ in range(150_000))
+    styles = (b'<?xml version="1.0"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+              b'<cellXfs count="150000">' + xfs + b"</cellXfs></styleSheet>")
+    with pytest.raises(DataError, match="cell formats"):
+        read_rows(PACKS.get("matching"), _workbook_with("xl/styles.xml", styles))
