@@ -1,20 +1,34 @@
 """The upload size limit, enforced before the body is read: a declared Content-Length over the
 limit is refused at once with 413; a body sent without one (chunked) is counted as it arrives
-and cut off at the limit. Pure ASGI, so nothing is buffered first."""
+and cut off at the limit. Pure ASGI, so nothing is buffered first.
+
+A body must also keep coming: a client that sends nothing for ``idle`` seconds, or, once
+``grace`` seconds have passed, less than ``min_rate`` bytes a second on average (20 clients
+sending a byte a second held their connections for a minute), is answered 408 and its
+connection closed, so slow clients cannot tie up the service for everyone else."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 
 from ..limits import MIB
 
 OVERHEAD = 64 * 1024  # multipart framing and the other form fields around the file
 
 
+IDLE_SECONDS = 15.0  # the longest a body may pause
+GRACE_SECONDS = 10.0  # how long before a body's pace is looked at
+MIN_RATE = 2048  # bytes a second, on average, after the grace period (a slow mobile link sends far more)
+
+
 class BodyLimit:
-    def __init__(self, app, limit: int) -> None:
+    def __init__(self, app, limit: int, *, idle: float = IDLE_SECONDS, grace: float = GRACE_SECONDS,
+                 min_rate: int = MIN_RATE) -> None:
         self.app, self.limit = app, limit + OVERHEAD
         self.megabytes = limit // MIB
+        self.idle, self.grace, self.min_rate = idle, grace, min_rate
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -24,21 +38,34 @@ class BodyLimit:
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
             await self._refuse(send)
             return
-        received, started, refused = 0, False, False
+        received, started, refused, complete = 0, False, False, False
+        began = time.monotonic()
 
         async def counted_receive():
-            nonlocal received, refused
+            nonlocal received, refused, complete
             if refused:
                 return {"type": "http.disconnect"}
-            message = await receive()
-            if message["type"] == "http.request":
+            if complete:  # the body is in: the app is only waiting to hear of a disconnect
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), timeout=self.idle)
+            except asyncio.TimeoutError:
+                message = None
+            if message is not None and message["type"] == "http.request":
                 received += len(message.get("body", b""))
+                complete = not message.get("more_body", False)
                 if received > self.limit:
                     # answer 413 now, and tell the app the client went away, whatever it was parsing
                     refused = True
                     if not started:
                         await self._refuse(send)
                     return {"type": "http.disconnect"}
+            elapsed = time.monotonic() - began
+            if message is None or (not complete and elapsed > self.grace and received < self.min_rate * elapsed):
+                refused = True
+                if not started:
+                    await self._slow(send)
+                return {"type": "http.disconnect"}
             return message
 
         async def watched_send(message):
@@ -54,6 +81,15 @@ class BodyLimit:
         except Exception:
             if not refused:
                 raise
+
+    async def _slow(self, send) -> None:
+        body = json.dumps({"error": {"code": "request_timeout", "message":
+                                     "The upload came too slowly and was stopped; try again on a better connection."}}
+                          ).encode()
+        await send({"type": "http.response.start", "status": 408,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                                (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": body})
 
     async def _refuse(self, send) -> None:
         body = json.dumps({"error": {"code": "file_too_large", "message":

@@ -1,0 +1,134 @@
+"""Slow clients: an upload that stops, or trickles in, is answered 408 and let go, without
+holding up anyone else. First at the ASGI level with short limits, then against the real
+server: twenty connections sending a byte at a time while other requests are served."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from service.web.limits import BodyLimit
+
+
+async def _echo(scope, receive, send):
+    body = b""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": str(len(body)).encode()})
+
+
+def _run(chunks: list[tuple[float, bytes, bool]], **limits) -> list[dict]:
+    """Send ``chunks`` (pause before, bytes, more to come) through BodyLimit; what it answered."""
+    sent: list[dict] = []
+
+    async def main():
+        queue = list(chunks)
+
+        async def receive():
+            if not queue:
+                await asyncio.sleep(3600)
+            pause, data, more = queue.pop(0)
+            await asyncio.sleep(pause)
+            return {"type": "http.request", "body": data, "more_body": more}
+
+        async def send(message):
+            sent.append(message)
+
+        app = BodyLimit(_echo, 1024 * 1024, **limits)
+        await asyncio.wait_for(app({"type": "http", "headers": []}, receive, send), timeout=10)
+
+    asyncio.run(main())
+    return sent
+
+
+def test_a_body_that_stops_is_answered_408():
+    sent = _run([(0, b"x" * 100, True), (5, b"late", False)], idle=0.2, grace=5)
+    assert sent[0]["status"] == 408 and json.loads(sent[1]["body"])["error"]["code"] == "request_timeout"
+
+
+def test_a_body_that_trickles_is_answered_408():
+    sent = _run([(0.05, b"x", True)] * 40 + [(0, b"", False)], idle=1, grace=0.5, min_rate=1000)
+    assert sent[0]["status"] == 408
+
+
+def test_a_body_at_a_steady_pace_gets_through():
+    sent = _run([(0.05, b"x" * 5000, True)] * 10 + [(0, b"", False)], idle=1, grace=0.2, min_rate=1000)
+    assert sent[0]["status"] == 200 and sent[1]["body"] == b"50000"
+
+
+def test_twenty_trickling_uploads_are_let_go_while_others_are_served(tmp_path):
+    """The real server (`stepdown-forms serve`): twenty connections send an upload a byte a
+    second; each is answered 408 once its grace period is over, and meanwhile the service
+    answers other requests at once."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/slow.sqlite3", "STEPDOWN_DATA_DIR": str(tmp_path)}
+    exe = str(Path(sys.executable).with_name("stepdown-forms"))
+    subprocess.run([exe, "create-user", "slow.tester", "--team", "Test Team", "--password-stdin"], env=env,
+                   input="a long enough password\n", text=True, check=True, capture_output=True)
+    token = subprocess.run([exe, "create-token", "slow.tester"], env=env, text=True, check=True,
+                           capture_output=True).stdout.strip()
+    proc = subprocess.Popen([exe, "serve", "--port", str(port)], env=env, stderr=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL)
+    slow: list[socket.socket] = []
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        head = (f"POST /api/submissions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+                "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n"
+                '--b\r\nContent-Disposition: form-data; name="file"; filename="f.docx"\r\n\r\n').encode()
+        for _ in range(20):
+            c = socket.create_connection(("127.0.0.1", port), timeout=30)
+            c.sendall(head)
+            slow.append(c)
+        started, answers = time.monotonic(), {}
+        while len(answers) < len(slow) and time.monotonic() - started < 40:
+            for i, c in enumerate(slow):
+                if i in answers:
+                    continue
+                try:
+                    c.sendall(b"x")
+                except OSError:
+                    answers[i] = b"closed"
+                    continue
+                c.setblocking(False)
+                try:
+                    data = c.recv(4096)
+                    if data:
+                        answers[i] = data
+                except BlockingIOError:
+                    pass
+                c.setblocking(True)
+            t = time.monotonic()
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=5) as r:
+                assert r.status == 200
+            assert time.monotonic() - t < 2, "the service kept answering others"
+            time.sleep(1)
+        assert len(answers) == 20
+        assert all(a == b"closed" or a.startswith(b"HTTP/1.1 408") for a in answers.values()), answers
+        assert time.monotonic() - started < 35  # let go after the grace period, not held for a minute
+    finally:
+        for c in slow:
+            c.close()
+        proc.terminate()
+        proc.wait(20)
