@@ -1,36 +1,29 @@
 """Worker processes die with the process that started them.
 
-A worker (a batch's pack builder, a PDF parser) is killed by the kernel the moment its parent
-dies, however it dies — ``kill -9`` included — so nothing is left running and nothing piles up
-(Linux's ``PR_SET_PDEATHSIG``; elsewhere the worker checks its parent instead)."""
+A worker (a batch's pack builder, a PDF parser) watches its parent and exits the moment the
+parent is gone, however it went — ``kill -9`` included — so nothing is left running and nothing
+piles up. It watches by polling its parent's pid from a daemon thread, rather than asking the
+kernel (``PR_SET_PDEATHSIG``), because the kernel ties that to the *thread* that started the
+worker: a web service's request thread that ends would take a pooled worker with it."""
 
 from __future__ import annotations
 
-import ctypes
 import os
-import signal
-import sys
+import threading
 
-PR_SET_PDEATHSIG = 1
-
-
-def _find_prctl():
-    """Looked up once, at import: a child between fork and exec must not load libraries."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        return ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-
-
-_PRCTL = _find_prctl()
+POLL_SECONDS = 0.5
 
 
 def die_with_parent(parent: int | None = None) -> None:
-    """Ask to be killed when the parent process dies; ``parent``: the pid it should still have
-    (if it died before this ran, exit now)."""
-    if _PRCTL is not None:
-        _PRCTL(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if parent is not None and os.getppid() != parent:
+    """Exit when the parent process (``parent``, or the current one) is gone."""
+    parent = parent or os.getppid()
+    if os.getppid() != parent:
         os._exit(1)
+
+    def watch() -> None:
+        while True:
+            threading.Event().wait(POLL_SECONDS)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()

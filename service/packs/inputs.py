@@ -101,6 +101,10 @@ def _xlsx(pack: PackSpec, raw: bytes) -> Rows:
         while header and header[-1] is None:
             header.pop()
         return _table(pack, header, ((n, list(r)) for n, r in enumerate(rows, start=2)))
+    except DataError:
+        raise
+    except Exception as exc:  # a sheet is read as it is iterated: damage shows here too (found by fuzzing)
+        raise DataError(f"the spreadsheet cannot be read ({type(exc).__name__})") from None
     finally:
         wb.close()
 

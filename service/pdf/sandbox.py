@@ -2,8 +2,8 @@
 
 PDF parsers can be made to loop, to inflate bombs or to build millions of objects. Parsing
 happens in a worker: a fresh interpreter (``python -I sandbox.py --serve``; of ours the script
-loads only two plain modules, ``names.py`` and ``errors.py``, by their paths, so the worker holds
-pikepdf and little else) started with an address-space limit and a
+loads only three plain modules, ``names.py``, ``errors.py`` and ``processes.py``, by their paths,
+so the worker holds pikepdf and little else, and exits when the service is gone) started with an address-space limit and a
 CPU-time backstop. Files go to it over a pipe, one at a time; each gets a wall-clock deadline,
 after which the worker is killed. A worker that crashes, runs out of memory or misses a
 deadline is gone; the next upload starts a new one. Workers are also replaced every
@@ -31,7 +31,6 @@ from pathlib import Path
 
 if __package__:  # imported as service.pdf.sandbox, in the service
     from .. import errors
-    from ..processes import die_with_parent
     from . import names
 else:  # the worker (python -I sandbox.py): the two modules it shares, loaded by path, without the package
     def _load(name: str, path: Path):
@@ -42,6 +41,7 @@ else:  # the worker (python -I sandbox.py): the two modules it shares, loaded by
 
     names = _load("sdf_pdf_names", Path(__file__).with_name("names.py"))
     errors = _load("sdf_errors", Path(__file__).parents[1] / "errors.py")
+    processes = _load("sdf_processes", Path(__file__).parents[1] / "processes.py")
     import pikepdf  # only the worker parses; the service itself never needs pikepdf for this
 
 DocumentError = errors.DocumentError
@@ -55,9 +55,7 @@ MAX_FIELD_DEPTH = 20
 
 
 def _limit() -> None:
-    """In the child, before it runs: its limits, and to die with the service."""
-    if __package__:
-        die_with_parent()
+    """In the child, before it runs: its limits."""
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
     resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
 
@@ -403,6 +401,7 @@ def parse_pdf(raw: bytes) -> dict:
 
 def main() -> None:
     _collect_parser_messages()
+    processes.die_with_parent()  # even mid-parse: a closed pipe alone is noticed only between files
     if sys.argv[1:] == ["--serve"]:
         stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
         while header := stdin.read(8):

@@ -74,3 +74,54 @@ def test_a_full_disk_is_said_in_words(monkeypatch, tmp_path):
     assert "disk is full" in jobs._os_error(OSError(errno.ENOSPC, "No space left on device"))
     assert "report" in jobs._os_error(OSError(errno.EIO, "I/O error"))
     assert pytest  # the job runner test in tests/web/test_jobs.py runs a batch end to end
+
+
+PARSER = r"""
+import sys, time
+sys.path.insert(0, {root!r})
+from service import generate_document
+from service.pdf import extract_pdf, sandbox
+from service.spec import default_registry
+registry = default_registry()
+extract_pdf(generate_document(registry.get("ramp"), None, format="pdf"), registry)
+print(sandbox.last_pid, flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_killed_service_leaves_no_pdf_parser_behind(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-c", PARSER.format(root=str(ROOT))], stdout=subprocess.PIPE, text=True)
+    try:
+        worker = int(proc.stdout.readline())
+        assert _alive(worker)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        deadline = time.monotonic() + 10
+        while _alive(worker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(worker)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stdout.close()
+
+
+def test_a_pooled_parser_outlives_the_request_thread_that_started_it():
+    """Workers are kept for the next upload, whichever thread it comes on: one started by a
+    request thread that has since ended still serves (a parent-death signal tied to the thread
+    would have killed it)."""
+    import threading
+
+    from service import generate_document
+    from service.pdf import extract_pdf, sandbox
+    from tests.conftest import REGISTRY
+
+    sandbox.reset()
+    raw = generate_document(REGISTRY.get("ramp"), None, format="pdf")
+    thread = threading.Thread(target=lambda: extract_pdf(raw, REGISTRY))
+    thread.start()
+    thread.join(30)
+    first = sandbox.last_pid
+    time.sleep(1)
+    assert _alive(first)
+    assert extract_pdf(raw, REGISTRY).form == "ramp" and sandbox.last_pid == first
