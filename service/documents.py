@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from .docx import extract_docx, generate_docx
+from . import isolation
+from .docx import DocxExtraction, extract_docx, generate_docx
 from .brand import shell_context
 from .docx.branding import find_shell, shell_brand
 from .docx.designer import LayoutCheck, check_layout as check_docx_layout, fill_layout
-from .errors import DataError
+from .errors import DataError, DocumentError, UnknownFormError
 from .extract import Extraction
 from .identity import Identity
+from .limits import check_document_size
 from .pdf import extract_pdf, generate_pdf, sandbox
 from .spec.model import FormSpec
 from .validation import validate
@@ -49,10 +51,27 @@ def generate_document(spec: FormSpec, data: dict | None = None, *, format: str =
 
 
 def extract_document(raw: bytes, registry, *, form: str | None = None) -> Extraction:
-    """Read a completed document. The format is decided by the file's content, not its name."""
+    """Read a completed document. The format is decided by the file's content, not its name.
+    Parsing happens in a limited worker process (``service.isolation``): a PDF's in the PDF
+    worker, a Word document's wholly in a reader worker."""
+    check_document_size(raw)
     if raw.lstrip()[:5] == b"%PDF-":
         return extract_pdf(raw, registry, form=form)
-    return extract_docx(raw, registry, form=form)  # the package check names anything that is not Word
+    try:  # the package check names anything that is not Word
+        found = isolation.call(isolation.readers(), _read_docx, registry, raw, form,
+                               accept=(DocumentError, UnknownFormError))
+    except isolation.Lost as lost:
+        if lost.timed_out:
+            raise DocumentError("The Word document took too long to read (it may be built to); it was refused.",
+                                "timeout") from None
+        raise DocumentError("Reading the Word document needed more memory than any form does; it was refused.",
+                            "too_complex") from None
+    return DocxExtraction.from_dict(found)
+
+
+def _read_docx(registry, raw: bytes, form: str | None) -> dict:
+    """In a reader worker: the extraction, as plain data."""
+    return extract_docx(raw, registry, form=form).to_dict()
 
 
 def check_layout(spec: FormSpec, raw: bytes) -> LayoutCheck:
@@ -62,8 +81,11 @@ def check_layout(spec: FormSpec, raw: bytes) -> LayoutCheck:
 
 
 def configure_parsing(concurrency: int) -> None:
-    """How many uploaded PDFs are parsed at once, each in its own limited worker process."""
+    """How many uploaded documents of each format are parsed at once, each in its own limited
+    worker process (the reader workers one more: a queued batch reads its spreadsheet again when
+    it starts, outside the upload slots)."""
     sandbox.configure(concurrency)
+    isolation.readers().configure(size=concurrency + 1)
 
 
 def _moment(identity: Identity) -> datetime:

@@ -46,6 +46,12 @@ class Extraction:
             "errors": [i.to_dict() for i in self.errors], "warnings": [i.to_dict() for i in self.warnings],
         }
 
+    @classmethod
+    def from_dict(cls, d: dict):
+        """The extraction ``to_dict`` gave (as a worker process sends it back)."""
+        plain = {k: v for k, v in d.items() if k not in ("valid", "errors", "warnings")}
+        return cls(**plain, errors=[Issue(**i) for i in d["errors"]], warnings=[Issue(**i) for i in d["warnings"]])
+
 
 def expected_form(expected: str | None, declared: str | None) -> str | None:
     """The form to read a document as: the one asked for, else the one it declares. A document

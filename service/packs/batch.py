@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import Cancelled, InputMissing
-from ..processes import die_with_parent
+from ..isolation import die_with_parent
 from ..spec.registry import Registry, registry_for
 from .build import BuiltPack, build_pack
 from .inputs import Rows, read_rows

@@ -1,6 +1,7 @@
 """Reading a batch's rows: XLSX (openpyxl, read-only), CSV or JSON, one row per meeting.
 Bounded: at most MAX_ROWS rows and MAX_COLUMNS columns, and the file at most MAX_INPUT_BYTES.
-The format is decided by the content, not the file name."""
+The format is decided by the content, not the file name. The file is read in a limited worker
+process (``service.isolation``); only the rows come back."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import csv
 import io
 import zipfile
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 
+from .. import isolation
 from ..data import parse_json_data
-from ..errors import DataError
+from ..errors import DataError, InputMissing
 from ..limits import MAX_UPLOAD_BYTES, check_data_size
 from .meeting import RowProblem, header_index
 from .model import PackSpec
@@ -27,6 +30,51 @@ class Rows:
 
 
 def read_rows(pack: PackSpec, raw: bytes) -> Rows:
+    """The rows of a batch's input file, read in a reader worker."""
+    check_data_size(len(raw), "The input")
+    try:
+        plain = isolation.call(isolation.readers(), _read_plain, pack, raw, accept=(DataError, InputMissing))
+    except isolation.Lost as lost:
+        if lost.timed_out:
+            raise DataError("the input took too long to read (it may be built to); it was refused", "timeout") from None
+        raise DataError("reading the input needed more memory than any batch does; it was refused",
+                        "too_complex") from None
+    return Rows([(number, {k: _cell_in(v) for k, v in cells.items()}) for number, cells in plain["rows"]],
+                [RowProblem(**p) for p in plain["problems"]])
+
+
+def _read_plain(pack: PackSpec, raw: bytes) -> dict:
+    """In a reader worker: the rows as plain data (dates and times tagged)."""
+    rows = read_rows_here(pack, raw)
+    return {"rows": [(number, {k: _cell_out(v) for k, v in cells.items()}) for number, cells in rows.rows],
+            "problems": [p.__dict__ for p in rows.problems]}
+
+
+_TAGGED = {"datetime": datetime.fromisoformat, "date": date.fromisoformat, "time": time.fromisoformat,
+           "timedelta": lambda s: timedelta(seconds=float(s)), "value": lambda v: v}
+
+
+def _cell_out(value: object) -> object:
+    """A cell as JSON: dates and times tagged; an object (from JSON input) tagged too, so that
+    no object of the user's is taken for a tag."""
+    if isinstance(value, dict):
+        return {"$value": value}
+    if isinstance(value, (datetime, date, time)):
+        return {"$" + type(value).__name__: value.isoformat()}
+    if isinstance(value, timedelta):
+        return {"$timedelta": str(value.total_seconds())}
+    return value
+
+
+def _cell_in(value: object) -> object:
+    if isinstance(value, dict) and len(value) == 1:
+        (tag, text), = value.items()
+        return _TAGGED[tag[1:]](text)
+    return value
+
+
+def read_rows_here(pack: PackSpec, raw: bytes) -> Rows:
+    """The rows, read in this process."""
     check_data_size(len(raw), "The input")
     if raw[:4] == b"PK\x03\x04":
         return _xlsx(pack, raw)

@@ -1,63 +1,42 @@
-"""Parse an uploaded PDF in a separate process with time and memory limits.
+"""Parse an uploaded PDF in a limited worker process (``service.isolation``: memory, CPU, a wall
+deadline per file, killed and replaced).
 
-PDF parsers can be made to loop, to inflate bombs or to build millions of objects. Parsing
-happens in a worker: a fresh interpreter (``python -I sandbox.py --serve``; of ours the script
-loads only three plain modules, ``names.py``, ``errors.py`` and ``processes.py``, by their paths,
-so the worker holds pikepdf and little else, and exits when the service is gone) started with an address-space limit and a
-CPU-time backstop. Files go to it over a pipe, one at a time; each gets a wall-clock deadline,
-after which the worker is killed. A worker that crashes, runs out of memory or misses a
-deadline is gone; the next upload starts a new one. Workers are also replaced every
-``RECYCLE_AFTER`` files. Up to ``POOL_SIZE`` workers serve uploads at once (the web service sets
-it to its parse concurrency); more wait for one. A fresh process, not a fork, because a fork of a threaded server can
-inherit a held lock and hang. The worker sends back only plain data as JSON: identity, field
-values, and what active content the file carries. Nothing in the file is run or followed.
+PDF parsers can be made to loop, to inflate bombs or to build millions of objects. The worker
+is ``python -I sandbox.py --serve``; of ours it loads only three plain modules, ``names.py``,
+``errors.py`` and ``isolation.py``, by their paths, so it holds pikepdf and little else. It sends
+back only plain data as JSON: identity, field values, and what active content the file carries.
+Nothing in the file is run or followed.
 """
 
 from __future__ import annotations
 
-import atexit
 import importlib.util
 import json
 import logging
-import os
-import resource
-import select
-import subprocess
 import sys
-import threading
-import time
 from io import BytesIO
 from pathlib import Path
 
 if __package__:  # imported as service.pdf.sandbox, in the service
-    from .. import errors
+    from .. import errors, isolation
     from . import names
 else:  # the worker (python -I sandbox.py): the two modules it shares, loaded by path, without the package
     def _load(name: str, path: Path):
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up by name
         spec.loader.exec_module(module)
         return module
 
     names = _load("sdf_pdf_names", Path(__file__).with_name("names.py"))
     errors = _load("sdf_errors", Path(__file__).parents[1] / "errors.py")
-    processes = _load("sdf_processes", Path(__file__).parents[1] / "processes.py")
+    isolation = _load("sdf_isolation", Path(__file__).parents[1] / "isolation.py")
     import pikepdf  # only the worker parses; the service itself never needs pikepdf for this
 
 DocumentError = errors.DocumentError
 
-MEMORY_LIMIT = 768 * 1024 * 1024
-CPU_SECONDS = 600  # a worker's whole life (RECYCLE_AFTER files); one file is cut off by WALL_SECONDS
-WALL_SECONDS = 20
-RECYCLE_AFTER = 100
 MAX_OBJECTS = 200_000
 MAX_FIELD_DEPTH = 20
-
-
-def _limit() -> None:
-    """In the child, before it runs: its limits."""
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-    resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
 
 
 def _run(raw: bytes) -> tuple[str, object]:
@@ -270,125 +249,29 @@ def _actions(action: object, depth: int = 0) -> set[str]:
     return out
 
 
-class _Worker:
-    def __init__(self) -> None:
-        self.process = subprocess.Popen([sys.executable, "-I", __file__, "--serve"], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, preexec_fn=_limit)
-        self.served = 0
-
-    def ask(self, raw: bytes, deadline: float) -> bytes | None:
-        """The worker's answer, or None if it died or missed the deadline (it is then killed)."""
-        try:
-            self.process.stdin.write(len(raw).to_bytes(8, "big") + raw)
-            self.process.stdin.flush()
-            out = self.process.stdout
-            header = _read_exactly(out, 8, deadline)
-            answer = _read_exactly(out, int.from_bytes(header, "big"), deadline) if header else None
-        except (BrokenPipeError, OSError):
-            answer = None
-        self.served += 1
-        if answer is None:
-            self.stop()
-        return answer
-
-    def alive(self) -> bool:
-        return self.process.poll() is None and self.served < RECYCLE_AFTER
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait(5)
-        for pipe in (self.process.stdin, self.process.stdout):
-            try:
-                pipe.close()
-            except OSError:
-                pass  # a pipe to a killed worker may fail to flush on close
-
-
-def _read_exactly(stream, n: int, deadline: float) -> bytes | None:
-    chunks, need = [], n
-    fd = stream.fileno()
-    while need:
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([fd], [], [], left)[0]:
-            return None
-        chunk = os.read(fd, min(need, 1 << 20))
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        need -= len(chunk)
-    return b"".join(chunks)
-
-
-POOL_SIZE = 2  # workers, so two uploads are parsed at once (the service sets it from its settings)
-_idle: list[_Worker] = []  # workers waiting for a file
-_busy = 0
-_lock = threading.Condition()
-last_pid: int | None = None  # the worker that served the last file (tests watch recycling)
+POOL = isolation.Pool([sys.executable, "-I", __file__, "--serve"], isolation.Limits())
 
 
 def configure(pool_size: int) -> None:
-    global POOL_SIZE
-    POOL_SIZE = max(1, pool_size)
+    """How many PDFs are parsed at once (the web service sets it to its parse concurrency)."""
+    POOL.configure(size=pool_size)
 
 
 def reset() -> None:
     """Stop the idle workers (the next upload starts a new one, with the limits then in force)."""
-    with _lock:
-        while _idle:
-            _idle.pop().stop()
-
-
-atexit.register(reset)
-
-
-def _take() -> _Worker:
-    """An idle live worker, or a new one while fewer than POOL_SIZE are busy; else wait."""
-    global _busy
-    with _lock:
-        while True:
-            while _idle:
-                worker = _idle.pop()
-                if worker.alive():
-                    _busy += 1
-                    return worker
-                worker.stop()
-            if _busy < POOL_SIZE:
-                _busy += 1
-                break
-            _lock.wait()
-    try:
-        return _Worker()
-    except BaseException:
-        _give_back(None)
-        raise
-
-
-def _give_back(worker: _Worker | None) -> None:
-    global _busy
-    with _lock:
-        _busy -= 1
-        if worker is not None:
-            _idle.append(worker)
-        _lock.notify()
+    POOL.reset()
 
 
 def parse_pdf(raw: bytes) -> dict:
     """``inspect(raw)`` in a limited worker; a DocumentError for anything it refused."""
-    global last_pid
-    worker = _take()
-    start = time.monotonic()
     try:
-        answer = worker.ask(raw, start + WALL_SECONDS)
-    finally:
-        last_pid = worker.process.pid
-        _give_back(worker if worker.process.poll() is None else None)
-    if answer is None:
-        if time.monotonic() - start >= WALL_SECONDS:
+        answer = POOL.ask(raw)
+    except isolation.Lost as lost:
+        if lost.timed_out:
             raise DocumentError("The PDF took too long to open (it may be built to loop); it was refused.",
-                                "pdf_timeout")
+                                "pdf_timeout") from None
         raise DocumentError("Opening the PDF used up the limits set for it (a decompression bomb or a "
-                            "parser loop); it was refused.", "pdf_too_complex")
+                            "parser loop); it was refused.", "pdf_too_complex") from None
     try:
         status, payload = json.loads(answer)
     except ValueError:
@@ -399,17 +282,15 @@ def parse_pdf(raw: bytes) -> dict:
     return payload
 
 
+def _answer(raw: bytes) -> bytes:
+    _messages.clear()
+    return json.dumps(_run(raw)).encode()
+
+
 def main() -> None:
     _collect_parser_messages()
-    processes.die_with_parent()  # even mid-parse: a closed pipe alone is noticed only between files
     if sys.argv[1:] == ["--serve"]:
-        stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-        while header := stdin.read(8):
-            raw = stdin.read(int.from_bytes(header, "big"))
-            _messages.clear()
-            answer = json.dumps(_run(raw)).encode()
-            stdout.write(len(answer).to_bytes(8, "big") + answer)
-            stdout.flush()
+        isolation.serve(_answer)
         return
     sys.stdout.write(json.dumps(_run(sys.stdin.buffer.read())))
 

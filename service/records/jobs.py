@@ -27,6 +27,7 @@ from ..store import Database, record
 from ..store.models import Case, Job, Team
 from .access import load_for_team
 from .accounts import Actor
+from .reading import reading_slot
 
 ACTIVE = ("queued", "running")
 PROGRESS_EVERY = 0.3  # seconds between progress writes
@@ -155,8 +156,9 @@ class JobRunner:
         pack = self.packs.get(pack_id)
         if pack.kind == "meeting" and raw is None:
             raise InputMissing("Upload a spreadsheet of meetings (see the pack's template).")
-        if raw is not None:
-            meetings_for(pack, self.registry, raw)  # an unreadable file is refused now, not in the queue
+        if raw is not None:  # an unreadable file is refused now, not in the queue
+            with reading_slot(actor.user_id, self.db.settings.parse_concurrency):
+                meetings_for(pack, self.registry, raw)
         with self.db.session() as s:
             job = Job(id=str(uuid.uuid4()), team_id=actor.team_id, user_id=actor.user_id, pack=pack.id,
                       status="queued", total=0, done=0, cancel_requested=False, created_at=_now())

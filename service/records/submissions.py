@@ -1,8 +1,9 @@
 """Completed forms uploaded, read, stored and accepted into a case.
 
 We keep what was read (data, sources, errors, warnings: sealed) and the file's SHA-256 and
-size, never the file. Reading happens under a limit on how many uploads are parsed at once;
-an upload that cannot be read stores nothing. Accepting copies the form's case values into the
+size, never the file. Reading happens under a limit on how many uploads are parsed at once,
+and on how many of one person's (one: a user sending file after file, by mistake or to attack,
+holds one parser and never all of them); an upload that cannot be read stores nothing. Accepting copies the form's case values into the
 child's case: new values are added, equal ones left, and a value that differs from the case is
 a conflict the user must settle (take the form's or keep the case's) — never taken silently.
 """
@@ -10,30 +11,21 @@ a conflict the user must settle (take the form's or keep the case's) — never t
 from __future__ import annotations
 
 import hashlib
-import threading
 import uuid
 from datetime import datetime, timezone
-from functools import lru_cache
 
 from sqlalchemy import select
 
 from ..case_mapping import case_values_from, compare
 from ..documents import extract_document
-from ..errors import Busy, Conflict, DocumentError, RecordInvalid
+from ..errors import Conflict, DocumentError, RecordInvalid
 from ..spec.model import FormSpec
 from ..store import Database, record
 from ..store.models import Case, Submission, User
 from .access import load_for_team, log_refusal
 from .accounts import Actor
 from .cases import apply_changes, load_case
-
-WAIT_FOR_SLOT = 2.0  # seconds an upload waits for a free parser before 429
-
-
-@lru_cache(maxsize=None)
-def _slots(limit: int) -> threading.BoundedSemaphore:
-    return threading.BoundedSemaphore(limit)
-
+from .reading import reading_slot
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
@@ -51,21 +43,17 @@ def receive_submission(db: Database, actor: Actor, registry, raw: bytes, *, case
     """Read an uploaded .docx or .pdf (the format decided by its content), store what was read
     and link it to a case of the user's team (the one given, or the one whose SU number the
     form carries)."""
-    slots = _slots(db.settings.parse_concurrency)
-    if not slots.acquire(timeout=WAIT_FOR_SLOT):
-        raise Busy("Too many uploads are being read right now; try again in a few seconds.")
     digest = hashlib.sha256(raw).hexdigest()
     try:
         if not raw:
             raise DocumentError("The file is empty.", "not_a_zip")
-        extraction = extract_document(raw, registry, form=form)
+        with reading_slot(actor.user_id, db.settings.parse_concurrency):
+            extraction = extract_document(raw, registry, form=form)
     except DocumentError as exc:
         with db.session() as s:
             record(s, db.sealer, user_id=actor.user_id, username=actor.username, action="submission.upload",
                    target=f"sha256:{digest[:16]}", outcome="refused", detail=exc.code)
         raise
-    finally:
-        slots.release()
     spec = registry.get(extraction.form)
     result = extraction.to_dict()
     with db.session() as s:

@@ -66,7 +66,6 @@ def many_entries() -> bytes:
 
 CASES = {
     "plain text": (lambda: b"hello, this is not a form", "not_a_zip"),
-    "a PDF": (lambda: b"%PDF-1.7\n%...", "not_a_zip"),
     "old .doc or encrypted": (lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "not_a_zip"),
     "empty file": (lambda: b"", "not_a_zip"),
     "truncated zip": (lambda: GOOD[: len(GOOD) // 2], "corrupt_zip"),
@@ -96,11 +95,18 @@ CASES = {
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_hostile_document_is_refused_with_a_code(case):
+    """Through the service's entry point: read in a reader worker, within its budget."""
     make, code = CASES[case]
     with pytest.raises(service.DocumentError) as info:
-        extract_docx(make(), REGISTRY)
+        service.extract_document(make(), REGISTRY)
     assert info.value.code == code, str(info.value)
     assert str(info.value) and "Traceback" not in str(info.value)
+
+
+def test_a_pdf_given_to_the_word_reader_is_named_not_a_word_file():
+    with pytest.raises(service.DocumentError) as info:
+        extract_docx(b"%PDF-1.7\n%...", REGISTRY)
+    assert info.value.code == "not_a_zip"
 
 
 def test_lying_size_header_is_caught():
@@ -216,7 +222,7 @@ def test_reading_rows_is_linear_in_their_number(monkeypatch):
     monkeypatch.setattr(reader_module, "Reading", _counting_reading(reader_module.Reading, Counting))
     for n in (200, 400):
         visits[0] = 0
-        result = service.extract_document(_psm_with_rows(n), REGISTRY)
+        result = extract_docx(_psm_with_rows(n), REGISTRY)  # here, not in a worker: the counting is patched in
         assert len(result.data["present"]) == 6 + n
         assert visits[0] <= 10 * n, (n, visits[0])
 
@@ -248,7 +254,7 @@ def test_a_body_of_millions_of_empty_paragraphs_is_refused_before_it_is_built():
     raw = rezip(replace={"word/document.xml": doc[:at] + body + doc[at:]})
     assert len(raw) < service.MAX_DOCUMENT_BYTES
     with pytest.raises(service.DocumentError) as info:
-        extract_docx(raw, REGISTRY)
+        service.extract_document(raw, REGISTRY)
     assert info.value.code == "too_complex"
 
 
@@ -259,5 +265,35 @@ def test_huge_relationship_parts_are_refused_unread():
     big = (b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
            b'relationships">' + rel * 9000 + b"</Relationships>")
     with pytest.raises(service.DocumentError) as info:
-        extract_docx(rezip(add={"word/_rels/header9.xml.rels": big}), REGISTRY)
+        service.extract_document(rezip(add={"word/_rels/header9.xml.rels": big}), REGISTRY)
     assert info.value.code == "too_complex"
+
+
+@pytest.fixture
+def readers():
+    pool = service.isolation.readers()
+    limits = pool.limits
+    yield pool
+    pool.configure(limits=limits)
+
+
+def test_a_word_document_over_the_memory_budget_is_refused_in_words(readers):
+    """A reader worker that runs out of memory is gone; the upload gets a plain refusal and the
+    next one a new worker. (The budget is lowered below what any reading needs to show it.)"""
+    import dataclasses
+
+    readers.configure(limits=dataclasses.replace(readers.limits, memory=40 * 1024 * 1024))  # a reader needs ~60 MiB
+    with pytest.raises(service.DocumentError) as info:
+        service.extract_document(GOOD, REGISTRY)
+    assert info.value.code == "too_complex" and "memory" in info.value.message
+    readers.configure(limits=dataclasses.replace(readers.limits, memory=512 * 1024 * 1024))
+    assert service.extract_document(GOOD, REGISTRY).form == "ramp"
+
+
+def test_a_word_document_over_the_time_budget_is_refused_in_words(readers):
+    import dataclasses
+
+    readers.configure(limits=dataclasses.replace(readers.limits, wall_seconds=0.001))
+    with pytest.raises(service.DocumentError) as info:
+        service.extract_document(GOOD, REGISTRY)
+    assert info.value.code == "timeout" and "too long" in info.value.message

@@ -79,18 +79,21 @@ def test_a_full_disk_is_said_in_words(monkeypatch, tmp_path):
 PARSER = r"""
 import sys, time
 sys.path.insert(0, {root!r})
-from service import generate_document
-from service.pdf import extract_pdf, sandbox
+from service import extract_document, generate_document, isolation
+from service.pdf import sandbox
 from service.spec import default_registry
 registry = default_registry()
-extract_pdf(generate_document(registry.get("ramp"), None, format="pdf"), registry)
-print(sandbox.last_pid, flush=True)
+extract_document(generate_document(registry.get("ramp"), None, format={format!r}), registry)
+print((sandbox.POOL if {format!r} == "pdf" else isolation.readers()).last_pid, flush=True)
 time.sleep(60)
 """
 
 
-def test_a_killed_service_leaves_no_pdf_parser_behind(tmp_path):
-    proc = subprocess.Popen([sys.executable, "-c", PARSER.format(root=str(ROOT))], stdout=subprocess.PIPE, text=True)
+@pytest.mark.parametrize("format", ["pdf", "docx"])
+def test_a_killed_service_leaves_no_parser_behind(format):
+    """Neither the PDF worker nor the reader worker (Word, spreadsheets) outlives a kill -9."""
+    proc = subprocess.Popen([sys.executable, "-c", PARSER.format(root=str(ROOT), format=format)],
+                            stdout=subprocess.PIPE, text=True)
     try:
         worker = int(proc.stdout.readline())
         assert _alive(worker)
@@ -121,7 +124,7 @@ def test_a_pooled_parser_outlives_the_request_thread_that_started_it():
     thread = threading.Thread(target=lambda: extract_pdf(raw, REGISTRY))
     thread.start()
     thread.join(30)
-    first = sandbox.last_pid
+    first = sandbox.POOL.last_pid
     time.sleep(1)
     assert _alive(first)
-    assert extract_pdf(raw, REGISTRY).form == "ramp" and sandbox.last_pid == first
+    assert extract_pdf(raw, REGISTRY).form == "ramp" and sandbox.POOL.last_pid == first

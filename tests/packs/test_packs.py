@@ -453,3 +453,27 @@ def test_millions_of_cell_formats_are_refused_unread():
               b'<cellXfs count="150000">' + xfs + b"</cellXfs></styleSheet>")
     with pytest.raises(DataError, match="cell formats"):
         read_rows(PACKS.get("matching"), _workbook_with("xl/styles.xml", styles))
+
+
+def test_a_spreadsheet_over_the_time_or_memory_budget_is_refused_in_words():
+    """Spreadsheets are read in a reader worker; one that runs out of time or memory there is a
+    plain refusal (the budgets are lowered below what any reading needs to show it)."""
+    import dataclasses
+
+    from service import isolation
+
+    pool = isolation.readers()
+    limits = pool.limits
+    sheet = template_xlsx(PACKS.get("matching"))
+    try:
+        pool.configure(limits=dataclasses.replace(limits, wall_seconds=0.001))
+        with pytest.raises(DataError) as info:
+            read_rows(PACKS.get("matching"), sheet)
+        assert info.value.code == "timeout" and "too long" in info.value.message
+        pool.configure(limits=dataclasses.replace(limits, memory=40 * 1024 * 1024))
+        with pytest.raises(DataError) as info:
+            read_rows(PACKS.get("matching"), sheet)
+        assert info.value.code == "too_complex" and "memory" in info.value.message
+    finally:
+        pool.configure(limits=limits)
+    assert read_rows(PACKS.get("matching"), sheet).rows == []

@@ -3,6 +3,7 @@ become clear errors, never a crash and never an empty record."""
 
 from __future__ import annotations
 
+import dataclasses
 from io import BytesIO
 
 import pytest
@@ -62,45 +63,42 @@ def fresh_worker():
     sandbox.reset()
 
 
+def _limits(monkeypatch, **change):
+    monkeypatch.setattr(sandbox.POOL, "limits", dataclasses.replace(sandbox.POOL.limits, **change))
+
+
 def test_memory_limit_gives_a_clear_error(monkeypatch, fresh_worker):
-    monkeypatch.setattr(sandbox, "MEMORY_LIMIT", 20 * 1024 * 1024)  # less than the parse needs (~32 MiB)
+    _limits(monkeypatch, memory=20 * 1024 * 1024)  # less than the parse needs (~32 MiB)
     with pytest.raises(service.DocumentError) as info:
         extract_pdf(GOOD, REGISTRY)
     assert info.value.code == "pdf_too_complex"
 
 
 def test_wall_clock_limit_gives_a_clear_error(monkeypatch, fresh_worker):
-    monkeypatch.setattr(sandbox, "WALL_SECONDS", 0.001)
+    _limits(monkeypatch, wall_seconds=0.001)
     with pytest.raises(service.DocumentError) as info:
         extract_pdf(GOOD, REGISTRY)
     assert info.value.code == "pdf_timeout"
 
 
 def test_a_new_worker_follows_a_killed_one(monkeypatch, fresh_worker):
-    monkeypatch.setattr(sandbox, "WALL_SECONDS", 0.001)
+    _limits(monkeypatch, wall_seconds=0.001)
     with pytest.raises(service.DocumentError):
         extract_pdf(GOOD, REGISTRY)
-    monkeypatch.setattr(sandbox, "WALL_SECONDS", 20)
+    _limits(monkeypatch, wall_seconds=10)
     assert extract_pdf(GOOD, REGISTRY).form == "ramp"
 
 
-def test_workers_are_recycled(monkeypatch, fresh_worker):
-    monkeypatch.setattr(sandbox, "RECYCLE_AFTER", 2)
-    pids = set()
-    for _ in range(5):
-        extract_pdf(GOOD, REGISTRY)
-        pids.add(sandbox.last_pid)
-    assert len(pids) == 3
-
-
-def test_the_limits_are_set_in_the_child():
+def test_the_pdf_worker_holds_its_parser_and_little_else():
+    """The worker loads three plain modules of ours by path, not the package."""
     import subprocess
     import sys
 
-    script = "import resource; print(resource.getrlimit(resource.RLIMIT_AS)[0], resource.getrlimit(resource.RLIMIT_CPU)[0])"
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, preexec_fn=sandbox._limit,
-                         check=True).stdout.split()
-    assert [int(x) for x in out] == [sandbox.MEMORY_LIMIT, sandbox.CPU_SECONDS]
+    probe = ("import runpy, sys; sys.argv = ['sandbox.py']; import io; sys.stdin = io.TextIOWrapper(io.BytesIO(b''));"
+             f"runpy.run_path({sandbox.__file__!r}, run_name='probe');"
+             "print(sorted(m for m in sys.modules if m.startswith(('service', 'sdf_'))))")
+    out = subprocess.run([sys.executable, "-I", "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['sdf_errors', 'sdf_isolation', 'sdf_pdf_names']"
 
 
 @pytest.mark.parametrize("raw", [b"%PDF-1.7\n" + b"\x00" * 5000, b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 1 0 R >> endobj\n",
@@ -144,8 +142,7 @@ def test_a_decompression_bomb_is_refused():
     assert info.value.code == "pdf_too_complex" and "decompression bomb" in str(info.value)
 
 
-def test_a_field_tree_that_loops_is_refused(monkeypatch):
-    monkeypatch.setattr(sandbox, "WALL_SECONDS", 8)
+def test_a_field_tree_that_loops_is_refused():
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [4 0 R] >> >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -156,54 +153,6 @@ def test_a_field_tree_that_loops_is_refused(monkeypatch):
     with pytest.raises(service.DocumentError) as info:
         extract_pdf(_raw_pdf(objects), REGISTRY)
     assert info.value.code == "corrupt_pdf" and "loops back" in info.value.message
-
-
-def test_uploads_are_parsed_by_a_pool_of_workers(monkeypatch, fresh_worker):
-    """Two uploads at once are parsed by two workers at the same time; a third waits for one of
-    them to finish. Each worker's answer is held until the other of the first two has started:
-    with one worker only, that would never happen and the barrier would break."""
-    import threading
-
-    monkeypatch.setattr(sandbox, "POOL_SIZE", 2)
-    lock, both_started = threading.Lock(), threading.Barrier(2, timeout=30)
-    events: list[tuple[str, int]] = []  # ("in" | "out", how many were being parsed then)
-    inside = [0]
-    ask = sandbox._Worker.ask
-
-    def watched(self, raw, deadline):
-        with lock:
-            inside[0] += 1
-            events.append(("in", inside[0]))
-            first_two = sum(1 for e in events if e[0] == "in") <= 2
-        if first_two:
-            both_started.wait()
-        try:
-            return ask(self, raw, deadline)
-        finally:
-            with lock:
-                inside[0] -= 1
-                events.append(("out", inside[0]))
-
-    monkeypatch.setattr(sandbox._Worker, "ask", watched)
-    errors, pids = [], set()
-
-    def read():
-        try:
-            assert extract_pdf(GOOD, REGISTRY).form == "ramp"
-            pids.add(sandbox.last_pid)
-        except Exception as exc:  # collected for the assertion below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=read) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert errors == [] and not both_started.broken
-    assert max(n for kind, n in events if kind == "in") == 2, events  # two at once, never three
-    third = [i for i, e in enumerate(events) if e[0] == "in"][2]
-    assert any(e[0] == "out" for e in events[:third]), events  # the third started after one finished
-    assert len({w.process.pid for w in sandbox._idle}) == 2 and sandbox._busy == 0
 
 
 def _pike(change) -> bytes:

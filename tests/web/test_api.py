@@ -8,7 +8,7 @@ import pytest
 from openpyxl import load_workbook
 
 import service
-from service.records import submissions as submissions_core
+from service.records import reading
 from tests.conftest import REGISTRY, load_sample
 from tests.web.conftest import make_world
 
@@ -231,8 +231,8 @@ def test_upload_limit_is_enforced_before_the_body_is_read(database_url):
 
 
 def test_parsing_is_limited_and_the_rest_get_429(world, monkeypatch):
-    monkeypatch.setattr(submissions_core, "WAIT_FOR_SLOT", 0.05)
-    slots = submissions_core._slots(world.db.settings.parse_concurrency)
+    monkeypatch.setattr(reading, "WAIT_FOR_SLOT", 0.05)
+    slots = reading._slots(world.db.settings.parse_concurrency)
     held = [slots.acquire(timeout=1) for _ in range(world.db.settings.parse_concurrency)]
     try:
         raw = service.generate_document(REGISTRY.get("ramp"), load_sample("ramp"))
@@ -243,6 +243,17 @@ def test_parsing_is_limited_and_the_rest_get_429(world, monkeypatch):
         for ok in held:
             if ok:
                 slots.release()
+    assert _upload(world, "worker", raw).status_code == 201
+
+
+def test_one_persons_uploads_hold_one_parser_and_others_are_served(world, monkeypatch):
+    """While one of a user's uploads is being read (an attack of slow files, or a stuck one),
+    their next waits and gets 429; someone else's upload is read at once."""
+    monkeypatch.setattr(reading, "WAIT_FOR_SLOT", 0.05)
+    raw = service.generate_document(REGISTRY.get("ramp"), load_sample("ramp"))
+    with reading.reading_slot(world.actors["worker"].user_id, world.db.settings.parse_concurrency):
+        assert "your uploads" in _error(_upload(world, "worker", raw), 429, "busy")["message"]
+        assert _upload(world, "manager", raw).status_code == 201
     assert _upload(world, "worker", raw).status_code == 201
 
 

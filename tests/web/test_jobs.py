@@ -73,6 +73,19 @@ def test_unreadable_input_is_refused_before_queueing(world):
     assert world.get("worker", "/api/jobs").json() == []
 
 
+def test_a_batch_spreadsheet_is_read_under_the_same_per_person_limit_as_uploads(world, monkeypatch):
+    """Reading a batch's spreadsheet takes one of the person's parser slots, like an upload, so
+    spreadsheets cannot be used to hold every parser either."""
+    from service.records import reading
+
+    monkeypatch.setattr(reading, "WAIT_FOR_SLOT", 0.05)
+    raw = _csv([_row(1)], PACKS.get("matching"))
+    with reading.reading_slot(world.actors["worker"].user_id, world.db.settings.parse_concurrency):
+        _error(_start(world, "worker", "matching", raw), 429, "busy")
+        assert _start(world, "manager", "matching", raw).status_code == 202
+    assert len(world.get("worker", "/api/jobs").json()) == 1  # the team's: the manager's job only
+
+
 def test_another_teams_job_is_invisible(world):
     pack = PACKS.get("matching")
     job = _start(world, "worker", "matching", _csv([_row(1)], pack)).json()

@@ -1,0 +1,41 @@
+"""Functions the isolation tests run in a worker (a worker imports them by module and name)."""
+
+from __future__ import annotations
+
+import os
+import resource
+import time
+
+from service import isolation
+from service.errors import DataError
+
+
+def echo(context, value):
+    return {"context": context, "value": value, "pid": os.getpid(), "contexts": len(isolation._contexts)}
+
+
+def sleep(context, seconds):
+    time.sleep(seconds)
+    return "slept"
+
+
+def hog(context, mib):
+    block = bytearray(mib * 1024 * 1024)
+    return len(block)
+
+
+def refuse(context):
+    raise DataError("the input is wrong in a plain way", "wrong_input")
+
+
+def bug(context):
+    raise KeyError("a value from the file that must not travel")
+
+
+def not_json(context):
+    return {1, 2}
+
+
+def limits(context):
+    return [resource.getrlimit(resource.RLIMIT_AS)[0], resource.getrlimit(resource.RLIMIT_CPU)[0],
+            os.environ.get("MALLOC_ARENA_MAX")]

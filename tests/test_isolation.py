@@ -1,0 +1,146 @@
+"""The worker pools every parser of user files runs in (service.isolation): limits, deadlines,
+answers as JSON only, errors rebuilt by class, workers replaced and recycled, a pool's size."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from service import isolation
+from service.errors import DataError, DocumentError
+from tests import isolation_targets as targets
+
+
+@pytest.fixture
+def pool():
+    p = isolation.Pool(isolation.worker_command(), isolation.Limits(wall_seconds=20))
+    yield p
+    p.reset()
+
+
+def test_a_function_runs_in_a_worker_with_its_context(pool):
+    import os
+
+    answer = isolation.call(pool, targets.echo, {"forms": ["a"]}, [1, "two"])
+    assert answer["context"] == {"forms": ["a"]} and answer["value"] == [1, "two"]
+    assert answer["pid"] != os.getpid() and answer["pid"] == pool.last_pid
+
+
+def test_a_context_is_sent_to_each_worker_once(pool, monkeypatch):
+    sizes = []
+    ask = isolation._Worker.ask
+
+    def measured(self, request, deadline):
+        sizes.append(len(request))
+        return ask(self, request, deadline)
+
+    monkeypatch.setattr(isolation._Worker, "ask", measured)
+    context = {"big": "x" * 200_000}
+    for _ in range(3):
+        assert isolation.call(pool, targets.echo, context, 1)["contexts"] == 1
+    assert sizes[0] > 200_000 and sizes[1] < 1000 and sizes[2] < 1000
+    other = {"big": "y" * 10}
+    assert isolation.call(pool, targets.echo, other, 1)["context"] == other  # a second context, sent too
+
+
+def test_an_error_of_the_tree_is_raised_again_as_its_class(pool):
+    with pytest.raises(DataError) as info:
+        isolation.call(pool, targets.refuse, None, accept=(DataError,))
+    assert info.value.code == "wrong_input" and info.value.message == "the input is wrong in a plain way"
+
+
+def test_an_error_not_accepted_or_a_bug_is_a_failure_naming_only_its_type(pool):
+    with pytest.raises(isolation.Failed) as info:
+        isolation.call(pool, targets.refuse, None, accept=(DocumentError,))
+    assert "DataError" in str(info.value) and "plain way" not in str(info.value)
+    with pytest.raises(isolation.Failed) as info:
+        isolation.call(pool, targets.bug, None)
+    assert "KeyError" in str(info.value) and "must not travel" not in str(info.value)
+    with pytest.raises(isolation.Failed, match="TypeError"):
+        isolation.call(pool, targets.not_json, None)
+    assert isolation.call(pool, targets.echo, None, 2)["value"] == 2  # the worker still serves
+
+
+def test_the_limits_are_set_in_the_worker(pool):
+    memory, cpu, arenas = isolation.call(pool, targets.limits, None)
+    assert memory == isolation.Limits().memory == 512 * 1024 * 1024 and cpu == isolation.Limits().cpu_seconds
+    assert arenas == "2"
+
+
+def test_the_memory_limit_stops_a_worker_and_a_new_one_follows(pool):
+    with pytest.raises(isolation.Lost) as info:
+        isolation.call(pool, targets.hog, None, 600)
+    assert not info.value.timed_out
+    first = pool.last_pid
+    assert isolation.call(pool, targets.hog, None, 50) == 50 * 1024 * 1024
+    assert pool.last_pid != first
+
+
+def test_the_wall_deadline_kills_a_worker(pool):
+    pool.configure(limits=isolation.Limits(wall_seconds=0.5))
+    with pytest.raises(isolation.Lost) as info:
+        isolation.call(pool, targets.sleep, None, 30)
+    assert info.value.timed_out
+    assert not _alive(pool.last_pid)
+    assert isolation.call(pool, targets.sleep, None, 0) == "slept"
+
+
+def test_workers_are_recycled(pool):
+    pool.configure(limits=isolation.Limits(recycle_after=2))
+    pids = set()
+    for _ in range(5):
+        isolation.call(pool, targets.echo, None, 0)
+        pids.add(pool.last_pid)
+    assert len(pids) == 3
+
+
+def test_a_pool_reads_size_files_at_once_and_the_rest_wait(pool, monkeypatch):
+    """Two requests at once go to two workers at the same time; a third waits for one of them.
+    Each worker's answer is held until the other of the first two has started: with one worker
+    only, that would never happen and the barrier would break."""
+    pool.configure(size=2)
+    lock, both_started = threading.Lock(), threading.Barrier(2, timeout=30)
+    events: list[tuple[str, int]] = []  # ("in" | "out", how many were being read then)
+    inside = [0]
+    ask = isolation._Worker.ask
+
+    def watched(self, request, deadline):
+        with lock:
+            inside[0] += 1
+            events.append(("in", inside[0]))
+            first_two = sum(1 for e in events if e[0] == "in") <= 2
+        if first_two:
+            both_started.wait()
+        try:
+            return ask(self, request, deadline)
+        finally:
+            with lock:
+                inside[0] -= 1
+                events.append(("out", inside[0]))
+
+    monkeypatch.setattr(isolation._Worker, "ask", watched)
+    errors, pids = [], set()
+
+    def read():
+        try:
+            pids.add(isolation.call(pool, targets.echo, None, 0)["pid"])
+        except Exception as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=read) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == [] and not both_started.broken
+    assert max(n for kind, n in events if kind == "in") == 2, events  # two at once, never three
+    third = [i for i, e in enumerate(events) if e[0] == "in"][2]
+    assert any(e[0] == "out" for e in events[:third]), events  # the third started after one finished
+    assert len(pids) == 2 and len(pool._idle) == 2 and pool._busy == 0
+
+
+def _alive(pid: int) -> bool:
+    from tests.packs.test_crash import _alive as alive
+
+    return alive(pid)
