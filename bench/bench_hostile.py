@@ -252,16 +252,10 @@ def post_file(url: str, token: str, raw: bytes, name: str, timeout: float = 120)
             return r.status, json.loads(data or b"{}")
         except ValueError:
             return r.status, {}
-    except OSError as e:
+    except (OSError, http.client.HTTPException, AttributeError) as e:  # the server went (kill -9 trials)
         return 0, {"error": {"code": type(e).__name__}}
     finally:
         conn.close()
-
-
-def get_json(url: str, token: str) -> object:
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
-    with urllib.request.urlopen(request, timeout=30) as r:
-        return json.loads(r.read())
 
 
 class Sampler:
@@ -355,10 +349,13 @@ def load_held(server: Server, attacker: str, victim: str, inputs: dict[str, byte
             "median_ratio": busy["median_s"] / quiet["median_s"]}
 
 
-def slow_clients(server: Server, attacker: str, victim: str) -> dict:
+def slow_clients(server: Server, attacker: str, victim: str, part: str) -> dict:
+    """Twenty connections trickling a byte a second: of an upload's body, or of its headers."""
     head = (f"POST /api/submissions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {attacker}\r\n"
             "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n"
             '--b\r\nContent-Disposition: form-data; name="file"; filename="f.docx"\r\n\r\n').encode()
+    if part == "headers":
+        head = b"POST /api/submissions HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
     conns = []
     for _ in range(20):
         c = socket.create_connection(("127.0.0.1", server.port), timeout=30)
@@ -424,15 +421,27 @@ def kill_trials(data: Path, n: int) -> dict:
             t.join(15)
         time.sleep(3)
         survivors += sum(1 for pid in seen if _alive(pid))
-        server.start()
-        listed = {s["id"] for s in get_json(server.url("/api/submissions"), token)}
-        lost += len(set(acknowledged) - listed)
+        server.start()  # started again on the same database: what was acknowledged must be there
+        stored = _stored_submissions(data / "bench.sqlite3")
+        lost = len(set(acknowledged) - stored)
         partial += len(list(data.rglob("*.partial")))
         server.stop()
         print(f"  trial {trial + 1}: {len(seen)} worker processes seen, {len(acknowledged)} uploads acknowledged so far",
               flush=True)
     return {"trials": n, "processes_left": survivors, "acknowledged": len(acknowledged), "lost": lost,
-            "partial_files_left": partial}
+            "partial_files_left": partial, "audit_after": _verify_audit(server)}
+
+
+def _verify_audit(server: Server) -> str:
+    done = subprocess.run([EXE, "verify-audit"], env=server.env, text=True, capture_output=True)
+    return (done.stdout + done.stderr).strip().splitlines()[-1] if (done.stdout + done.stderr).strip() else str(done.returncode)
+
+
+def _stored_submissions(path: Path) -> set[str]:
+    import sqlite3
+
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        return {row[0] for row in db.execute("SELECT id FROM submissions")}
 
 
 def _meetings(n: int) -> bytes:
@@ -473,7 +482,7 @@ def main() -> int:
             out["load"] = load_held(server, attacker, victim, attack_set, args.load_seconds)
             print("  ", json.dumps(out["load"]), flush=True)
             print("3. slow clients", flush=True)
-            out["slow"] = slow_clients(server, attacker, victim)
+            out["slow"] = {part: slow_clients(server, attacker, victim, part) for part in ("body", "headers")}
             print("  ", json.dumps(out["slow"]), flush=True)
         finally:
             server.stop()

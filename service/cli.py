@@ -272,6 +272,7 @@ def serve_cmd(ctx: click.Context, host: str, port: int) -> None:
 
     from .records import user_count
     from .web import create_app
+    from .web.server import HeadersInTime
 
     registry = _registry(ctx)
     app = create_app(registry=registry)
@@ -279,7 +280,7 @@ def serve_cmd(ctx: click.Context, host: str, port: int) -> None:
     if user_count(app.state.db) == 0:
         click.echo(FIRST_RUN.format(url=url), err=True)
     click.echo(f"Step Down Forms on {url} (API docs {url}/api/docs); press Ctrl+C to stop.", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, http=HeadersInTime)
 
 
 @cli.command("create-user")

@@ -14,11 +14,12 @@
     ├── UnknownFormError     form_unknown: no form has the id asked for
     ├── UnknownPackError     pack_unknown: no meeting pack has the id asked for
     ├── DataError            data_unusable: input data is unusable (unreadable JSON, a spreadsheet
-    │   │                    that cannot be read, not an object, too large)
+    │   │                    that cannot be read, not an object, too large; too_complex and
+    │   │                    timeout when reading it ran out of its worker's memory or time)
     │   └── InputMissing     input_missing: a batch needs its spreadsheet of meetings
     ├── DocumentError        an uploaded document cannot be read; ``code`` says why.
     │                          Word: not_a_zip, corrupt_zip, zip_bomb, too_many_entries,
-    │                          too_complex, too_many_rows, encrypted, xml_doctype,
+    │                          too_complex, too_many_rows, timeout, encrypted, xml_doctype,
     │                          xml_malformed, macro_enabled, embedded_object,
     │                          external_reference, not_a_word_document, layout_invalid,
     │                          template_unsafe, template_invalid.

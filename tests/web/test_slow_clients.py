@@ -6,6 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
 
 from service.web.limits import BodyLimit
 
@@ -62,18 +71,9 @@ def test_a_body_at_a_steady_pace_gets_through():
     assert sent[0]["status"] == 200 and sent[1]["body"] == b"50000"
 
 
-def test_twenty_trickling_uploads_are_let_go_while_others_are_served(tmp_path):
-    """The real server (`stepdown-forms serve`): twenty connections send an upload a byte a
-    second; each is answered 408 once its grace period is over, and meanwhile the service
-    answers other requests at once."""
-    import os
-    import socket
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-    from pathlib import Path
-
+@pytest.fixture
+def server(tmp_path):
+    """The real server (`stepdown-forms serve`) on a free port, and a token for it."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -85,7 +85,6 @@ def test_twenty_trickling_uploads_are_let_go_while_others_are_served(tmp_path):
                            capture_output=True).stdout.strip()
     proc = subprocess.Popen([exe, "serve", "--port", str(port)], env=env, stderr=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL)
-    slow: list[socket.socket] = []
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -94,41 +93,92 @@ def test_twenty_trickling_uploads_are_let_go_while_others_are_served(tmp_path):
                 break
             except OSError:
                 time.sleep(0.2)
-        head = (f"POST /api/submissions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
-                "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n"
-                '--b\r\nContent-Disposition: form-data; name="file"; filename="f.docx"\r\n\r\n').encode()
-        for _ in range(20):
-            c = socket.create_connection(("127.0.0.1", port), timeout=30)
+        yield port, token
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+def _trickle(port: int, slow: list[socket.socket], limit: float) -> dict[int, bytes]:
+    """Send a byte a second on each connection, checking each second that the service still
+    answers others at once, until every connection is answered or closed (or ``limit`` s)."""
+    started, answers = time.monotonic(), {}
+    while len(answers) < len(slow) and time.monotonic() - started < limit:
+        for i, c in enumerate(slow):
+            if i in answers:
+                continue
+            try:
+                c.sendall(b"x")
+            except OSError:
+                answers[i] = b"closed"
+                continue
+            c.setblocking(False)
+            try:
+                data = c.recv(4096)
+                if data:
+                    answers[i] = data
+            except BlockingIOError:
+                pass
+            c.setblocking(True)
+        t = time.monotonic()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=5) as r:
+            assert r.status == 200
+        assert time.monotonic() - t < 2, "the service kept answering others"
+        time.sleep(1)
+    return answers
+
+
+def test_twenty_trickling_uploads_are_let_go_while_others_are_served(server):
+    """Twenty connections send an upload's body a byte a second; each is answered 408 once its
+    grace period is over, and meanwhile the service answers other requests at once."""
+    port, token = server
+    head = (f"POST /api/submissions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+            "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n"
+            '--b\r\nContent-Disposition: form-data; name="file"; filename="f.docx"\r\n\r\n').encode()
+    slow = [socket.create_connection(("127.0.0.1", port), timeout=30) for _ in range(20)]
+    try:
+        for c in slow:
             c.sendall(head)
-            slow.append(c)
-        started, answers = time.monotonic(), {}
-        while len(answers) < len(slow) and time.monotonic() - started < 40:
-            for i, c in enumerate(slow):
-                if i in answers:
-                    continue
-                try:
-                    c.sendall(b"x")
-                except OSError:
-                    answers[i] = b"closed"
-                    continue
-                c.setblocking(False)
-                try:
-                    data = c.recv(4096)
-                    if data:
-                        answers[i] = data
-                except BlockingIOError:
-                    pass
-                c.setblocking(True)
-            t = time.monotonic()
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=5) as r:
-                assert r.status == 200
-            assert time.monotonic() - t < 2, "the service kept answering others"
-            time.sleep(1)
+        started = time.monotonic()
+        answers = _trickle(port, slow, 40)
         assert len(answers) == 20
         assert all(a == b"closed" or a.startswith(b"HTTP/1.1 408") for a in answers.values()), answers
         assert time.monotonic() - started < 35  # let go after the grace period, not held for a minute
     finally:
         for c in slow:
             c.close()
-        proc.terminate()
-        proc.wait(20)
+
+
+def test_twenty_trickling_headers_are_let_go_while_others_are_served(server):
+    """Twenty connections send a request's headers a byte a second (uvicorn alone would wait for
+    ever); each is answered 408 once HEADER_SECONDS have passed, and others are served meanwhile."""
+    from service.web.server import HEADER_SECONDS
+
+    port, _ = server
+    slow = [socket.create_connection(("127.0.0.1", port), timeout=30) for _ in range(20)]
+    try:
+        for c in slow:
+            c.sendall(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        started = time.monotonic()
+        answers = _trickle(port, slow, 3 * HEADER_SECONDS)
+        held = time.monotonic() - started
+        assert len(answers) == 20
+        assert all(a.startswith(b"HTTP/1.1 408") and b"request_timeout" in a for a in answers.values()), answers
+        assert held < HEADER_SECONDS + 5  # let go at the deadline, not held as long as they like
+    finally:
+        for c in slow:
+            c.close()
+
+
+def test_a_kept_alive_connection_still_serves_its_next_request(server):
+    """The header deadline does not cut a kept-alive connection that sends its next request in time."""
+    import http.client
+
+    port, _ = server
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    for _ in range(3):
+        conn.request("GET", "/api/health")
+        r = conn.getresponse()
+        assert r.status == 200 and json.loads(r.read())
+        time.sleep(4)  # a pause between requests, under the keep-alive timeout (5 s)
+    conn.close()

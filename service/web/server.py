@@ -1,0 +1,65 @@
+"""The HTTP server's own protocol: uvicorn's HTTP/1.1 (h11), with a deadline for headers.
+
+uvicorn waits for a request's line and headers as long as a client keeps the connection open,
+so a client trickling a header a byte at a time holds a connection for ever (the body has its
+own limits, in ``limits.BodyLimit``). Here a connection that has not sent a whole request line
+and headers within ``HEADER_SECONDS`` of connecting, or of starting its next request on a
+kept-alive connection, is answered 408 and closed. Idle kept-alive connections are closed by
+uvicorn's keep-alive timeout as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+HEADER_SECONDS = 10.0
+
+_BODY = b'{"error": {"code": "request_timeout", "message": "The request\'s headers came too slowly."}}'
+_TIMEOUT = (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\nconnection: close\r\n"
+            b"content-length: %d\r\n\r\n" % len(_BODY) + _BODY)
+
+
+class HeadersInTime(H11Protocol):
+    header_seconds = HEADER_SECONDS
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        self._header_timer: asyncio.TimerHandle | None = None
+        super().connection_made(transport)
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        if self._waiting() and self._header_timer is None:
+            self._arm()  # the next request on a kept-alive connection has begun
+        super().data_received(data)
+        if not self._waiting():
+            self._disarm()  # its headers are all here
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self._waiting():
+            self._disarm()  # until the next request begins; idle is the keep-alive timeout's
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _waiting(self) -> bool:
+        """No request is being handled: the next one's headers are awaited."""
+        return self.cycle is None or self.cycle.response_complete
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._header_timer = self.loop.call_later(self.header_seconds, self._too_slow)
+
+    def _disarm(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _too_slow(self) -> None:
+        self._header_timer = None
+        if self._waiting() and not self.transport.is_closing():
+            self.transport.write(_TIMEOUT)
+            self.transport.close()
