@@ -230,20 +230,23 @@ def _alive(pid: int) -> bool:
 
 
 def post_file(url: str, token: str, raw: bytes, name: str, timeout: float = 120) -> tuple[int, dict]:
-    """POST a file as multipart; the answer even when the server answers (413) and closes
-    before the body is all sent."""
+    """POST a file as multipart (or, for a name ending .json, as a JSON body); the answer even
+    when the server answers (413) and closes before the body is all sent."""
     import http.client
     from urllib.parse import urlsplit
 
     boundary = "b0undary" + os.urandom(8).hex()
     body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
             "Content-Type: application/octet-stream\r\n\r\n").encode() + raw + f"\r\n--{boundary}--\r\n".encode()
+    kind = f"multipart/form-data; boundary={boundary}"
+    if name.endswith(".json"):
+        body, kind = raw, "application/json"
     where = urlsplit(url)
     conn = http.client.HTTPConnection(where.hostname, where.port, timeout=timeout)
     try:
         try:
-            conn.request("POST", where.path, body=body, headers={
-                "Authorization": f"Bearer {token}", "Content-Type": f"multipart/form-data; boundary={boundary}"})
+            conn.request("POST", where.path, body=body, headers={"Authorization": f"Bearer {token}",
+                                                                 "Content-Type": kind})
         except OSError:
             pass  # answered and closed early: the answer may still be there to read
         r = conn.getresponse()
@@ -283,7 +286,16 @@ class Sampler:
             self._stop.wait(0.01)
 
 
+def json_inputs() -> dict[str, bytes]:
+    return {
+        "JSON: 20 MiB of empty objects as a case": b'{"child_name": "A", "x": [' + b"{}," * (6 * MIB) + b"{}]}",
+        "JSON: nested 200,000 deep": b"[" * 200_000 + b"]" * 200_000,
+    }
+
+
 def _upload_path(name: str) -> tuple[str, str]:
+    if name.startswith("JSON:"):
+        return "/api/cases", "case.json"
     if name.startswith("sheet:"):
         return "/api/packs/matching/jobs", "meetings.xlsx"
     return "/api/submissions", "form.pdf" if name.startswith("PDF") else "form.docx"
@@ -474,7 +486,7 @@ def main() -> int:
         server.start()
         try:
             print("building the hostile inputs ...", flush=True)
-            inputs = {**word_inputs(), **pdf_inputs(), **sheet_inputs()}
+            inputs = {**word_inputs(), **pdf_inputs(), **sheet_inputs(), **json_inputs()}
             print(f"1. {len(inputs)} hostile inputs, {args.repeats} times each", flush=True)
             out["hostile"] = hostile(server, attacker, inputs, args.repeats)
             print(f"2. load held ({args.load_seconds:.0f} s attacked)", flush=True)

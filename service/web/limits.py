@@ -2,6 +2,10 @@
 limit is refused at once with 413; a body sent without one (chunked) is counted as it arrives
 and cut off at the limit. Pure ASGI, so nothing is buffered first.
 
+Only file uploads (``multipart/form-data``) may be that large: any other body (JSON for the
+API, a page's form fields) is limited to ``OTHER_BYTES``, since parsing 20 MiB of JSON into
+Python objects can cost half a gigabyte (seven million empty objects took 560 MB).
+
 A body must also keep coming: a client that sends nothing for ``idle`` seconds, or, once
 ``grace`` seconds have passed, less than ``min_rate`` bytes a second on average (20 clients
 sending a byte a second held their connections for a minute), is answered 408 and its
@@ -16,6 +20,7 @@ import time
 from ..limits import MIB
 
 OVERHEAD = 64 * 1024  # multipart framing and the other form fields around the file
+OTHER_BYTES = 2 * MIB  # any body that is not a file upload (JSON, a page's form): far more than a form's data
 
 
 IDLE_SECONDS = 15.0  # the longest a body may pause
@@ -34,9 +39,12 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await self._refuse(send)
+        headers = dict(scope["headers"])
+        upload = headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data")
+        limit = self.limit if upload else min(self.limit, OTHER_BYTES)
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._refuse(send, upload)
             return
         received, started, refused, complete = 0, False, False, False
         began = time.monotonic()
@@ -54,11 +62,11 @@ class BodyLimit:
             if message is not None and message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 complete = not message.get("more_body", False)
-                if received > self.limit:
+                if received > limit:
                     # answer 413 now, and tell the app the client went away, whatever it was parsing
                     refused = True
                     if not started:
-                        await self._refuse(send)
+                        await self._refuse(send, upload)
                     return {"type": "http.disconnect"}
             elapsed = time.monotonic() - began
             if message is None or (not complete and elapsed > self.grace and received < self.min_rate * elapsed):
@@ -91,9 +99,10 @@ class BodyLimit:
                                 (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": body})
 
-    async def _refuse(self, send) -> None:
-        body = json.dumps({"error": {"code": "file_too_large", "message":
-                                     f"The upload is larger than the limit of {self.megabytes} MiB."}}).encode()
+    async def _refuse(self, send, upload: bool) -> None:
+        message = (f"The upload is larger than the limit of {self.megabytes} MiB." if upload else
+                   f"The request is larger than {OTHER_BYTES // MIB} MiB; only uploaded files may be larger.")
+        body = json.dumps({"error": {"code": "file_too_large", "message": message}}).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                                 (b"connection", b"close")]})

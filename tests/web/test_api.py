@@ -230,6 +230,29 @@ def test_upload_limit_is_enforced_before_the_body_is_read(database_url):
     world.db.dispose()
 
 
+def test_a_json_body_is_limited_far_below_the_upload_limit(world):
+    """Twenty MiB of JSON can cost half a gigabyte as Python objects: any body that is not a file
+    upload is refused over 2 MiB, declared or not, and deeply nested JSON is a plain 4xx."""
+    from service.web.limits import OTHER_BYTES
+
+    many = b'{"child_name": "A", "x": [' + b"{}," * (OTHER_BYTES // 3) + b"{}]}"
+    r = world.post("worker", "/api/cases", content=many, headers={"content-type": "application/json"})
+    assert "only uploaded files" in _error(r, 413, "file_too_large")["message"]
+
+    def chunks():
+        yield b'{"child_name": "A", "x": ['
+        for _ in range(OTHER_BYTES // 65536 + 1):
+            yield b"{}," * 21845
+        yield b"{}]}"
+
+    r = world.post("worker", "/api/cases", content=chunks(), headers={"content-type": "application/json"})
+    _error(r, 413, "file_too_large")
+    deep = b"[" * 200_000 + b"]" * 200_000
+    r = world.post("worker", "/api/cases", content=deep, headers={"content-type": "application/json"})
+    assert 400 <= r.status_code < 500, r.status_code
+    assert world.get("worker", "/api/cases").json() == []
+
+
 def test_parsing_is_limited_and_the_rest_get_429(world, monkeypatch):
     monkeypatch.setattr(reading, "WAIT_FOR_SLOT", 0.05)
     slots = reading._slots(world.db.settings.parse_concurrency)
