@@ -280,7 +280,9 @@ def serve_cmd(ctx: click.Context, host: str, port: int) -> None:
     if user_count(app.state.db) == 0:
         click.echo(FIRST_RUN.format(url=url), err=True)
     click.echo(f"Step Down Forms on {url} (API docs {url}/api/docs); press Ctrl+C to stop.", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, http=HeadersInTime)
+    # on SIGTERM, requests in flight get 20 s to finish (a file's parse is cut off at 10 s)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, http=HeadersInTime,
+                timeout_graceful_shutdown=20)
 
 
 @cli.command("create-user")
