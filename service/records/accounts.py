@@ -224,15 +224,21 @@ def revoke_token(db: Database, actor: Actor, token_id: object) -> dict:
         return _token_view(row, owner.username)
 
 
+_ACTOR_COLUMNS = (User.id, User.username, User.role, User.team_id, Team.name, User.active)
+
+
 def resolve_token(db: Database, token: str) -> Actor:
-    with db.session() as s:
-        row = s.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked.is_(False)))
-        if row is not None and row.expires_at is not None and row.expires_at <= _now():
-            raise AccessError("The API token has expired; make a new one.", "unauthenticated")
-        user = s.get(User, row.user_id) if row else None
-        if user is None or not user.active:
-            raise AccessError("The API token is not valid.", "unauthenticated")
-        return _actor(s, user)
+    """Who an API token belongs to: one indexed read, which never waits for a writer."""
+    query = (select(*_ACTOR_COLUMNS, ApiToken.expires_at).join(ApiToken, ApiToken.user_id == User.id)
+             .join(Team, Team.id == User.team_id)
+             .where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked.is_(False)))
+    with db.read() as conn:
+        row = conn.execute(query).first()
+    if row is not None and row.expires_at is not None and row.expires_at <= _now():
+        raise AccessError("The API token has expired; make a new one.", "unauthenticated")
+    if row is None or not row.active:
+        raise AccessError("The API token is not valid.", "unauthenticated")
+    return Actor(row.id, row.username, row.role, row.team_id, row.name)
 
 
 @dataclass(frozen=True)
@@ -251,15 +257,17 @@ def start_session(db: Database, actor: Actor) -> SessionInfo:
 
 
 def resolve_session(db: Database, token: str) -> tuple[Actor, str]:
-    """The user and CSRF token of a live web session."""
-    with db.session() as s:
-        row = s.get(WebSession, _token_hash(token))
-        if row is None or row.expires_at < _now():
-            raise AccessError("Your session has ended; please log in again.", "unauthenticated")
-        user = s.get(User, row.user_id)
-        if user is None or not user.active:
-            raise AccessError("Your account is not active.", "unauthenticated")
-        return _actor(s, user), row.csrf_token
+    """The user and CSRF token of a live web session (a read, as for tokens)."""
+    query = (select(*_ACTOR_COLUMNS, WebSession.expires_at, WebSession.csrf_token)
+             .join(WebSession, WebSession.user_id == User.id).join(Team, Team.id == User.team_id)
+             .where(WebSession.id == _token_hash(token)))
+    with db.read() as conn:
+        row = conn.execute(query).first()
+    if row is None or row.expires_at < _now():
+        raise AccessError("Your session has ended; please log in again.", "unauthenticated")
+    if not row.active:
+        raise AccessError("Your account is not active.", "unauthenticated")
+    return Actor(row.id, row.username, row.role, row.team_id, row.name), row.csrf_token
 
 
 def end_session(db: Database, token: str) -> None:

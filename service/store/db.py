@@ -2,8 +2,10 @@
 schema on start, and sessions whose writes are all-or-nothing.
 
 SQLite runs in WAL mode with ``synchronous=FULL`` (a committed write survives a power cut) and
-foreign keys on; each transaction starts with BEGIN IMMEDIATE, so two requests never both read
-and then collide on writing (the audit chain relies on this).
+foreign keys on; each transaction that may write starts with BEGIN IMMEDIATE, so two requests
+never both read and then collide on writing (the audit chain relies on this). Work that only
+reads (who a token or session belongs to) uses ``Database.read``: a plain BEGIN, which in WAL
+mode neither waits for writers nor holds them up.
 
 What the database holds never reaches a log, whatever an operator turns up: the engine hides
 statement parameters (``hide_parameters``), and the rows and columns SQLAlchemy logs at DEBUG
@@ -12,7 +14,10 @@ are dropped by a filter on its engine logger.
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,6 +29,7 @@ from ..settings import Settings
 from .seal import Sealer
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+READ_ONLY = "stepdown_read_only"  # execution option: begin a deferred (read) transaction on SQLite
 ENGINE_LOGGER = "sqlalchemy.engine.Engine"  # where SQLAlchemy logs statements, parameters and rows
 
 
@@ -46,6 +52,11 @@ class Database:
         self.engine = make_engine(settings)
         self.sealer = Sealer(settings.data_key)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._reader = self.engine.execution_options(**{READ_ONLY: True})
+        self._writers = threading.RLock() if self.dialect == "sqlite" else None
+        self._depth = 0  # sessions open in the thread that holds _writers
+        path = settings.sqlite_path()
+        self._lock_file = os.open(f"{path}-writers.lock", os.O_RDWR | os.O_CREAT, 0o600) if path else None
 
     @property
     def dialect(self) -> str:
@@ -64,19 +75,59 @@ class Database:
 
     @contextmanager
     def session(self):
-        """A unit of work: committed when the block ends, rolled back whole if it raises."""
-        session: Session = self._sessions()
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+        """A unit of work: committed when the block ends, rolled back whole if it raises. On
+        SQLite, writers take their turn in ``_turn`` first."""
+        with self._turn():
+            session: Session = self._sessions()
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
+
+    @contextmanager
+    def _turn(self):
+        """SQLite has one writer at a time, and a writer that finds the database busy sleeps and
+        polls (1, 2, 5 ... 100 ms): under load that, not the work, made the slowest requests
+        slow. So writers queue here instead — a lock for this process's threads, then an
+        exclusive lock on a file beside the database for the other processes — and each is woken
+        the moment the one before it commits. PostgreSQL locks rows itself: nothing to do."""
+        if self._writers is None:
+            yield
+            return
+        with self._writers:
+            if self._depth or self._lock_file is None:  # a session inside a session: already our turn
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+
+    @contextmanager
+    def read(self):
+        """A connection for reading only (SQLite: a deferred transaction, so it never queues
+        behind a write; PostgreSQL: a read-only transaction); rolled back when the block ends."""
+        with self._reader.connect() as connection:
+            if self.dialect == "postgresql":
+                connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+            yield connection
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._lock_file is not None:
+            os.close(self._lock_file)
+            self._lock_file = None
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -102,6 +153,6 @@ def make_engine(settings: Settings) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
     return engine
