@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from .models import AuditEntry, AuditHead
@@ -45,19 +45,25 @@ def _digest(entry: AuditEntry, key: bytes | None) -> str:
 
 def record(session: Session, sealer: Sealer, *, user_id: int | None, username: str, action: str, target: str = "",
            outcome: str = "ok", detail: str = "") -> AuditEntry:
-    """Append one entry in the caller's transaction (so it commits or rolls back with the action)."""
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
-    if head is None:
-        head = AuditHead(id=1, seq=0, hash=GENESIS)
-        session.add(head)
-    entry = AuditEntry(seq=head.seq + 1, at=datetime.now(timezone.utc), user_id=user_id, username=username[:80],
+    """Append one entry in the caller's transaction (so it commits or rolls back with the action).
+    The head row is locked from here to the commit (FOR UPDATE; on SQLite the transaction holds
+    the write lock from its start), so call this last. Plain statements, not the ORM's unit of
+    work: this runs in nearly every request."""
+    head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()).first()
+    seq, prev = (head.seq, head.hash) if head is not None else (0, GENESIS)
+    entry = AuditEntry(seq=seq + 1, at=datetime.now(timezone.utc), user_id=user_id, username=username[:80],
                        action=action[:40], target=target[:100], outcome=outcome[:20], detail=detail[:200],
-                       prev_hash=head.hash)
+                       prev_hash=prev)
     entry.hash = _digest(entry, sealer.chain_key())
-    head.seq, head.hash = entry.seq, entry.hash
-    session.add(entry)
-    session.flush()
+    session.execute(insert(AuditEntry).values({c: getattr(entry, c) for c in _COLUMNS}))
+    if head is None:
+        session.execute(insert(AuditHead).values(id=1, seq=entry.seq, hash=entry.hash))
+    else:
+        session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=entry.seq, hash=entry.hash))
     return entry
+
+
+_COLUMNS = ("seq", "at", "user_id", "username", "action", "target", "outcome", "detail", "prev_hash", "hash")
 
 
 @dataclass

@@ -1,5 +1,8 @@
 """Request dependencies: the database, the form registry, and who is asking.
 
+Dependencies that only look at the request are ``async`` (they run on the event loop, not in a
+thread of their own); those that read the database are plain functions, run in the thread pool.
+
 The API takes a bearer token (``Authorization: Bearer sdf_...``); the pages take the session
 cookie, and every page form that changes something carries the session's CSRF token."""
 
@@ -68,7 +71,7 @@ def _declared_query(dependant) -> dict[str, bool]:
 _QUERY: PerObject[object, dict[str, bool]] = PerObject(lambda route: _declared_query(route.dependant))
 
 
-def known_query_only(request: Request) -> None:
+async def known_query_only(request: Request) -> None:
     """Refuse a query parameter the operation does not declare, or one given twice that takes
     one value (a misspelt ``q`` would otherwise be ignored silently, a repeated one would have
     all but its last value dropped, and the answer taken for a filtered one)."""
@@ -88,6 +91,14 @@ def known_query_only(request: Request) -> None:
                         "repeated_parameter")
 
 
-Db = Annotated[Database, Depends(get_db)]
-Forms = Annotated[Registry, Depends(get_registry)]
+async def _db(request: Request) -> Database:
+    return get_db(request)
+
+
+async def _registry(request: Request) -> Registry:
+    return get_registry(request)
+
+
+Db = Annotated[Database, Depends(_db)]
+Forms = Annotated[Registry, Depends(_registry)]
 ApiUser = Annotated[Actor, Depends(api_actor)]
