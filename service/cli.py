@@ -265,24 +265,47 @@ then open {url}/login. API tokens for scripts: stepdown-forms create-token YOUR-
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--processes", type=click.IntRange(1, 64), default=None,
+              help="Server processes answering requests  [default: STEPDOWN_WEB_PROCESSES, else the number of cores]")
 @click.pass_context
-def serve_cmd(ctx: click.Context, host: str, port: int) -> None:
+def serve_cmd(ctx: click.Context, host: str, port: int, processes: int | None) -> None:
     """Start the web service (settings from the environment; see docs/web.md)."""
     import uvicorn  # deferred: the web layer (see the top)
 
     from .records import user_count
-    from .web import create_app
+    from .records.jobs import recover_jobs
+    from .settings import Settings
     from .web.server import HeadersInTime
 
-    registry = _registry(ctx)
-    app = create_app(registry=registry)
+    settings = Settings.from_env()
+    processes = processes or settings.web_processes
     url = f"http://{host}:{port}"
-    if user_count(app.state.db) == 0:
-        click.echo(FIRST_RUN.format(url=url), err=True)
-    click.echo(f"Step Down Forms on {url} (API docs {url}/api/docs); press Ctrl+C to stop.", err=True)
     # on SIGTERM, requests in flight get 20 s to finish (a file's parse is cut off at 10 s)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, http=HeadersInTime,
-                timeout_graceful_shutdown=20)
+    options = dict(host=host, port=port, log_level="warning", access_log=False, http=HeadersInTime,
+                   timeout_graceful_shutdown=20)
+    if processes == 1:
+        from .web import create_app
+
+        app = create_app(settings, registry=_registry(ctx))
+        _announce(user_count(app.state.db), url, processes)
+        uvicorn.run(app, **options)
+        return
+    _registry(ctx)  # a forms folder that does not load fails here, once, not in every process
+    if ctx.obj.get("specs"):
+        os.environ["STEPDOWN_SPECS_DIR"] = str(Path(ctx.obj["specs"]).resolve())
+    db = _database()  # the schema brought up to date, and interrupted jobs marked, before any process answers
+    recover_jobs(db)
+    users = user_count(db)
+    db.dispose()
+    _announce(users, url, processes)
+    uvicorn.run("service.web.app:serve_app", factory=True, workers=processes, **options)
+
+
+def _announce(users: int, url: str, processes: int) -> None:
+    if users == 0:
+        click.echo(FIRST_RUN.format(url=url), err=True)
+    click.echo(f"Step Down Forms on {url} (API docs {url}/api/docs), {processes} server "
+               f"process{'es' if processes != 1 else ''}; press Ctrl+C to stop.", err=True)
 
 
 @cli.command("create-user")

@@ -88,5 +88,11 @@ def configure_parsing(concurrency: int) -> None:
     isolation.readers().configure(size=concurrency + 1)
 
 
+def parsers_ready() -> dict[str, bool]:
+    """Whether the worker processes that read uploads can answer (each pool starts one if it
+    has none, so the first upload after start-up does not wait for it)."""
+    return {"word": isolation.readers().ready(), "pdf": sandbox.POOL.ready()}
+
+
 def _moment(identity: Identity) -> datetime:
     return datetime.strptime(identity.generated, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)

@@ -157,6 +157,27 @@ class Pool:
         if limits is not None:
             self.reset()
 
+    def ready(self) -> bool:
+        """Whether this pool can answer now: a worker is busy or idle and alive, or one can be
+        started (it is then kept idle for the next request). Never waits for a busy worker."""
+        with self._lock:
+            if self._busy:
+                return True
+            for worker in list(self._idle):
+                if worker.process.poll() is None:
+                    return True
+                self._idle.remove(worker)
+                worker.stop()
+            self._busy += 1  # counted while starting, so configure/ask see it
+        worker = None
+        try:
+            worker = _Worker(self.command, self.limits)
+        except OSError:
+            return False
+        finally:
+            self._give_back(worker)
+        return worker.process.poll() is None
+
     def reset(self) -> None:
         """Stop the idle workers (the next request starts a new one, with the limits then in force)."""
         with self._lock:

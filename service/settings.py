@@ -12,6 +12,8 @@ installed: a SQLite file under ``./var`` and jobs run in the process.
                                  chain's checkpoints are published (var; one database per folder)
     STEPDOWN_JOB_WORKERS         processes building packs for a batch job (the number of cores)
     STEPDOWN_JOB_HOURS           how long a finished batch ZIP is kept (24)
+    STEPDOWN_WEB_PROCESSES       server processes answering requests (the number of cores); each
+                                 has its own upload parsers and batch runner
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class Settings:
     data_dir: str = "var"
     job_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     job_hours: int = 24
+    web_processes: int = field(default_factory=lambda: os.cpu_count() or 1)
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -62,6 +65,7 @@ class Settings:
             data_dir=env.get("STEPDOWN_DATA_DIR") or "var",
             job_workers=_int(env, "STEPDOWN_JOB_WORKERS", os.cpu_count() or 1, 0, 64),
             job_hours=_int(env, "STEPDOWN_JOB_HOURS", 24, 1, 24 * 30),
+            web_processes=_int(env, "STEPDOWN_WEB_PROCESSES", os.cpu_count() or 1, 1, 64),
         )
 
     def sqlite_path(self) -> Path | None:

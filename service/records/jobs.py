@@ -177,6 +177,9 @@ class JobRunner:
             self._cancel[job_id].set()
         return view
 
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
     def stop(self) -> None:
         for event in self._cancel.values():
             event.set()

@@ -8,13 +8,14 @@ from pathlib import Path
 
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..documents import configure_parsing
+from ..documents import configure_parsing, parsers_ready
 from ..errors import StepDownError
+from ..isolation import die_with_parent
 from ..packs import packs_for
 from ..records import Checkpointer
 from ..records.jobs import JobRunner, recover_jobs
@@ -29,14 +30,18 @@ from .limits import BodyLimit, SecurityHeaders
 STATIC = Path(__file__).with_name("static")
 
 
-def create_app(settings: Settings | None = None, registry: Registry | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, registry: Registry | None = None, *, startup: bool = True) -> FastAPI:
+    """The application. ``startup`` brings the schema up to date and marks jobs a crash or
+    restart interrupted as failed; with several server processes the parent does that once,
+    before any of them answers (``serve_app``)."""
     settings = settings or Settings.from_env()
     db = Database(settings)
-    db.migrate()
+    if startup:
+        db.migrate()
+        recover_jobs(db)  # jobs a crash or restart interrupted are marked failed, never left running
     configure_parsing(settings.parse_concurrency)
     registry = registry or default_registry()
-    recover_jobs(db)
-    checkpoints = Checkpointer(db)  # the audit chain's head, published now, hourly and at shutdown  # jobs a crash or restart interrupted are marked failed, never left running
+    checkpoints = Checkpointer(db)  # the audit chain's head, published now, hourly and at shutdown
     packs = packs_for(registry)
     runner = JobRunner(db, registry, packs)
 
@@ -58,12 +63,16 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.add_exception_handler(StarletteHTTPException, errors.http_error)
     app.add_exception_handler(pages.LoginRequired, lambda request, exc: RedirectResponse("/login", status_code=303))
 
-    @app.get("/api/health", tags=["health"])
-    def health() -> dict:
-        """Anonymous: is the service up and its database reachable."""
-        with db.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        return {"status": "ok"}
+    @app.get("/api/health", tags=["health"], responses={503: {"description": "Not ready: see which part"}})
+    def health() -> JSONResponse:
+        """Anonymous: whether this server process is ready, part by part: its database, the
+        worker processes that read uploads, and the batch runner. 503 if any is not."""
+        parts = {"database": _database_ready(db), **{f"{k}_parsers": v for k, v in parsers_ready().items()},
+                 "batch_runner": runner.alive()}
+        ready = all(parts.values())
+        return JSONResponse({"status": "ok" if ready else "unavailable",
+                             "checks": {k: "ok" if v else "failing" for k, v in parts.items()}},
+                            status_code=200 if ready else 503)
 
     for module in (forms, documents, cases, submissions, packs_api, account):
         app.include_router(module.router, prefix="/api", dependencies=[Depends(known_query_only)])
@@ -72,3 +81,21 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)
     app.add_middleware(SecurityHeaders)
     return app
+
+
+def _database_ready(db: Database) -> bool:
+    try:
+        with db.read() as connection:
+            connection.execute(text("SELECT 1"))
+        return True
+    except Exception:  # any failure to reach it is "not ready"; what failed is not the caller's business
+        return False
+
+
+def serve_app() -> FastAPI:
+    """The application in one of several server processes (``stepdown-forms serve --processes``):
+    settings and forms (``STEPDOWN_SPECS_DIR``) from the environment, the start-up work left to
+    the parent, and an exit as soon as the parent is gone (killed, even with -9), so no process
+    is left behind."""
+    die_with_parent()
+    return create_app(startup=False)

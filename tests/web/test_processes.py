@@ -1,0 +1,90 @@
+"""Several server processes (``serve --processes``), and a health endpoint that says part by part
+whether a process is ready."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from service.pdf import sandbox
+from tests.packs.test_crash import _alive
+
+
+def _tree(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    children = [int(p) for p in out.split()]
+    return children + [d for c in children for d in _tree(c)]
+
+
+def _health(port: int) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def test_serve_runs_several_processes_and_a_kill_leaves_none(tmp_path):
+    """``--processes 2``: two server processes share the port, the schema is made once, and a
+    kill -9 of the parent takes every server process and parser with it."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/serve.sqlite3", "STEPDOWN_DATA_DIR": str(tmp_path)}
+    exe = Path(sys.executable).with_name("stepdown-forms")
+    proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--processes", "2"], env=env,
+                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    try:
+        deadline, answers = time.monotonic() + 60, []
+        while len(answers) < 20 and time.monotonic() < deadline:
+            try:
+                answers.append(_health(port))
+            except OSError:
+                time.sleep(0.2)
+        assert answers and all(status == 200 and body["status"] == "ok" for status, body in answers)
+        assert set(answers[-1][1]["checks"]) == {"database", "word_parsers", "pdf_parsers", "batch_runner"}
+        servers = [p for p in _tree(proc.pid) if "spawn_main" in Path(f"/proc/{p}/cmdline").read_text(errors="replace")]
+        assert len(servers) == 2
+        tree = _tree(proc.pid)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        deadline = time.monotonic() + 15
+        while any(_alive(p) for p in tree) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [p for p in tree if _alive(p)]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        err = proc.stderr.read()
+        proc.stderr.close()
+    assert "2 server processes" in err
+
+
+def test_health_names_the_part_that_is_not_ready(world, monkeypatch):
+    r = world.client.get("/api/health")
+    assert r.status_code == 200 and set(r.json()["checks"].values()) == {"ok"}
+
+    monkeypatch.setattr(sandbox.POOL, "command", ["/nonexistent/pdf-parser"])
+    sandbox.POOL.reset()  # no idle worker left, and none can be started
+    r = world.client.get("/api/health")
+    assert r.status_code == 503 and r.json()["status"] == "unavailable"
+    assert r.json()["checks"] == {"database": "ok", "word_parsers": "ok", "pdf_parsers": "failing", "batch_runner": "ok"}
+    monkeypatch.undo()
+    assert world.client.get("/api/health").status_code == 200
+
+    def unreachable():
+        raise OSError("database gone")
+
+    monkeypatch.setattr(world.db, "read", unreachable)
+    world.app.state.jobs.stop()
+    r = world.client.get("/api/health")
+    assert r.status_code == 503
+    assert r.json()["checks"]["database"] == "failing" and r.json()["checks"]["batch_runner"] == "failing"
