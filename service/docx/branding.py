@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.exceptions import SecurityError
@@ -26,9 +28,9 @@ from lxml import etree
 
 from ..brand import Brand
 from ..errors import DocumentError
-from .ns import CT_FOOTER, NS, RT_FOOTER, qn
+from .ns import CT_FOOTER, RT_FOOTER, qn
 from .oxml import block_text
-from .package import DocxPackage, parse_xml, write_package
+from .package import DocxPackage, parse_xml
 
 DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates_docx"
 RT_HEADER = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/header"
@@ -167,52 +169,102 @@ def _with_alt_text(part: bytes, name: str, alt: str) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
-def apply_shell(generated: bytes, rendered_shell: bytes, *, mark: str | None = None, document_id: str = "",
-                logo_text: str = "Logo") -> bytes:
-    """Move the rendered shell's default header and footer into the generated package (with
-    ``mark`` replaced by ``document_id`` in them, and pictures given ``logo_text`` as their
-    description where they have none)."""
-    shell = DocxPackage(rendered_shell)
-    references = _shell_parts(shell)
+@dataclass(frozen=True)
+class Shell:
+    """What a rendered shell adds to a generated package, worked out once per shell (opening and
+    parsing the shell cost twice what making the form does): its header and footer parts (the
+    document id still a mark in them), their relationships and images, the content types they
+    need, and the section's references to them."""
 
-    ours = DocxPackage(generated)
-    files = ours.parts()
-    doc, rels, types = (ours.xml(n) for n in ("word/document.xml", "word/_rels/document.xml.rels",
-                                               "[Content_Types].xml"))
-    our_sect = doc.find(f"{qn('w:body')}/{qn('w:sectPr')}")
-    for n, (kind, rtype, part) in enumerate(references, start=1):
+    parts: tuple[tuple[str, bytes], ...]
+    stamped: frozenset[str]  # the parts in which the mark stands for the document id
+    relationships: tuple[tuple[str, str, str], ...]  # (id, type, target) for word/document.xml
+    overrides: tuple[tuple[str, str], ...]  # (part name, content type)
+    defaults: tuple[tuple[str, str], ...]  # (extension, content type) of the images
+    references: tuple[tuple[str, str], ...]  # (header|footer, relationship id)
+
+    def section_references(self, our_footer: str) -> tuple[tuple[str, str], ...]:
+        """The section's header and footer references: the shell's, and our footer where the
+        shell has none."""
+        kinds = {kind for kind, _ in self.references}
+        headers = [r for r in self.references if r[0] == "header"]
+        footers = [r for r in self.references if r[0] == "footer"] or ([("footer", our_footer)] if "footer" not in kinds else [])
+        return tuple(headers + footers)
+
+    def add_to(self, package: list[tuple[str, bytes]], mark: str | None, document_id: str) -> list[tuple[str, bytes]]:
+        """``package`` (our own parts, as the writer made them) with the shell's parts added and
+        declared."""
+        out = []
+        for name, body in package:
+            if name == "[Content_Types].xml":
+                body = _before(body, b"</Types>", "".join(
+                    [f'<Default Extension="{_attr(e)}" ContentType="{t}"/>' for e, t in self.defaults]
+                    + [f'<Override PartName="{_attr(n)}" ContentType="{t}"/>' for n, t in self.overrides]))
+            elif name == "word/_rels/document.xml.rels":
+                body = _before(body, b"</Relationships>", "".join(
+                    f'<Relationship Id="{i}" Type="{t}" Target="{_attr(target)}"/>' for i, t, target in self.relationships))
+            out.append((name, body))
+        for name, body in self.parts:
+            if mark and name in self.stamped:
+                body = body.replace(mark.encode(), document_id.encode())
+            out.append((name, body))
+        return out
+
+
+def _attr(value: str) -> str:
+    return escape(value, {'"': "&quot;"})
+
+
+def _before(body: bytes, closing: bytes, addition: str) -> bytes:
+    at = body.rindex(closing)
+    return body[:at] + addition.encode() + body[at:]
+
+
+def branded(shell: bytes, context: dict[str, str], logo_text: str) -> tuple[Shell, str | None]:
+    """The shell rendered for ``context`` (see render_shell_for) and what it adds to a package,
+    with the mark that stands for the document id in it (None: the id was rendered in)."""
+    rendered, mark = render_shell_for(shell, context)
+    return (_prepared(rendered, logo_text) if mark else prepare_shell(rendered, logo_text)), mark
+
+
+@lru_cache(maxsize=64)
+def _prepared(rendered: bytes, logo_text: str) -> Shell:
+    return prepare_shell(rendered, logo_text)
+
+
+def prepare_shell(rendered: bytes, logo_text: str = "Logo") -> Shell:
+    """What the rendered shell's default header and footer add to a package (pictures given
+    ``logo_text`` as their description where they have none)."""
+    shell = DocxPackage(rendered)
+    parts, stamped, relationships, overrides, defaults, references = [], set(), [], [], {}, []
+    for n, (kind, rtype, part) in enumerate(_shell_parts(shell), start=1):
         body = shell.read(part)
-        if mark:
-            body = body.replace(mark.encode(), document_id.encode())
         if kind == "footer":
             body = body.replace(b"</w:ftr>", PAGE_NUMBERS.encode() + b"</w:ftr>")
-        body = _with_alt_text(body, part, logo_text)
         name = f"brand-{kind}{n}.xml"
-        files[f"word/{name}"] = body
+        parts.append((f"word/{name}", _with_alt_text(body, part, logo_text)))
+        stamped.add(f"word/{name}")
         part_rels = f"word/_rels/{Path(part).name}.rels"
         if part_rels in shell.names():
-            files[f"word/_rels/{name}.rels"] = _copy_media(shell, part_rels, files, types, n)
+            rels, media = _copy_media(shell, part_rels, n)
+            parts.append((f"word/_rels/{name}.rels", rels))
+            for media_name, image in media:
+                parts.append((media_name, image))
+                ext = media_name.rsplit(".", 1)[-1].lower()
+                defaults.setdefault(ext, IMAGE_TYPES[ext])
         rid = f"rIdBrand{n}"
-        etree.SubElement(rels, f"{{{NS['pr']}}}Relationship", Id=rid, Type=rtype, Target=name)
-        override = etree.SubElement(types, f"{{{NS['ct']}}}Override")
-        override.set("PartName", f"/word/{name}")
-        override.set("ContentType", CT_HEADER if kind == "header" else CT_FOOTER)
-        for old in our_sect.findall(qn(f"w:{kind}Reference")):
-            our_sect.remove(old)
-        new = etree.Element(qn(f"w:{kind}Reference"))
-        new.set(qn("w:type"), "default")
-        new.set(qn("r:id"), rid)
-        our_sect.insert(0 if kind == "header" else len(our_sect.findall(qn("w:headerReference"))), new)
-    files["word/document.xml"] = etree.tostring(doc, xml_declaration=True, encoding="UTF-8", standalone=True)
-    files["word/_rels/document.xml.rels"] = etree.tostring(rels, xml_declaration=True, encoding="UTF-8", standalone=True)
-    files["[Content_Types].xml"] = etree.tostring(types, xml_declaration=True, encoding="UTF-8", standalone=True)
-    return write_package(files)
+        relationships.append((rid, rtype, name))
+        overrides.append((f"/word/{name}", CT_HEADER if kind == "header" else CT_FOOTER))
+        references.append((kind, rid))
+    return Shell(tuple(parts), frozenset(stamped), tuple(relationships), tuple(overrides),
+                 tuple(defaults.items()), tuple(references))
 
 
-def _copy_media(shell: DocxPackage, part_rels: str, files: dict[str, bytes], types: etree._Element, n: int) -> bytes:
-    """Copy the images a header/footer uses under new names; nothing else may be referenced."""
+def _copy_media(shell: DocxPackage, part_rels: str, n: int) -> tuple[bytes, list[tuple[str, bytes]]]:
+    """The header/footer's relationships with its images under new names, and those images;
+    nothing but an image inside the file may be referenced."""
     rels = shell.xml(part_rels)
-    known = {e.get("Extension", "").lower() for e in types if e.tag == f"{{{NS['ct']}}}Default"}
+    media = []
     for rel in rels:
         if rel.get("Type") != RT_IMAGE or rel.get("TargetMode") == "External":
             raise DocumentError("The organisation template's header or footer refers to something other than an "
@@ -227,11 +279,6 @@ def _copy_media(shell: DocxPackage, part_rels: str, files: dict[str, bytes], typ
         if image is None:
             raise DocumentError("The organisation template's header or footer uses an image that is not in the "
                                 "file; it was refused.", "template_invalid")
-        files["word/" + new_name] = image
+        media.append(("word/" + new_name, image))
         rel.set("Target", new_name)
-        if ext not in known:
-            default = etree.SubElement(types, f"{{{NS['ct']}}}Default")
-            default.set("Extension", ext)
-            default.set("ContentType", IMAGE_TYPES[ext])
-            known.add(ext)
-    return etree.tostring(rels, xml_declaration=True, encoding="UTF-8", standalone=True)
+    return etree.tostring(rels, xml_declaration=True, encoding="UTF-8", standalone=True), media

@@ -38,6 +38,6 @@ def cover_docx(cover) -> bytes:
         body += [oxml.paragraph(text=f"{i}.\t{item}") for i, item in enumerate(cover.agenda, 1)]
     body.append(oxml.paragraph(text="Documents enclosed", style="Heading1"))
     body += [oxml.paragraph(text=f"{i}.\t{title}") for i, title in enumerate(cover.documents, 1)]
-    body.append(oxml.section(parts.FOOTER_RID))
+    body.append(oxml.section(("footer", parts.FOOTER_RID)))
     document = oxml.document("".join(body))
     return write_package(parts.base_parts(document, f"{cover.pack_title} – cover sheet", utc_stamp(), form=False))

@@ -210,9 +210,11 @@ def document(body: str) -> bytes:
             f'xmlns:mc="{NS["mc"]}" mc:Ignorable="w14"><w:body>{body}</w:body></w:document>').encode("utf-8")
 
 
-def section(footer_rid: str) -> str:
-    """A4 portrait, 2 cm margins, our footer."""
-    return (f'<w:sectPr><w:footerReference w:type="default" r:id="{footer_rid}"/>'
+def section(*references: tuple[str, str]) -> str:
+    """A4 portrait, 2 cm margins, with default headers and footers: (``header`` or ``footer``,
+    relationship id), headers first."""
+    refs = "".join(f'<w:{kind}Reference w:type="default" r:id="{rid}"/>' for kind, rid in references)
+    return (f'<w:sectPr>{refs}'
             '<w:pgSz w:w="11906" w:h="16838"/><w:pgMar w:top="1134" w:right="1134" w:bottom="1134" '
             'w:left="1134" w:header="567" w:footer="567" w:gutter="0"/></w:sectPr>')
 

@@ -23,7 +23,7 @@ from ..layout import (
     AgendaBlock, HeadingBlock, Label, RepeatPlan, TablePlan, TextBlock, TitleBlock, field_title, plan,
 )
 from . import oxml, parts
-from .branding import apply_shell, render_shell_for
+from .branding import branded
 from .package import write_package
 from .placeholders import placeholder_for
 
@@ -37,14 +37,13 @@ def generate_docx(spec: FormSpec, data: dict | None = None, *, document_id: str 
     values = complete(spec, data)
     identity = Identity.new(spec, document_id, generated)
     store_item_id = "{" + str(uuid.uuid4()).upper() + "}"
-    document = _Body(store_item_id).render(spec, values)
-    raw = write_package(parts.base_parts(document, spec.title, identity.generated, form=True)
-                        + parts.form_parts(spec, values, identity, store_item_id))
-    if shell is None:
-        return raw
-    rendered, mark = render_shell_for(shell, shell_context(spec, identity))
-    return apply_shell(raw, rendered, mark=mark, document_id=identity.document_id,
-                       logo_text=f"{spec.organisation} logo")
+    brand, mark = (None, None) if shell is None else branded(shell, shell_context(spec, identity),
+                                                                 f"{spec.organisation} logo")
+    references = brand.section_references(parts.FOOTER_RID) if brand else (("footer", parts.FOOTER_RID),)
+    document = _Body(store_item_id).render(spec, values, references)
+    package = (parts.base_parts(document, spec.title, identity.generated, form=True)
+               + parts.form_parts(spec, values, identity, store_item_id))
+    return write_package(brand.add_to(package, mark, identity.document_id) if brand else package)
 
 
 class _Body:
@@ -52,10 +51,10 @@ class _Body:
         self.store_item_id = store_item_id
         self.ids = oxml.SdtIds()
 
-    def render(self, spec: FormSpec, values: dict) -> bytes:
+    def render(self, spec: FormSpec, values: dict, references: tuple[tuple[str, str], ...]) -> bytes:
         self.spec = spec
         parts_ = [self._block(block, values) for block in plan(spec)]
-        parts_.append(oxml.section(parts.FOOTER_RID))
+        parts_.append(oxml.section(*references))
         return oxml.document("".join(parts_))
 
     def _block(self, block, values: dict) -> str:
