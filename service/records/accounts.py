@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from ..errors import AccessError, Conflict, NotFound, RecordInvalid
 from ..store import Database, record
@@ -225,15 +225,19 @@ def revoke_token(db: Database, actor: Actor, token_id: object) -> dict:
 
 
 _ACTOR_COLUMNS = (User.id, User.username, User.role, User.team_id, Team.name, User.active)
+# built once (each request runs one): building a statement costs more than running it
+_BY_TOKEN = (select(*_ACTOR_COLUMNS, ApiToken.expires_at).join(ApiToken, ApiToken.user_id == User.id)
+             .join(Team, Team.id == User.team_id)
+             .where(ApiToken.token_hash == bindparam("hash"), ApiToken.revoked.is_(False)))
+_BY_SESSION = (select(*_ACTOR_COLUMNS, WebSession.expires_at, WebSession.csrf_token)
+               .join(WebSession, WebSession.user_id == User.id).join(Team, Team.id == User.team_id)
+               .where(WebSession.id == bindparam("hash")))
 
 
 def resolve_token(db: Database, token: str) -> Actor:
     """Who an API token belongs to: one indexed read, which never waits for a writer."""
-    query = (select(*_ACTOR_COLUMNS, ApiToken.expires_at).join(ApiToken, ApiToken.user_id == User.id)
-             .join(Team, Team.id == User.team_id)
-             .where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked.is_(False)))
     with db.read() as conn:
-        row = conn.execute(query).first()
+        row = conn.execute(_BY_TOKEN, {"hash": _token_hash(token)}).first()
     if row is not None and row.expires_at is not None and row.expires_at <= _now():
         raise AccessError("The API token has expired; make a new one.", "unauthenticated")
     if row is None or not row.active:
@@ -258,11 +262,8 @@ def start_session(db: Database, actor: Actor) -> SessionInfo:
 
 def resolve_session(db: Database, token: str) -> tuple[Actor, str]:
     """The user and CSRF token of a live web session (a read, as for tokens)."""
-    query = (select(*_ACTOR_COLUMNS, WebSession.expires_at, WebSession.csrf_token)
-             .join(WebSession, WebSession.user_id == User.id).join(Team, Team.id == User.team_id)
-             .where(WebSession.id == _token_hash(token)))
     with db.read() as conn:
-        row = conn.execute(query).first()
+        row = conn.execute(_BY_SESSION, {"hash": _token_hash(token)}).first()
     if row is None or row.expires_at < _now():
         raise AccessError("Your session has ended; please log in again.", "unauthenticated")
     if not row.active:

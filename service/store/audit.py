@@ -43,23 +43,26 @@ def _digest(entry: AuditEntry, key: bytes | None) -> str:
     return hmac.new(key, body, hashlib.sha256).hexdigest()
 
 
+_HEAD = select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()
+_APPEND = insert(AuditEntry)
+_START = insert(AuditHead).values(id=1)
+_MOVE = update(AuditHead).where(AuditHead.id == 1)
+
+
 def record(session: Session, sealer: Sealer, *, user_id: int | None, username: str, action: str, target: str = "",
            outcome: str = "ok", detail: str = "") -> AuditEntry:
     """Append one entry in the caller's transaction (so it commits or rolls back with the action).
     The head row is locked from here to the commit (FOR UPDATE; on SQLite the transaction holds
-    the write lock from its start), so call this last. Plain statements, not the ORM's unit of
-    work: this runs in nearly every request."""
-    head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()).first()
+    the write lock from its start), so call this last. Plain statements, built once, not the
+    ORM's unit of work: this runs in nearly every request."""
+    head = session.execute(_HEAD).first()
     seq, prev = (head.seq, head.hash) if head is not None else (0, GENESIS)
     entry = AuditEntry(seq=seq + 1, at=datetime.now(timezone.utc), user_id=user_id, username=username[:80],
                        action=action[:40], target=target[:100], outcome=outcome[:20], detail=detail[:200],
                        prev_hash=prev)
     entry.hash = _digest(entry, sealer.chain_key())
-    session.execute(insert(AuditEntry).values({c: getattr(entry, c) for c in _COLUMNS}))
-    if head is None:
-        session.execute(insert(AuditHead).values(id=1, seq=entry.seq, hash=entry.hash))
-    else:
-        session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=entry.seq, hash=entry.hash))
+    session.execute(_APPEND, {c: getattr(entry, c) for c in _COLUMNS})
+    session.execute(_START if head is None else _MOVE, {"seq": entry.seq, "hash": entry.hash})
     return entry
 
 
