@@ -298,7 +298,10 @@ def serve_cmd(ctx: click.Context, host: str, port: int, processes: int | None) -
     users = user_count(db)
     db.dispose()
     _announce(users, url, processes)
-    uvicorn.run("service.web.app:serve_app", factory=True, workers=processes, **options)
+    from .web.processes import serve_processes
+
+    options = {k: v for k, v in options.items() if k not in ("host", "port")}
+    ctx.exit(serve_processes(host, port, processes, options))
 
 
 def _announce(users: int, url: str, processes: int) -> None:

@@ -36,6 +36,8 @@
     ├── Conflict             the request clashes with stored data; ``code`` and ``details`` say how
     ├── RecordInvalid        invalid: a case or account value is unusable
     ├── Busy                 busy: too many uploads are being read at once
+    ├── AuditUnavailable     audit_unavailable: a read's audit entry could not be written, so
+    │                        the read was not answered
     ├── Cancelled            cancelled: a batch was cancelled while it was being built
     └── SealError            sealed_data_unreadable: stored data cannot be unsealed with this key
 
@@ -139,6 +141,10 @@ class RecordInvalid(StepDownError):
 
 class Busy(StepDownError):
     code = "busy"
+
+
+class AuditUnavailable(StepDownError):
+    code = "audit_unavailable"
 
 
 class Cancelled(StepDownError):

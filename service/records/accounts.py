@@ -208,7 +208,8 @@ def revoke_token(db: Database, actor: Actor, token_id: object) -> dict:
     """Revoke a token: the actor's own, or (an admin) any of the team's. Another's token answers
     as not found, audited."""
     with db.session() as s:
-        row = s.get(ApiToken, token_id) if isinstance(token_id, int) and not isinstance(token_id, bool) else None
+        row = (s.get(ApiToken, token_id) if isinstance(token_id, int) and not isinstance(token_id, bool)
+               and 0 < token_id < 2 ** 63 else None)  # beyond a 64-bit row id: no such token
         owner = s.get(User, row.user_id) if row is not None else None
         mine = owner is not None and (owner.id == actor.user_id or (actor.role == "admin" and owner.team_id == actor.team_id))
         if not mine:

@@ -55,25 +55,25 @@ def create_case(db: Database, actor: Actor, values: object) -> dict:
 
 
 def get_case(db: Database, actor: Actor, case_id: str) -> dict:
-    with db.session() as s:
-        case = load_case(db, s, actor, case_id, "case.read")
-        record(s, db.sealer, user_id=actor.user_id, username=actor.username, action="case.read", target=f"case:{case.id}")
-        return _view(db, case)
+    with db.reading() as s:
+        view = _view(db, load_case(db, s, actor, case_id, "case.read"))
+    db.audit_read(user_id=actor.user_id, username=actor.username, action="case.read", target=f"case:{view['id']}")
+    return view
 
 
 def list_cases(db: Database, actor: Actor, *, search: str | None = None) -> list[dict]:
     """The team's cases by SU number; ``search`` keeps those whose SU number or child's name
     contains it (any case and spacing). Names are sealed, so the search runs here, not in SQL."""
     words = " ".join((search or "").split()).casefold()
-    with db.session() as s:
+    with db.reading() as s:
         cases = [_view(db, c) for c in
                  s.scalars(select(Case).where(Case.team_id == actor.team_id).order_by(Case.su_number))]
-        if words:
-            cases = [c for c in cases if words in c["su_number"].casefold()
-                     or words in " ".join(str(c["values"].get("child_name") or "").split()).casefold()]
-        record(s, db.sealer, user_id=actor.user_id, username=actor.username, action="case.list",
-               target=f"team:{actor.team_id}", detail=f"{len(cases)} cases" + (" (search)" if words else ""))
-        return cases
+    if words:
+        cases = [c for c in cases if words in c["su_number"].casefold()
+                 or words in " ".join(str(c["values"].get("child_name") or "").split()).casefold()]
+    db.audit_read(user_id=actor.user_id, username=actor.username, action="case.list",
+                  target=f"team:{actor.team_id}", detail=f"{len(cases)} cases" + (" (search)" if words else ""))
+    return cases
 
 
 def apply_changes(db: Database, s, actor: Actor, case: Case, changes: dict, *, source: str,

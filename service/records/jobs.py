@@ -76,18 +76,20 @@ def team_case_values(db: Database, team: str) -> dict[str, dict]:
 
 
 def get_job(db: Database, actor: Actor, job_id: str) -> dict:
-    with db.session() as s:
-        job = _load(db, s, actor, job_id, "job.read")
-        record(s, db.sealer, user_id=actor.user_id, username=actor.username, action="job.read", target=f"job:{job.id}")
-        return _view(db, job)
+    """A batch's progress: a read that waits for no writer, so it can be asked often."""
+    with db.reading() as s:
+        view = _view(db, _load(db, s, actor, job_id, "job.read"))
+    db.audit_read(user_id=actor.user_id, username=actor.username, action="job.read", target=f"job:{view['id']}")
+    return view
 
 
 def list_jobs(db: Database, actor: Actor) -> list[dict]:
-    with db.session() as s:
-        jobs = list(s.scalars(select(Job).where(Job.team_id == actor.team_id).order_by(Job.created_at.desc()).limit(100)))
-        record(s, db.sealer, user_id=actor.user_id, username=actor.username, action="job.list",
-               target=f"team:{actor.team_id}", detail=f"{len(jobs)} jobs")
-        return [_view(db, j) for j in jobs]
+    with db.reading() as s:
+        jobs = [_view(db, j) for j in
+                s.scalars(select(Job).where(Job.team_id == actor.team_id).order_by(Job.created_at.desc()).limit(100))]
+    db.audit_read(user_id=actor.user_id, username=actor.username, action="job.list",
+                  target=f"team:{actor.team_id}", detail=f"{len(jobs)} jobs")
+    return jobs
 
 
 def cancel_job(db: Database, actor: Actor, job_id: str) -> dict:

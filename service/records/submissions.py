@@ -88,15 +88,16 @@ def _load(db: Database, s, actor: Actor, submission_id: str, action: str) -> Sub
 
 
 def get_submission(db: Database, actor: Actor, registry, submission_id: str) -> dict:
-    with db.session() as s:
+    with db.reading() as s:
         sub = _load(db, s, actor, submission_id, "submission.read")
         result = db.sealer.loads(sub.result)
         case = s.get(Case, sub.case_id) if sub.case_id else None
         uploader = s.get(User, sub.uploaded_by)
-        record(s, db.sealer, user_id=actor.user_id, username=actor.username, action="submission.read",
-               target=f"submission:{sub.id}")
-        return {**_summary(sub, uploader.username if uploader else None), "result": result,
+        view = {**_summary(sub, uploader.username if uploader else None), "result": result,
                 "case_values": _case_comparison(db, registry.get(sub.form), result["data"], case)}
+    db.audit_read(user_id=actor.user_id, username=actor.username, action="submission.read",
+                  target=f"submission:{view['id']}")
+    return view
 
 
 def list_submissions(db: Database, actor: Actor, *, form: str | None = None, status: str | None = None) -> list[dict]:

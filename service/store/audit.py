@@ -21,6 +21,8 @@ import hmac
 import json
 import logging
 import os
+import queue
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,6 +30,7 @@ from pathlib import Path
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from ..errors import AuditUnavailable
 from .models import AuditEntry, AuditHead
 from .seal import Sealer
 
@@ -67,6 +70,76 @@ def record(session: Session, sealer: Sealer, *, user_id: int | None, username: s
 
 
 _COLUMNS = ("seq", "at", "user_id", "username", "action", "target", "outcome", "detail", "prev_hash", "hash")
+
+
+class ReadLog:
+    """Audit entries for reads (a case viewed, a batch's progress polled), written together.
+
+    A read changes nothing but the log, so its entry needs a transaction of its own; one each
+    meant one write turn and one fsync per request, every request queued behind the last
+    (SQLite has one writer; on PostgreSQL they queue on the chain's head row). Here a thread
+    writes every entry waiting at that moment in one transaction, in the order they came, and
+    only then lets their requests answer: nothing is shown before its entry is durable, the
+    chain is the same, and a busy service writes dozens of entries a commit."""
+
+    MOST = 256  # entries in one transaction
+
+    def __init__(self, database) -> None:
+        self.db = database
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start = threading.Lock()
+
+    def record(self, **entry) -> None:
+        """Write ``entry`` (``record``'s arguments) and return once it is committed; raises if
+        it could not be (the read must then not be answered)."""
+        if self._thread is None or not self._thread.is_alive():
+            with self._start:
+                if self._thread is None or not self._thread.is_alive():
+                    self._thread = threading.Thread(target=self._loop, name="stepdown-audit-reads", daemon=True)
+                    self._thread.start()
+        waiter = _Waiter()
+        self._queue.put((entry, waiter))
+        waiter.done.wait()
+        if waiter.failed is not None:
+            raise AuditUnavailable("The access could not be recorded, so it was not allowed; "
+                                   "try again, or tell the service's administrator.") from waiter.failed
+
+    def stop(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join(10)
+
+    def _loop(self) -> None:
+        while (item := self._queue.get()) is not None:
+            batch = [item]
+            while len(batch) < self.MOST:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._queue.put(None)  # stop after this batch
+                    break
+                batch.append(item)
+            failed = None
+            try:
+                with self.db.session() as s:
+                    for entry, _ in batch:
+                        record(s, self.db.sealer, **entry)
+            except Exception as exc:  # the database refused or is gone: every waiting read is refused
+                failed = exc
+            for _, waiter in batch:
+                waiter.failed = failed
+                waiter.done.set()
+
+
+class _Waiter:
+    __slots__ = ("done", "failed")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.failed: Exception | None = None
 
 
 @dataclass

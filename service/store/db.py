@@ -26,6 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..settings import Settings
+from .audit import ReadLog
 from .seal import Sealer
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -53,8 +54,10 @@ class Database:
         self.sealer = Sealer(settings.data_key)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._reader = self.engine.execution_options(**{READ_ONLY: True})
+        self._read_sessions = sessionmaker(self._reader, expire_on_commit=False)
         self._writers = threading.RLock() if self.dialect == "sqlite" else None
-        self._depth = 0  # sessions open in the thread that holds _writers
+        self._held = threading.local()  # .depth: sessions this thread has open
+        self.reads = ReadLog(self)
         path = settings.sqlite_path()
         self._lock_file = os.open(f"{path}-writers.lock", os.O_RDWR | os.O_CREAT, 0o600) if path else None
 
@@ -95,24 +98,26 @@ class Database:
         slow. So writers queue here instead — a lock for this process's threads, then an
         exclusive lock on a file beside the database for the other processes — and each is woken
         the moment the one before it commits. PostgreSQL locks rows itself: nothing to do."""
-        if self._writers is None:
-            yield
-            return
-        with self._writers:
-            if self._depth or self._lock_file is None:  # a session inside a session: already our turn
-                self._depth += 1
+        depth = getattr(self._held, "depth", 0)
+        self._held.depth = depth + 1
+        try:
+            if self._writers is None or depth:  # PostgreSQL, or a session inside a session: already our turn
+                yield
+                return
+            with self._writers:
+                if self._lock_file is not None:
+                    fcntl.flock(self._lock_file, fcntl.LOCK_EX)
                 try:
                     yield
                 finally:
-                    self._depth -= 1
-                return
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX)
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
-                fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+                    if self._lock_file is not None:
+                        fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+        finally:
+            self._held.depth = depth
+
+    def in_session(self) -> bool:
+        """Whether this thread has a session open (and so, on SQLite, the write turn)."""
+        return getattr(self._held, "depth", 0) > 0
 
     @contextmanager
     def read(self):
@@ -123,7 +128,25 @@ class Database:
                 connection.exec_driver_sql("SET TRANSACTION READ ONLY")
             yield connection
 
+    @contextmanager
+    def reading(self):
+        """An ORM session for reading only (as ``read``): it takes no write turn, and whatever
+        it did is rolled back when the block ends."""
+        session: Session = self._read_sessions()
+        try:
+            yield session
+        finally:
+            session.close()
+
+    def audit_read(self, **entry) -> None:
+        """An audit entry for a read, committed (with others waiting) before this returns; see
+        ``audit.ReadLog``. Not inside a session: the entry waits for the write turn."""
+        if self.in_session():
+            raise RuntimeError("audit_read inside a session would wait for its own turn")
+        self.reads.record(**entry)
+
     def dispose(self) -> None:
+        self.reads.stop()
         self.engine.dispose()
         if self._lock_file is not None:
             os.close(self._lock_file)

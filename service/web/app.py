@@ -15,7 +15,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..documents import configure_parsing, parsers_ready
 from ..errors import StepDownError
-from ..isolation import die_with_parent
 from ..packs import packs_for
 from ..records import Checkpointer
 from ..records.jobs import JobRunner, recover_jobs
@@ -93,9 +92,7 @@ def _database_ready(db: Database) -> bool:
 
 
 def serve_app() -> FastAPI:
-    """The application in one of several server processes (``stepdown-forms serve --processes``):
-    settings and forms (``STEPDOWN_SPECS_DIR``) from the environment, the start-up work left to
-    the parent, and an exit as soon as the parent is gone (killed, even with -9), so no process
-    is left behind."""
-    die_with_parent()
+    """The application in one of several server processes (``stepdown-forms serve --processes``,
+    see ``processes.py``): settings and forms (``STEPDOWN_SPECS_DIR``) from the environment, the
+    start-up work left to the parent."""
     return create_app(startup=False)

@@ -340,6 +340,7 @@ def test_tokens_expire_are_listed_and_can_be_revoked(world):
     assert {t["owner"] for t in world.get("admin", "/api/tokens").json()} >= {"sam.worker", "nia.manager"}
     # another user's token cannot be revoked, and the try is audited as denied
     _error(world.post("manager", f"/api/tokens/{new['id']}/revoke"), 404, "not_found")
+    _error(world.post("worker", f"/api/tokens/{2 ** 80}/revoke"), 404, "not_found")  # beyond any row id: not a 500
     auth = {"Authorization": f"Bearer {token}"}
     assert world.client.get("/api/me", headers=auth).status_code == 200
     revoked = world.post("worker", f"/api/tokens/{new['id']}/revoke").json()

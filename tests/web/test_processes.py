@@ -24,6 +24,17 @@ def _tree(pid: int) -> list[int]:
     return children + [d for c in children for d in _tree(c)]
 
 
+def _servers(pid: int) -> list[int]:
+    found = []
+    for p in _tree(pid):
+        try:
+            if "spawn_main" in Path(f"/proc/{p}/cmdline").read_text(errors="replace") and _alive(p):
+                found.append(p)
+        except OSError:
+            pass
+    return found
+
+
 def _health(port: int) -> tuple[int, dict]:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2) as r:
@@ -51,8 +62,14 @@ def test_serve_runs_several_processes_and_a_kill_leaves_none(tmp_path):
                 time.sleep(0.2)
         assert answers and all(status == 200 and body["status"] == "ok" for status, body in answers)
         assert set(answers[-1][1]["checks"]) == {"database", "word_parsers", "pdf_parsers", "batch_runner"}
-        servers = [p for p in _tree(proc.pid) if "spawn_main" in Path(f"/proc/{p}/cmdline").read_text(errors="replace")]
+        servers = _servers(proc.pid)
         assert len(servers) == 2
+        os.kill(servers[0], signal.SIGKILL)  # one process dies: the parent starts another, the other serves on
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (len(_servers(proc.pid)) != 2 or servers[0] in _servers(proc.pid)):
+            time.sleep(0.2)
+        assert len(_servers(proc.pid)) == 2 and servers[0] not in _servers(proc.pid)
+        assert _health(port)[0] == 200
         tree = _tree(proc.pid)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
@@ -63,8 +80,7 @@ def test_serve_runs_several_processes_and_a_kill_leaves_none(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
-        err = proc.stderr.read()
-        proc.stderr.close()
+        _, err = proc.communicate(timeout=30)  # ends only when nothing holding its stderr is left
     assert "2 server processes" in err
 
 
@@ -88,3 +104,36 @@ def test_health_names_the_part_that_is_not_ready(world, monkeypatch):
     r = world.client.get("/api/health")
     assert r.status_code == 503
     assert r.json()["checks"]["database"] == "failing" and r.json()["checks"]["batch_runner"] == "failing"
+
+
+def test_each_process_socket_is_shared_by_port_and_answers_without_nagle_delay():
+    """Sockets bound with SO_REUSEPORT to one port; connections asyncio accepts on them have
+    TCP_NODELAY (on a socket not marked TCP, asyncio leaves Nagle on: 40 ms a response)."""
+    import asyncio
+
+    from service.web.processes import listening_socket
+
+    first = listening_socket("127.0.0.1", 0)
+    second = listening_socket("127.0.0.1", first.getsockname()[1])  # the same port again: allowed
+    accepted = []
+
+    async def main():
+        def handler(reader, writer):
+            accepted.append(writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(handler, sock=first)
+        _, w = await asyncio.open_connection("127.0.0.1", first.getsockname()[1])
+        for _ in range(100):
+            if accepted:
+                break
+            await asyncio.sleep(0.02)
+        w.close()
+        server.close()
+
+    try:
+        second.close()  # only the first accepts here
+        asyncio.run(main())
+    finally:
+        first.close()
+    assert accepted and accepted[0] != 0
