@@ -275,6 +275,8 @@ def serve_cmd(ctx: click.Context, host: str, port: int, processes: int | None) -
     from .records import user_count
     from .records.jobs import recover_jobs
     from .settings import Settings
+    from .web import create_app
+    from .web.processes import serve_processes
     from .web.server import HeadersInTime
 
     settings = Settings.from_env()
@@ -284,8 +286,6 @@ def serve_cmd(ctx: click.Context, host: str, port: int, processes: int | None) -
     options = dict(host=host, port=port, log_level="warning", access_log=False, http=HeadersInTime,
                    timeout_graceful_shutdown=20)
     if processes == 1:
-        from .web import create_app
-
         app = create_app(settings, registry=_registry(ctx))
         _announce(user_count(app.state.db), url, processes)
         uvicorn.run(app, **options)
@@ -298,8 +298,6 @@ def serve_cmd(ctx: click.Context, host: str, port: int, processes: int | None) -
     users = user_count(db)
     db.dispose()
     _announce(users, url, processes)
-    from .web.processes import serve_processes
-
     options = {k: v for k, v in options.items() if k not in ("host", "port")}
     ctx.exit(serve_processes(host, port, processes, options))
 

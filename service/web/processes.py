@@ -21,6 +21,8 @@ import sys
 import threading
 import time
 
+from ..isolation import die_with_parent
+
 RESTART_PAUSE = 1.0  # seconds before a dead process is started again
 EARLY_DEATHS = 5  # processes dying within EARLY_SECONDS of starting, in a row, before giving up
 EARLY_SECONDS = 10.0
@@ -44,10 +46,8 @@ def _process(parent: int, host: str, port: int, options: dict) -> None:
     """One server process: its own socket, the application from ``serve_app``. It exits when
     ``parent`` is gone, watched from the first moment: a process still starting when the
     parent was killed would otherwise take init for its parent and never leave."""
-    from ..isolation import die_with_parent
-
     die_with_parent(parent)
-    import uvicorn
+    import uvicorn  # deferred: after the watch (loading it and the app takes a second)
 
     sock = listening_socket(host, port)
     config = uvicorn.Config("service.web.app:serve_app", factory=True, **options)
