@@ -151,8 +151,14 @@ class JobRunner:
         self.db, self.registry, self.packs = db, registry, packs
         self._queue: queue.Queue[tuple[str, bytes | None] | None] = queue.Queue()
         self._cancel: dict[str, threading.Event] = {}
-        self._thread = threading.Thread(target=self._loop, name="stepdown-jobs", daemon=True)
-        self._thread.start()
+        self._thread: threading.Thread | None = None
+        self.start()
+
+    def start(self) -> None:
+        """Run the queue (again, after ``stop``: an application started a second time)."""
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._loop, name="stepdown-jobs", daemon=True)
+            self._thread.start()
 
     def submit(self, actor: Actor, pack_id: str, raw: bytes | None) -> dict:
         pack = self.packs.get(pack_id)
@@ -180,13 +186,14 @@ class JobRunner:
         return view
 
     def alive(self) -> bool:
-        return self._thread.is_alive()
+        return self._thread is not None and self._thread.is_alive()
 
     def stop(self) -> None:
         for event in self._cancel.values():
             event.set()
-        self._queue.put(None)
-        self._thread.join(30)
+        if self.alive():  # a second stop leaves no sentinel behind to end a restarted queue at once
+            self._queue.put(None)
+            self._thread.join(30)
 
     def _loop(self) -> None:
         while True:

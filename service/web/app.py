@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        runner.start()  # running already, unless this application was started and stopped before
         yield
         runner.stop()
         checkpoints.stop()

@@ -137,3 +137,16 @@ def test_each_process_socket_is_shared_by_port_and_answers_without_nagle_delay()
     finally:
         first.close()
     assert accepted and accepted[0] != 0
+
+
+def test_an_application_started_again_runs_its_batch_queue_again(world):
+    """Lifespan shutdown stops the batch runner; a second start (TestClient, schemathesis, an
+    ASGI server restarting the app) runs it again, and health says so."""
+    from fastapi.testclient import TestClient
+
+    world.app.state.jobs.stop()
+    world.app.state.jobs.stop()  # twice: harmless
+    assert world.client.get("/api/health").status_code == 503
+    with TestClient(world.app) as again:
+        r = again.get("/api/health")
+        assert r.status_code == 200 and r.json()["checks"]["batch_runner"] == "ok"
