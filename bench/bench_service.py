@@ -349,6 +349,14 @@ def measure(server: Server, tokens: list[str], requests: dict, scenario: str, se
         mine = [t for n, s, t in results if n == name and 200 <= s < 300]
         by_name[name] = {"count": len(mine), "p50_ms": round(_pct(mine, 0.5), 1), "p95_ms": round(_pct(mine, 0.95), 1)}
     servers = [rss for role, rss in sampler.peaks.values() if role == "server process"]
+    # growth: each server process's resident memory over the last tenth of the run against the
+    # first tenth (a process that lived through the whole run; a flat process shows about 0)
+    growth = []
+    for pid, (role, _) in sampler.peaks.items():
+        series = sampler.series.get(pid, [])
+        if role == "server process" and len(series) >= 20:
+            tenth = len(series) // 10
+            growth.append(sum(series[-tenth:]) / tenth - sum(series[:tenth]) / tenth)
     workers = [rss for role, rss in sampler.peaks.values() if role == "parser worker"]
     return {"scenario": scenario, "requests": len(results), "per_s": round(len(times) / wall, 1),
             "p50_ms": round(_pct(times, 0.5), 1), "p95_ms": round(_pct(times, 0.95), 1),
@@ -357,6 +365,7 @@ def measure(server: Server, tokens: list[str], requests: dict, scenario: str, se
             "server_cpu_ms_per_request": round(sampler.cpu_seconds / max(1, len(results)) * 1000, 2),
             "loadgen_cpu_ms_per_request": round(gen_cpu / max(1, len(results)) * 1000, 2),
             "server_processes": len(servers), "peak_server_mib": round(max(servers, default=0.0)),
+            "server_growth_mib": round(max(growth, default=0.0), 1),
             "peak_worker_mib": round(max(workers, default=0.0)), "by_request": by_name}
 
 
@@ -385,7 +394,8 @@ def _print(r: dict) -> None:
     print(f"  {r['scenario']:14} {r['per_s']:7.1f}/s  p50 {r['p50_ms']:6.1f}  p95 {r['p95_ms']:6.1f}  "
           f"p99 {r['p99_ms']:6.1f} ms  errors {r['errors']:3}  {core}  server cpu {r['server_cpu_ms_per_request']:5.2f} "
           f"ms/req  load gen {r['loadgen_cpu_ms_per_request']:4.2f} ms/req  "
-          f"{r['server_processes']} servers <= {r['peak_server_mib']} MiB, workers <= {r['peak_worker_mib']} MiB",
+          f"{r['server_processes']} servers <= {r['peak_server_mib']} MiB (growth {r['server_growth_mib']:+.1f}), "
+          f"workers <= {r['peak_worker_mib']} MiB",
           flush=True)
 
 
@@ -413,13 +423,15 @@ def main() -> int:
     for i in range(args.repeats):
         print(f"run {i + 1} of {args.repeats}", flush=True)
         runs.append(run_once(args, scenarios))
-    print("median of the runs (each figure's own median):")
+    print("median of the runs (each figure's own median; memory the largest):")
     summary = []
     for k, scenario in enumerate(scenarios):
         rows = [run[k] for run in runs]
         med = {key: statistics.median(r[key] for r in rows) for key in
                ("per_s", "p50_ms", "p95_ms", "p99_ms", "errors", "server_cpu_ms_per_request",
-                "loadgen_cpu_ms_per_request", "peak_server_mib", "peak_worker_mib", "server_processes")}
+                "loadgen_cpu_ms_per_request", "server_processes")}
+        for key in ("peak_server_mib", "peak_worker_mib", "server_growth_mib"):  # memory: the worst run
+            med[key] = max(r[key] for r in rows)
         med["scenario"] = scenario
         if "core_per_s" in rows[0]:
             med["core_per_s"] = statistics.median(r["core_per_s"] for r in rows)

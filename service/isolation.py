@@ -221,11 +221,28 @@ class Pool:
             raise
 
     def _give_back(self, worker: _Worker | None) -> None:
+        retired = worker is not None and worker.served >= self.limits.recycle_after
         with self._lock:
             self._busy -= 1
-            if worker is not None:
+            if worker is not None and not retired:
                 self._idle.append(worker)
             self._lock.notify()
+        if retired:  # its successor starts now, in the background, not in the next upload's time
+            threading.Thread(target=self._replace, args=(worker,), name="parser-recycle", daemon=True).start()
+
+    def _replace(self, worker: _Worker) -> None:
+        worker.stop()
+        with self._lock:
+            if len(self._idle) + self._busy >= self.size:
+                return
+            self._busy += 1  # counted while it starts
+        fresh = None
+        try:
+            fresh = _Worker(self.command, self.limits)
+        except OSError:
+            pass  # the next request starts one itself, and says so if it cannot
+        finally:
+            self._give_back(fresh)
 
 
 def serve(handle: Callable[[bytes], bytes]) -> None:

@@ -95,6 +95,24 @@ def test_workers_are_recycled(pool):
     assert len(pids) == 3
 
 
+def test_a_retired_worker_is_replaced_before_the_next_request_needs_one(pool):
+    """Starting a worker takes most of a second; the successor of one that served its share is
+    started in the background as it retires, so the next upload finds it waiting."""
+    import time
+
+    pool.configure(limits=isolation.Limits(recycle_after=1))
+    isolation.call(pool, targets.echo, None, 0)
+    retired = pool.last_pid
+    deadline = time.monotonic() + 20
+    while not pool._idle and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pool._idle, "no successor was started"
+    waiting = pool._idle[0].process.pid
+    assert waiting != retired and not _alive(retired)
+    isolation.call(pool, targets.echo, None, 0)
+    assert pool.last_pid == waiting
+
+
 def test_a_pool_reads_size_files_at_once_and_the_rest_wait(pool, monkeypatch):
     """Two requests at once go to two workers at the same time; a third waits for one of them.
     Each worker's answer is held until the other of the first two has started: with one worker
