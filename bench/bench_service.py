@@ -52,6 +52,8 @@ sys.path.insert(0, str(ROOT))
 import service  # noqa: E402
 from service.spec import default_registry  # noqa: E402
 
+from bench_hostile import _descendants  # noqa: E402  (the same walk of /proc, beside this file)
+
 EXE = str(Path(sys.executable).with_name("stepdown-forms"))
 FORM = "key-criteria"
 SAMPLE = json.loads((ROOT / "samples" / f"{FORM}.json").read_text())
@@ -114,23 +116,6 @@ class Server:
 
     def tree(self) -> list[int]:
         return [self.proc.pid] + _descendants(self.proc.pid)
-
-
-def _descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry))
-    out, stack = [], list(children.get(pid, []))
-    while stack:
-        p = stack.pop()
-        out.append(p)
-        stack += children.get(p, [])
-    return out
 
 
 def _proc_facts(pid: int) -> tuple[str, float, float]:

@@ -168,15 +168,8 @@ class Pool:
                     return True
                 self._idle.remove(worker)
                 worker.stop()
-            self._busy += 1  # counted while starting, so configure/ask see it
-        worker = None
-        try:
-            worker = _Worker(self.command, self.limits)
-        except OSError:
-            return False
-        finally:
-            self._give_back(worker)
-        return worker.process.poll() is None
+            self._busy += 1  # counted while it starts
+        return self._start_idle()
 
     def reset(self) -> None:
         """Stop the idle workers (the next request starts a new one, with the limits then in force)."""
@@ -236,13 +229,18 @@ class Pool:
             if len(self._idle) + self._busy >= self.size:
                 return
             self._busy += 1  # counted while it starts
-        fresh = None
+        self._start_idle()  # if it cannot start, the next request tries and says so
+
+    def _start_idle(self) -> bool:
+        """Start a worker (already counted busy) and leave it idle; whether it is running."""
+        worker = None
         try:
-            fresh = _Worker(self.command, self.limits)
+            worker = _Worker(self.command, self.limits)
         except OSError:
-            pass  # the next request starts one itself, and says so if it cannot
+            return False
         finally:
-            self._give_back(fresh)
+            self._give_back(worker)
+        return worker.process.poll() is None
 
 
 def serve(handle: Callable[[bytes], bytes]) -> None:

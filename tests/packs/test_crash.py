@@ -37,6 +37,14 @@ def _children(pid: int) -> list[int]:
     return [int(p) for p in out.split()]
 
 
+def _left_after(pids: list[int], seconds: float) -> list[int]:
+    """Those of ``pids`` still alive once they have all gone, or ``seconds`` have passed."""
+    deadline = time.monotonic() + seconds
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return [p for p in pids if _alive(p)]
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -57,10 +65,7 @@ def test_a_killed_batch_leaves_no_process_behind(tmp_path):
         assert len(workers) >= 2, workers  # the builders (and the resource tracker)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
-        deadline = time.monotonic() + 15
-        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not [w for w in workers if _alive(w)]
+        assert not _left_after(workers, 15)
         assert not list(tmp_path.glob("*.zip"))  # nothing half-written is left as a ZIP
     finally:
         if proc.poll() is None:

@@ -22,14 +22,6 @@ from service.store.models import AuditEntry
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def db(database_url):
-    database = Database(Settings(database_url=database_url))
-    database.migrate()
-    yield database
-    database.dispose()
-
-
 def _entries(db) -> int:
     with db.read() as c:
         return c.execute(select(func.count()).select_from(AuditEntry)).scalar_one()

@@ -14,14 +14,6 @@ from service.store.models import AuditEntry, Case
 from service.store.seal import SealError, Sealer, new_key
 
 
-@pytest.fixture
-def db(database_url):
-    database = Database(Settings(database_url=database_url))
-    database.migrate()
-    yield database
-    database.dispose()
-
-
 def _log(db, n=3):
     with db.session() as s:
         for i in range(n):

@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 
 from service.pdf import sandbox
-from tests.packs.test_crash import _alive
+from tests.packs.test_crash import _alive, _left_after
 
 
 def _tree(pid: int) -> list[int]:
@@ -73,10 +73,7 @@ def test_serve_runs_several_processes_and_a_kill_leaves_none(tmp_path):
         tree = _tree(proc.pid)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
-        deadline = time.monotonic() + 15
-        while any(_alive(p) for p in tree) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not [p for p in tree if _alive(p)]
+        assert not _left_after(tree, 15)
     finally:
         if proc.poll() is None:
             proc.kill()
