@@ -21,12 +21,15 @@ FORMATS = ("docx", "pdf")
 
 
 def generate_document(spec: FormSpec, data: dict | None = None, *, format: str = "docx",
-                      shell: bytes | str | None = None, layout: bytes | None = None) -> bytes:
+                      shell: bytes | str | None = None, layout: bytes | None = None,
+                      document_id: str | None = None, generated: datetime | None = None) -> bytes:
     """A fillable document of ``spec``, prefilled with ``data`` (a draft: it need not be complete,
     but what is there must fit the form). ``shell``: a branded .docx whose header and footer a
     Word form is wrapped in and a PDF draws in its margins (logo, lines, protective marking), or
     "auto" for the organisation's own shell in the templates folder if there is one. ``layout``: a
-    designer's own .docx (checked with check_layout) to fill instead of our layout."""
+    designer's own .docx (checked with check_layout) to fill instead of our layout.
+    ``document_id`` and ``generated`` (a new id and now by default) make the same bytes again:
+    a batch part built twice is the same part."""
     if data is not None:
         report = validate(spec, data, partial=True)
         if report.errors:
@@ -37,8 +40,8 @@ def generate_document(spec: FormSpec, data: dict | None = None, *, format: str =
         if shell == "auto":
             shell = find_shell(spec.organisation)
         if not shell:
-            return generate_pdf(spec, data)
-        identity = Identity.new(spec, None, datetime.now(timezone.utc))
+            return generate_pdf(spec, data, document_id=document_id, generated=generated)
+        identity = Identity.new(spec, document_id, generated or datetime.now(timezone.utc))
         brand = shell_brand(shell, shell_context(spec, identity))
         return generate_pdf(spec, data, document_id=identity.document_id, generated=_moment(identity), brand=brand)
     if format == "docx" and layout is not None:
@@ -46,7 +49,7 @@ def generate_document(spec: FormSpec, data: dict | None = None, *, format: str =
     if format == "docx":
         if shell == "auto":
             shell = find_shell(spec.organisation)
-        return generate_docx(spec, data, shell=shell)
+        return generate_docx(spec, data, shell=shell, document_id=document_id, generated=generated)
     raise DataError(f"unknown document format {format!r}; available: {', '.join(FORMATS)}")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from ..dates import utc_stamp
 from ..layout import TEXT_WIDTH
 from . import oxml, parts
@@ -14,8 +16,8 @@ def _cell(text: str, width: int, *, bold: bool = False, shade: str | None = None
     return oxml.Cell("".join(oxml.paragraph(text=line, bold=bold) for line in lines), width, shade)
 
 
-def cover_docx(cover) -> bytes:
-    """``cover``: a service.packs.build.Cover."""
+def cover_docx(cover, generated: datetime | None = None) -> bytes:
+    """``cover``: a service.packs.build.Cover; ``generated``: when it was made (now by default)."""
     body = [oxml.paragraph(text=cover.pack_title, style="Title"), oxml.paragraph(text="Meeting pack – cover sheet",
                                                                                    style="Subtitle")]
     body.append(oxml.paragraph(text=cover.purpose, style="Guidance"))
@@ -40,4 +42,4 @@ def cover_docx(cover) -> bytes:
     body += [oxml.paragraph(text=f"{i}.\t{title}") for i, title in enumerate(cover.documents, 1)]
     body.append(oxml.section(("footer", parts.FOOTER_RID)))
     document = oxml.document("".join(body))
-    return write_package(parts.base_parts(document, f"{cover.pack_title} – cover sheet", utc_stamp(), form=False))
+    return write_package(parts.base_parts(document, f"{cover.pack_title} – cover sheet", utc_stamp(generated), form=False))

@@ -36,7 +36,7 @@ def generate_docx(spec: FormSpec, data: dict | None = None, *, document_id: str 
     inside an organisation's branded ``shell`` (a .docx, see branding.py) if one is given."""
     values = complete(spec, data)
     identity = Identity.new(spec, document_id, generated)
-    store_item_id = "{" + str(uuid.uuid4()).upper() + "}"
+    store_item_id = "{" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"urn:stepdown:data:{identity.document_id}")).upper() + "}"
     brand, mark = (None, None) if shell is None else branded(shell, shell_context(spec, identity),
                                                                  f"{spec.organisation} logo")
     references = brand.section_references(parts.FOOTER_RID) if brand else (("footer", parts.FOOTER_RID),)

@@ -8,6 +8,7 @@ field is left out and reported as a warning; it never stops the pack.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
@@ -39,6 +40,18 @@ class Cover:
     agenda: list[str]
     documents: list[str]
     warnings: list[str]
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What makes a pack's documents the same bytes when it is built again (a batch part run a
+    second time, after its worker died): when they were made and where their ids come from."""
+
+    made: datetime
+    seed: str  # a UUID: a document's id is derived from it and the file's place in the batch
+
+    def document_id(self, name: str) -> str:
+        return str(uuid.uuid5(uuid.UUID(self.seed), name))
 
 
 @dataclass
@@ -150,10 +163,18 @@ def _details(pack: PackSpec, meeting: Meeting) -> list[tuple[str, str]]:
 
 
 def build_pack(pack: PackSpec, registry: Registry, meeting: Meeting, *, case_values: dict | None = None,
-               formats: tuple[str, ...] = ("docx", "pdf"), combined: bool = True) -> BuiltPack:
+               formats: tuple[str, ...] = ("docx", "pdf"), combined: bool = True, stamp: Stamp | None = None
+               ) -> BuiltPack:
+    """``stamp``: build the same bytes as any other build with the same stamp (new ids and now
+    by default)."""
     built = BuiltPack(folder_name(meeting, f"row-{meeting.row}"))
+
+    def made(name: str) -> dict:
+        return {} if stamp is None else {"document_id": stamp.document_id(f"{meeting.row}/{name}"),
+                                         "generated": stamp.made}
+
     if pack.kind == "per_option":
-        return _option_pack(pack, registry, meeting, built, formats)
+        return _option_pack(pack, registry, meeting, built, formats, made)
     values, built.warnings = case_values_for(meeting, case_values)
     built.warnings += timescale_warnings(pack, meeting)
     forms = []
@@ -167,15 +188,16 @@ def build_pack(pack: PackSpec, registry: Registry, meeting: Meeting, *, case_val
                   agenda_for(pack, registry), titles, list(built.warnings))
     pdfs = []
     if "docx" in formats:
-        built.files.append(PackFile("00-cover-sheet.docx", cover_docx(cover)))
+        built.files.append(PackFile("00-cover-sheet.docx", cover_docx(cover, stamp.made if stamp else None)))
     cover_pdf_bytes = cover_pdf(cover) if "pdf" in formats else None
     if cover_pdf_bytes:
         built.files.append(PackFile("00-cover-sheet.pdf", cover_pdf_bytes))
         pdfs.append(("Cover sheet", cover_pdf_bytes))
     for n, spec, data in forms:
         for fmt in formats:
-            raw = generate_document(spec, data or None, format=fmt, shell="auto")
-            built.files.append(PackFile(f"{n:02d}-{spec.id}.{fmt}", raw, spec.id))
+            name = f"{n:02d}-{spec.id}.{fmt}"
+            raw = generate_document(spec, data or None, format=fmt, shell="auto", **made(name))
+            built.files.append(PackFile(name, raw, spec.id))
             if fmt == "pdf":
                 pdfs.append((spec.title, raw))
     if combined and pdfs:
@@ -184,7 +206,7 @@ def build_pack(pack: PackSpec, registry: Registry, meeting: Meeting, *, case_val
 
 
 def _option_pack(pack: PackSpec, registry: Registry, meeting: Meeting, built: BuiltPack,
-                 formats: tuple[str, ...]) -> BuiltPack:
+                 formats: tuple[str, ...], made) -> BuiltPack:
     """One form per option (no cover sheet): the option set, plus what the row gives."""
     for n, item in enumerate(pack.forms, start=1):
         spec = registry.get(item.form)
@@ -192,6 +214,7 @@ def _option_pack(pack: PackSpec, registry: Registry, meeting: Meeting, built: Bu
         if item.form == pack.per_option.form:
             set_at(data, pack.per_option.field, meeting.values[pack.per_option.field])
         for fmt in formats:
-            raw = generate_document(spec, data, format=fmt, shell="auto")
-            built.files.append(PackFile(f"{n:02d}-{spec.id}.{fmt}", raw, spec.id))
+            name = f"{n:02d}-{spec.id}.{fmt}"
+            raw = generate_document(spec, data, format=fmt, shell="auto", **made(name))
+            built.files.append(PackFile(name, raw, spec.id))
     return built

@@ -50,5 +50,6 @@ def combine_pdfs(documents: list[tuple[str, bytes]]) -> bytes:
     out.docinfo["/Title"] = documents[0][0] if documents else "Meeting pack"
     out.docinfo["/Creator"] = "Step Down Forms"
     buf = BytesIO()
-    out.save(buf, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    out.save(buf, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate,
+             deterministic_id=True)  # the same documents make the same bytes
     return buf.getvalue()

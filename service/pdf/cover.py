@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import hashlib
 
 from . import fonts
 from .canvas import (
@@ -70,10 +70,11 @@ def cover_pdf(cover) -> bytes:
     rows.append(text_row("Documents enclosed", fonts.BOLD, 13, 10, True, TITLE_COLOUR, roles=("H2",)))
     rows += [text_row(f"{i}.  {t}", fonts.REGULAR, SIZE, 0, False, group=documents, **item)
              for i, t in enumerate(cover.documents, 1)]
-    return _render(cover.pack_title + " – cover sheet", paginate(rows))
+    # the file identifier is a digest of what the sheet says: the same cover is the same bytes
+    return _render(cover.pack_title + " – cover sheet", paginate(rows), hashlib.sha256(repr(cover).encode()).hexdigest())
 
 
-def _render(title: str, pages: list[list[Row]]) -> bytes:
+def _render(title: str, pages: list[list[Row]], digest: str) -> bytes:
     pdf = PdfFile()
     c = Canvas(pdf)
     root, info = pdf.reserve(), pdf.reserve()
@@ -81,4 +82,4 @@ def _render(title: str, pages: list[list[Row]]) -> bytes:
     pdf.put(root, f"<< /Type /Catalog /Pages {ref(pages_ref)} /Lang (en-GB) /ViewerPreferences << /DisplayDocTitle true >> "
                   f"{c.catalog_entries(title)} >>")
     pdf.put(info, f"<< {INFO_TITLE} {text(title)} {INFO_CREATOR} (Step Down Forms) {INFO_PRODUCER} (Step Down Forms) >>")
-    return pdf.output(root, info, uuid.uuid4().hex.upper())
+    return pdf.output(root, info, digest[:32].upper())

@@ -124,7 +124,7 @@ def embedding(name: str, blocks: frozenset[int]) -> Embedding:
     options.name_IDs = ["*"]  # keep the licence and names
     options.drop_tables += ["GSUB", "GPOS", "GDEF", "kern", "FFTM", "BASE", "JSTF", "MATH"]
     with _lock:
-        font = TTFont(str(f.path))
+        font = TTFont(str(f.path), recalcTimestamp=False)  # the font's own date: the same subset, the same bytes
         subsetter = subset.Subsetter(options)
         subsetter.populate(unicodes=cps)
         subsetter.subset(font)
