@@ -8,10 +8,19 @@ installed: a SQLite file under ``./var`` and jobs run in the process.
     STEPDOWN_PARSE_CONCURRENCY   uploads parsed at once; more get 429 (2)
     STEPDOWN_SESSION_HOURS       how long a web login lasts (8)
     STEPDOWN_SECURE_COOKIES      1 behind HTTPS, so cookies are only sent over it (0)
-    STEPDOWN_DATA_DIR            where finished batch ZIPs are kept until they expire, and the audit
-                                 chain's checkpoints are published (var; one database per folder)
-    STEPDOWN_JOB_WORKERS         processes building packs for a batch job (the number of cores)
+    STEPDOWN_DATA_DIR            where the audit chain's checkpoints are published (var; one
+                                 database per folder), and the file store unless it is set apart
+    STEPDOWN_FILES_DIR           the file store: batch parts and finished ZIPs, a directory every
+                                 web process and worker reaches (STEPDOWN_DATA_DIR)
+    STEPDOWN_BROKER_URL          redis://host:port/db: batches run as Celery tasks on
+                                 ``stepdown-forms worker`` processes; unset: in the web process
+    STEPDOWN_JOB_WORKERS         processes building batch parts in each web process, when no broker
+                                 is set (the number of cores)
     STEPDOWN_JOB_HOURS           how long a finished batch ZIP is kept (24)
+    STEPDOWN_PART_SIZE           most meetings in one batch part (10)
+    STEPDOWN_PART_TIMEOUT        seconds without news from a part's worker before it is run again
+                                 elsewhere (120)
+    STEPDOWN_PART_ATTEMPTS       runs of a part before its batch fails (3)
     STEPDOWN_WEB_PROCESSES       server processes answering requests (the number of cores); each
                                  has its own upload parsers and batch runner
 """
@@ -39,6 +48,12 @@ def _int(env: dict, name: str, default: int, low: int, high: int) -> int:
     return value
 
 
+def _broker(url: str | None) -> str | None:
+    if url is not None and not url.startswith(("redis://", "rediss://", "redis+socket://")):
+        raise SettingsError("STEPDOWN_BROKER_URL must be a Redis address (redis://host:port/0 or rediss://...)")
+    return url
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite:///var/stepdown.sqlite3"
@@ -51,6 +66,11 @@ class Settings:
     job_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     job_hours: int = 24
     web_processes: int = field(default_factory=lambda: os.cpu_count() or 1)
+    files_dir: str | None = None
+    broker_url: str | None = None
+    part_size: int = 10
+    part_timeout: int = 120
+    part_attempts: int = 3
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -66,7 +86,16 @@ class Settings:
             job_workers=_int(env, "STEPDOWN_JOB_WORKERS", os.cpu_count() or 1, 0, 64),
             job_hours=_int(env, "STEPDOWN_JOB_HOURS", 24, 1, 24 * 30),
             web_processes=_int(env, "STEPDOWN_WEB_PROCESSES", os.cpu_count() or 1, 1, 64),
+            files_dir=env.get("STEPDOWN_FILES_DIR") or None,
+            broker_url=_broker(env.get("STEPDOWN_BROKER_URL") or None),
+            part_size=_int(env, "STEPDOWN_PART_SIZE", 10, 1, 1000),
+            part_timeout=_int(env, "STEPDOWN_PART_TIMEOUT", 120, 2, 24 * 3600),
+            part_attempts=_int(env, "STEPDOWN_PART_ATTEMPTS", 3, 1, 20),
         )
+
+    @property
+    def file_store(self) -> Path:
+        return Path(self.files_dir or self.data_dir)
 
     def sqlite_path(self) -> Path | None:
         prefix = "sqlite:///"

@@ -158,6 +158,7 @@ def test_nothing_raises_the_base_class_or_an_exception_outside_the_tree():
         "cls",  # isolation.call raising again, here, an error of the tree a worker raised
         "Lost",  # isolation's "the worker gave no answer": each caller turns it into its format's error
         "Failed",  # isolation's "a worker hit a bug": like any bug, a 500 (only the exception's type travels)
+        "retry",  # Celery's Task.retry: the exception that asks the broker to run a part again
         "RuntimeError",  # a call our own code must never make (Database.audit_read inside a session would wait for itself)
     }
     for path in MODULES:

@@ -105,41 +105,83 @@ def _build_in_worker(pack_id: str, meeting: Meeting, case_values: dict | None, f
     return build_pack(packs.get(pack_id), registry, meeting, case_values=case_values, formats=formats)
 
 
+# -- the ZIP ----------------------------------------------------------------------------------
+
+class BatchZip:
+    """A batch's ZIP as it is written: each meeting's files in its own folder (names made
+    unique), then ``manifest.json`` and ``manifest.csv`` (every file's SHA-256 and size, every
+    warning and row problem). The manifest grows on disk, not in memory. ``made``: the time the
+    ZIP's entries and manifest carry (now by default); the same meetings and time give the same
+    bytes."""
+
+    def __init__(self, out, pack: PackSpec, result: BatchResult, made: datetime | None = None) -> None:
+        self.pack, self.result = pack, result
+        self.made = made or datetime.now(timezone.utc)
+        self._stamp = self.made.astimezone(timezone.utc).timetuple()[:6]
+        self._zip = zipfile.ZipFile(out, "w", zipfile.ZIP_STORED)
+        self._folders = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self._lines = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
+        self._listing = csv.writer(self._lines)
+        self._used: set[str] = set()
+
+    def add(self, folder: str, row: int, files: list[tuple[str, bytes]], warnings: list[str]) -> None:
+        folder = _unique(folder, self._used)
+        listed = []
+        for name, data in files:
+            self._zip.writestr(zipfile.ZipInfo(f"{folder}/{name}", date_time=self._stamp), data)
+            listed.append({"name": f"{folder}/{name}", "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)})
+            self._listing.writerow([folder, listed[-1]["name"], listed[-1]["sha256"], len(data), row,
+                                    " | ".join(warnings)])
+        self._folders.write(("," if self.result.built else "") + json.dumps(
+            {"folder": folder, "row": row, "files": listed, "warnings": warnings}, ensure_ascii=False) + "\n")
+        self.result.built += 1
+        self.result.warnings += len(warnings)
+
+    def close(self) -> None:
+        """Write the manifest and finish the ZIP."""
+        try:
+            _write_manifest(self._zip, self.pack, self.result, self._folders, self._lines, self.made, self._stamp)
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        """Finish with the ZIP (its file is the caller's to keep or delete) and the manifest's
+        temporary files."""
+        self._zip.close()
+        self._folders.close()
+        self._lines.close()
+
+
+def meeting_folder(pack: PackSpec, meeting: Meeting, built: BuiltPack) -> str:
+    return built.folder if pack.kind == "meeting" else str(meeting.values.get("folder"))
+
+
 # -- the batch --------------------------------------------------------------------------------
 
 def run_batch(pack: PackSpec, registry: Registry, raw: bytes | None, out: str | Path, *, workers: int = 2,
               formats: tuple[str, ...] = ("docx", "pdf"), progress: Progress | None = None,
               cancel: threading.Event | None = None, case_lookup: Callable[[str], dict | None] | None = None
               ) -> BatchResult:
+    """Every meeting of ``raw`` built into one ZIP at ``out``, in this process's workers (the
+    command line's batch; the service builds batches in parts, ``service.jobs``)."""
     out = Path(out)
     meetings, problems, total = meetings_for(pack, registry, raw)
     result = BatchResult(pack.id, rows=total, problems=problems)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.{threading.get_ident()}.partial")
     try:
-        # the manifest is kept on disk as it grows and copied into the ZIP at the end, so memory
-        # does not grow with the batch
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as z, tempfile.TemporaryFile("w+", encoding="utf-8") as folders, \
-                tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as lines:
-            listing = csv.writer(lines)
-            used: set[str] = set()
-            count = len(meetings)
-            for meeting, built in _built(pack, registry, meetings, workers, formats, cancel, case_lookup):
-                folder = _unique(built.folder if pack.kind == "meeting" else str(meeting.values.get("folder")), used)
-                files = []
-                for f in built.files:
-                    z.writestr(f"{folder}/{f.name}", f.data)
-                    files.append({"name": f"{folder}/{f.name}", "sha256": hashlib.sha256(f.data).hexdigest(),
-                                  "bytes": len(f.data)})
-                    listing.writerow([folder, files[-1]["name"], files[-1]["sha256"], len(f.data), meeting.row,
-                                      " | ".join(built.warnings)])
-                folders.write(("," if result.built else "") + json.dumps(
-                    {"folder": folder, "row": meeting.row, "files": files, "warnings": built.warnings},
-                    ensure_ascii=False) + "\n")
-                result.built += 1
-                result.warnings += len(built.warnings)
-                if progress:
-                    progress(result.built, count, meeting.row)
-            _write_manifest(z, pack, result, folders, lines)
+        with open(tmp, "wb") as file:
+            archive = BatchZip(file, pack, result)
+            try:
+                count = len(meetings)
+                for meeting, built in _built(pack, registry, meetings, workers, formats, cancel, case_lookup):
+                    archive.add(meeting_folder(pack, meeting, built), meeting.row,
+                                [(f.name, f.data) for f in built.files], built.warnings)
+                    if progress:
+                        progress(result.built, count, meeting.row)
+            except BaseException:
+                archive.discard()
+                raise
+            archive.close()
         os.replace(tmp, out)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -195,10 +237,11 @@ def _unique(folder: str, used: set[str]) -> str:
     return name
 
 
-def _write_manifest(z: zipfile.ZipFile, pack: PackSpec, result: BatchResult, folders, lines) -> None:
-    head = {"pack": pack.id, "title": pack.title, "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            **result.to_dict()}
-    with z.open(_deflated("manifest.json"), "w", force_zip64=True) as out:
+def _write_manifest(z: zipfile.ZipFile, pack: PackSpec, result: BatchResult, folders, lines, made: datetime,
+                    stamp: tuple) -> None:
+    head = {"pack": pack.id, "title": pack.title,
+            "generated": made.astimezone(timezone.utc).isoformat(timespec="seconds"), **result.to_dict()}
+    with z.open(_deflated("manifest.json", stamp), "w", force_zip64=True) as out:
         text = io.TextIOWrapper(out, encoding="utf-8")
         text.write(json.dumps(head, ensure_ascii=False, indent=2)[:-2] + ',\n  "folders": [\n')
         folders.seek(0)
@@ -206,7 +249,7 @@ def _write_manifest(z: zipfile.ZipFile, pack: PackSpec, result: BatchResult, fol
         text.write("  ]\n}\n")
         text.flush()
         text.detach()
-    with z.open(_deflated("manifest.csv"), "w", force_zip64=True) as out:
+    with z.open(_deflated("manifest.csv", stamp), "w", force_zip64=True) as out:
         text = io.TextIOWrapper(out, encoding="utf-8", newline="")
         w = csv.writer(text)
         w.writerow(["folder", "file", "sha256", "bytes", "row", "warnings_or_problem"])
@@ -218,11 +261,7 @@ def _write_manifest(z: zipfile.ZipFile, pack: PackSpec, result: BatchResult, fol
         text.detach()
 
 
-def _deflated(name: str) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=_now_tuple())
+def _deflated(name: str, stamp: tuple) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=stamp)
     info.compress_type = zipfile.ZIP_DEFLATED
     return info
-
-
-def _now_tuple():
-    return datetime.now().timetuple()[:6]

@@ -43,6 +43,19 @@ class Meeting:
     def get(self, key: str) -> object:
         return self.meeting_at if key == "meeting_at" else self.values.get(key)
 
+    def to_plain(self) -> dict:
+        """JSON-ready: dates and times as ISO text (``from_plain`` types them again by column)."""
+        return {"row": self.row, "values": {k: v.isoformat() if isinstance(v, (date, time)) else v
+                                            for k, v in self.values.items()}}
+
+    @classmethod
+    def from_plain(cls, pack: PackSpec, plain: dict) -> "Meeting":
+        kinds = {c.key: c.type for c in pack.all_columns}
+        read = {"date": date.fromisoformat, "datetime": datetime.fromisoformat, "time": time.fromisoformat}
+        values = {k: read[kinds[k]](v) if kinds.get(k) in read and isinstance(v, str) else v
+                  for k, v in plain["values"].items()}
+        return cls(int(plain["row"]), values)
+
 
 def header_index(pack: PackSpec, headers: list[object]) -> tuple[dict[int, Column], list[str]]:
     """Column position -> Column, by key or heading (any case and spacing); and the headings

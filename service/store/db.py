@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..settings import Settings
 from .audit import ReadLog
+from .files import FileStore
 from .seal import Sealer
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -52,6 +53,7 @@ class Database:
         self.settings = settings
         self.engine = make_engine(settings)
         self.sealer = Sealer(settings.data_key)
+        self.files = FileStore(settings.file_store)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._reader = self.engine.execution_options(**{READ_ONLY: True})
         self._read_sessions = sessionmaker(self._reader, expire_on_commit=False)

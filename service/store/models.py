@@ -146,8 +146,8 @@ class AuditHead(Base):
 
 
 class Job(Base):
-    """A batch of meeting packs built in the background. The ZIP lives on disk beside the
-    database (``Settings.data_dir``/jobs), named by the job's id, and only once complete."""
+    """A batch of meeting packs built in the background, in parts (``JobPart``). The ZIP lives in
+    the file store (``Settings.files_dir``/jobs), named by the job's id, and only once complete."""
 
     __tablename__ = "jobs"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -163,3 +163,28 @@ class Job(Base):
     error: Mapped[str | None] = mapped_column(String(300), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    parts: Mapped[int] = mapped_column(Integer, default=0)
+    problems: Mapped[str | None] = mapped_column(Text, nullable=True)  # sealed JSON: rows that cannot be built
+
+
+class JobPart(Base):
+    """A few meetings of a batch, built by one worker as one task. The meetings are stored
+    sealed here (never in the broker's messages); what was built is recorded when the part's
+    file is in place, so a part run twice is recorded once."""
+
+    __tablename__ = "job_parts"
+    __table_args__ = (UniqueConstraint("job_id", "number"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), index=True)  # queued | running | done | failed | stopped
+    meetings: Mapped[str] = mapped_column(Text)  # sealed JSON: the part's meeting rows
+    size: Mapped[int] = mapped_column(Integer)  # meetings in the part
+    built: Mapped[int] = mapped_column(Integer, default=0)
+    last_row: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(120), nullable=True)  # host:pid that built it
+    heartbeat: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    result: Mapped[str | None] = mapped_column(Text, nullable=True)  # sealed JSON: folders, files, warnings
+    error: Mapped[str | None] = mapped_column(String(300), nullable=True)

@@ -17,7 +17,8 @@ from ..documents import configure_parsing, parsers_ready
 from ..errors import StepDownError
 from ..packs import packs_for
 from ..records import Checkpointer
-from ..records.jobs import JobRunner, recover_jobs
+from ..jobs import engine_for
+from ..records.jobs import recover_jobs
 from ..settings import Settings
 from ..spec import Registry, default_registry
 from ..store import Database
@@ -30,19 +31,19 @@ STATIC = Path(__file__).with_name("static")
 
 
 def create_app(settings: Settings | None = None, registry: Registry | None = None, *, startup: bool = True) -> FastAPI:
-    """The application. ``startup`` brings the schema up to date and marks jobs a crash or
-    restart interrupted as failed; with several server processes the parent does that once,
+    """The application. ``startup`` brings the schema up to date and lets batches a crash or
+    restart interrupted carry on; with several server processes the parent does that once,
     before any of them answers (``serve_app``)."""
     settings = settings or Settings.from_env()
     db = Database(settings)
     if startup:
         db.migrate()
-        recover_jobs(db)  # jobs a crash or restart interrupted are marked failed, never left running
+        recover_jobs(db, resume_running=not settings.broker_url)  # interrupted batches carry on
     configure_parsing(settings.parse_concurrency)
     registry = registry or default_registry()
     checkpoints = Checkpointer(db)  # the audit chain's head, published now, hourly and at shutdown
     packs = packs_for(registry)
-    runner = JobRunner(db, registry, packs)
+    runner = engine_for(db, registry, packs)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -4,7 +4,6 @@ parsers."""
 
 from __future__ import annotations
 
-import errno
 import os
 import signal
 import subprocess
@@ -71,14 +70,6 @@ def test_a_killed_batch_leaves_no_process_behind(tmp_path):
         if proc.poll() is None:
             proc.kill()
         proc.stdout.close()
-
-
-def test_a_full_disk_is_said_in_words(monkeypatch, tmp_path):
-    from service.records import jobs
-
-    assert "disk is full" in jobs._os_error(OSError(errno.ENOSPC, "No space left on device"))
-    assert "report" in jobs._os_error(OSError(errno.EIO, "I/O error"))
-    assert pytest  # the job runner test in tests/web/test_jobs.py runs a batch end to end
 
 
 PARSER = r"""

@@ -1,6 +1,6 @@
 """Batch jobs through the API: start from a spreadsheet, follow progress, download the ZIP;
 cancel; bad input refused before queueing; another team's job invisible; a job a crash left
-running is marked failed on the next start and never served."""
+running carries on at the next start (to the same bytes) and is never served half-built."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import io
 import json
 import time
 import zipfile
+from datetime import datetime, timezone
 
 from sqlalchemy import select
 
@@ -15,7 +16,7 @@ import service
 from service.records.jobs import job_file
 from service.settings import Settings
 from service.store import Database
-from service.store.models import Job
+from service.store.models import Job, JobPart
 from tests.conftest import REGISTRY
 from tests.packs.test_packs import PACKS, _csv, _row
 from tests.web.conftest import make_world
@@ -116,27 +117,49 @@ def test_cancelling_a_running_job(database_url):
     world.db.dispose()
 
 
-def test_a_job_left_running_by_a_crash_is_marked_failed_on_start(database_url, tmp_path):
+def test_a_batch_a_crash_interrupted_carries_on_at_the_next_start_to_the_same_zip(database_url, tmp_path):
     world = make_world(database_url, data_dir=str(tmp_path))
     with world.client:
         pack = PACKS.get("matching")
-        job = _start(world, "worker", "matching", _csv([_row(1)], pack)).json()
+        job = _start(world, "worker", "matching", _csv([_row(i) for i in range(1, 6)], pack)).json()
         _finish(world, "worker", job["id"])
+        first = world.get("worker", f"/api/jobs/{job['id']}/download").content
     world.app.state.jobs.stop()
-    # as if the process died half-way: the row says running and a partial file lies about
+    # as if the process died half-way: the job running, a part being built, no ZIP, a partial file
     with world.db.session() as s:
         s.get(Job, job["id"]).status = "running"
+        part = s.scalar(select(JobPart).where(JobPart.job_id == job["id"], JobPart.number == 2))
+        part.status, part.heartbeat = "running", datetime.now(timezone.utc)
     job_file(world.db, job["id"]).unlink()
     (tmp_path / "jobs" / f".{job['id']}.zip.1.2.partial").write_bytes(b"half a zip")
+    # and one from before batches had parts, which cannot carry on
+    with world.db.session() as s:
+        old = Job(id="0" * 8 + "-0000-0000-0000-" + "0" * 12, team_id=world.actors["worker"].team_id,
+                  user_id=world.actors["worker"].user_id, pack="matching", status="running", total=3, done=1,
+                  cancel_requested=False, created_at=datetime.now(timezone.utc), parts=0, problems=None)
+        s.add(old)
     world.db.dispose()
 
-    from service.web import create_app
+    again = make_world_again(database_url, tmp_path)
+    with again.client:
+        assert not (tmp_path / "jobs" / f".{job['id']}.zip.1.2.partial").exists()
+        done = _finish(again, "worker", job["id"])
+        assert done["status"] == "done"
+        assert again.get("worker", f"/api/jobs/{job['id']}/download").content == first  # built again, same bytes
+        stale = again.get("worker", f"/api/jobs/{old.id}").json()
+        assert stale["status"] == "failed" and "stopped" in stale["error"]
+    again.app.state.jobs.stop()
+    again.db.dispose()
 
-    app = create_app(Settings(database_url=database_url, data_dir=str(tmp_path), job_workers=0), registry=REGISTRY)
-    db: Database = app.state.db
-    with db.session() as s:
-        row = s.scalar(select(Job).where(Job.id == job["id"]))
-        assert row.status == "failed" and "stopped" in row.error
-    assert list((tmp_path / "jobs").iterdir()) == []
-    app.state.jobs.stop()
-    db.dispose()
+
+def make_world_again(database_url, data_dir):
+    """The same database and files, a new application (a restart), with the same users' tokens."""
+    from fastapi.testclient import TestClient
+
+    from service import records
+    from service.web import create_app
+    from tests.web.conftest import PASSWORD, World
+
+    app = create_app(Settings(database_url=database_url, data_dir=str(data_dir), job_workers=0), registry=REGISTRY)
+    actor = records.authenticate(app.state.db, "sam.worker", PASSWORD)
+    return World(app, TestClient(app), {"worker": records.create_token(app.state.db, actor, "again")}, {"worker": actor})

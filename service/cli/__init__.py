@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import sys
 from pathlib import Path
 
@@ -17,9 +16,9 @@ from tqdm import tqdm
 
 import service
 
-from .packs import packs_for
-from .packs.batch import run_batch
-from .packs.template import template_xlsx
+from ..packs import packs_for
+from ..packs.batch import run_batch
+from ..packs.template import template_xlsx
 
 # The service's own commands import the database and web layers when they run: those take half a
 # second to a second to load, which every document command would otherwise pay.
@@ -196,7 +195,7 @@ def pack_template_cmd(ctx: click.Context, pack_id: str, out: str) -> None:
 
 def _team_cases(team: str) -> dict[str, dict]:
     """SU number -> case values of ``team``, read once (and the read audited)."""
-    from .records.jobs import team_case_values  # deferred: the database layer (see the top)
+    from ..records.jobs import team_case_values  # deferred: the database layer (see the top)
 
     return team_case_values(_database(), team)
 
@@ -244,146 +243,7 @@ def pack_cmd(ctx: click.Context, pack_id: str, input_path: str | None, out: str,
     return 0 if failed == 0 and not [p for p in result.problems if p.row > 1] else EXIT_INVALID
 
 
-# -- the web service and its accounts ---------------------------------------------------------
-
-def _database():
-    from .settings import Settings  # deferred: the database layer (see the top)
-    from .store import Database
-
-    db = Database(Settings.from_env())
-    db.migrate()
-    return db
-
-
-FIRST_RUN = """No one can log in yet. Create the first administrator (a password is generated and shown once):
-
-    .venv/bin/stepdown-forms create-user YOUR-NAME --role admin --team "YOUR TEAM"
-
-then open {url}/login. API tokens for scripts: stepdown-forms create-token YOUR-NAME."""
-
-
-@cli.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--processes", type=click.IntRange(1, 64), default=None,
-              help="Server processes answering requests  [default: STEPDOWN_WEB_PROCESSES, else the number of cores]")
-@click.pass_context
-def serve_cmd(ctx: click.Context, host: str, port: int, processes: int | None) -> None:
-    """Start the web service (settings from the environment; see docs/web.md)."""
-    import uvicorn  # deferred: the web layer (see the top)
-
-    from .records import user_count
-    from .records.jobs import recover_jobs
-    from .settings import Settings
-    from .web import create_app
-    from .web.processes import serve_processes
-    from .web.server import HeadersInTime
-
-    settings = Settings.from_env()
-    processes = processes or settings.web_processes
-    url = f"http://{host}:{port}"
-    # on SIGTERM, requests in flight get 20 s to finish (a file's parse is cut off at 10 s)
-    options = dict(host=host, port=port, log_level="warning", access_log=False, http=HeadersInTime,
-                   timeout_graceful_shutdown=20)
-    if processes == 1:
-        app = create_app(settings, registry=_registry(ctx))
-        _announce(user_count(app.state.db), url, processes)
-        uvicorn.run(app, **options)
-        return
-    _registry(ctx)  # a forms folder that does not load fails here, once, not in every process
-    if ctx.obj.get("specs"):
-        os.environ["STEPDOWN_SPECS_DIR"] = str(Path(ctx.obj["specs"]).resolve())
-    db = _database()  # the schema brought up to date, and interrupted jobs marked, before any process answers
-    recover_jobs(db)
-    users = user_count(db)
-    db.dispose()
-    _announce(users, url, processes)
-    options = {k: v for k, v in options.items() if k not in ("host", "port")}
-    ctx.exit(serve_processes(host, port, processes, options))
-
-
-def _announce(users: int, url: str, processes: int) -> None:
-    if users == 0:
-        click.echo(FIRST_RUN.format(url=url), err=True)
-    click.echo(f"Step Down Forms on {url} (API docs {url}/api/docs), {processes} server "
-               f"process{'es' if processes != 1 else ''}; press Ctrl+C to stop.", err=True)
-
-
-@cli.command("create-user")
-@click.argument("username")
-@click.option("--role", type=click.Choice(["practitioner", "manager", "admin"]), default="practitioner", show_default=True)
-@click.option("--team", required=True, help="The user's team (made if new); users see only their team's cases.")
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of generating one.")
-def create_user_cmd(username: str, role: str, team: str, password_stdin: bool) -> None:
-    """Create a user. Without --password-stdin a strong password is generated and printed once."""
-    from .records import create_user  # deferred: the database layer (see the top)
-
-    password = sys.stdin.readline().rstrip("\n") if password_stdin else secrets.token_urlsafe(15)
-    actor = create_user(_database(), username, password, role=role, team=team)
-    click.echo(f"Created {actor.username} ({actor.role}, team {actor.team}).")
-    if not password_stdin:
-        click.echo(f"Password (shown once; ask them to keep it safe): {password}")
-
-
-@cli.command("create-token")
-@click.argument("username")
-@click.option("--name", default="script", show_default=True, help="What the token is for.")
-@click.option("--days", default=90, show_default=True, type=click.IntRange(1, 3650), help="How long it lasts.")
-@click.option("--no-expiry", is_flag=True, help="It lasts until revoked.")
-def create_token_cmd(username: str, name: str, days: int, no_expiry: bool) -> None:
-    """Make an API token for USERNAME (printed once; send it as Authorization: Bearer TOKEN)."""
-    from .records import actor_for, create_token  # deferred: the database layer (see the top)
-
-    db = _database()
-    click.echo(create_token(db, actor_for(db, username), name, days=None if no_expiry else days))
-
-
-@cli.command("tokens")
-@click.argument("username")
-def tokens_cmd(username: str) -> None:
-    """List USERNAME's API tokens (never the tokens themselves): id, state, expiry, name."""
-    from .records import actor_for, list_tokens  # deferred: the database layer (see the top)
-
-    db = _database()
-    actor = actor_for(db, username)
-    for t in list_tokens(db, actor):
-        if t["owner"] == actor.username:
-            expires = t["expires_at"].strftime("%d/%m/%Y") if t["expires_at"] else "never"
-            click.echo(f"{t['id']:>5}  {t['state']:<8} expires {expires:<10}  {t['name']}")
-
-
-@cli.command("revoke-token")
-@click.argument("username")
-@click.argument("token_id", type=int)
-def revoke_token_cmd(username: str, token_id: int) -> None:
-    """Revoke USERNAME's token TOKEN_ID (see `tokens`); it stops working at once."""
-    from .records import actor_for, revoke_token  # deferred: the database layer (see the top)
-
-    db = _database()
-    revoke_token(db, actor_for(db, username), token_id)
-    click.echo(f"Token {token_id} of {username} is revoked.")
-
-
-@cli.command("new-key")
-def new_key_cmd() -> None:
-    """Print a new key for STEPDOWN_DATA_KEY (encryption of stored data at rest)."""
-    from .store.seal import new_key  # deferred: the database layer (see the top)
-
-    click.echo(new_key())
-
-
-@cli.command("verify-audit")
-def verify_audit_cmd() -> int:
-    """Check the audit log's hash chain, and that it still holds every entry the published
-    checkpoints saw; exit 1 if an entry was changed or removed."""
-    from .records import check_audit  # deferred: the database layer (see the top)
-
-    check = check_audit(_database(), None)
-    if check.ok:
-        click.echo(f"audit log intact: {check.entries} entries")
-        return 0
-    click.echo(f"audit log DAMAGED: {check.problem} (checked {check.entries} entries)")
-    return EXIT_INVALID
+# the web service, its workers and its accounts: operations.py (registered on ``cli`` below)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -405,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_UNUSABLE
     return rv if isinstance(rv, int) else 0
 
+
+from . import operations  # noqa: E402,F401  (registers its commands on ``cli``)
 
 if __name__ == "__main__":
     sys.exit(main())
