@@ -9,7 +9,8 @@ import sys
 import pytest
 from cryptography.fernet import Fernet
 
-from service.cli import FIRST_RUN, main
+from service.cli import main
+from service.cli.operations import FIRST_RUN
 from service.errors import AccessError
 from service.records import authenticate, resolve_token
 from service.settings import Settings
