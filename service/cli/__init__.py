@@ -245,6 +245,14 @@ def pack_cmd(ctx: click.Context, pack_id: str, input_path: str | None, out: str,
 
 # the web service, its workers and its accounts: operations.py (registered on ``cli`` below)
 
+def _database():
+    from ..settings import Settings  # deferred: the database layer (see the top)
+    from ..store import Database
+
+    db = Database(Settings.from_env())
+    db.migrate()
+    return db
+
 
 def main(argv: list[str] | None = None) -> int:
     try:

@@ -13,15 +13,8 @@ from pathlib import Path
 import click
 
 from ..errors import SettingsError
-from . import EXIT_INVALID, _registry, cli
+from . import EXIT_INVALID, _database, _registry, cli
 
-def _database():
-    from ..settings import Settings  # deferred: the database layer (see the top)
-    from ..store import Database
-
-    db = Database(Settings.from_env())
-    db.migrate()
-    return db
 
 
 FIRST_RUN = """No one can log in yet. Create the first administrator (a password is generated and shown once):
@@ -87,8 +80,8 @@ def _announce(users: int, url: str, processes: int) -> None:
 def worker_cmd(ctx: click.Context, concurrency: int | None, name: str | None, loglevel: str) -> None:
     """Build batches from the broker (STEPDOWN_BROKER_URL, Redis) with Celery, beside other
     workers on this or other machines that share the database and the file store."""
-    from ...jobs.distributed import run_worker  # deferred: Celery and the database layer (see the top)
-    from ...settings import Settings
+    from ..jobs.distributed import run_worker  # deferred: Celery and the database layer (see the top)
+    from ..settings import Settings
 
     settings = Settings.from_env()
     if not settings.broker_url:

@@ -25,6 +25,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from celery import Celery, signals
+from celery.utils.nodenames import default_nodename, host_format
 
 from ..isolation import die_with_parent
 from ..packs.loader import packs_in
@@ -215,6 +216,7 @@ def run_worker(settings: Settings, concurrency: int, name: str | None = None, lo
     signals.worker_ready.connect(lambda **_: sweeper.start(), weak=False)
     try:
         app.Worker(concurrency=concurrency, pool="prefork", loglevel=loglevel, queues=[QUEUE],
-                   hostname=name or None, without_mingle=True, without_gossip=True, optimization="fair").start()
+                   hostname=host_format(default_nodename(name)),  # "builder1@%h" expanded as Celery's -n does
+                   without_mingle=True, without_gossip=True, optimization="fair").start()
     finally:
         sweeper.stop()

@@ -120,6 +120,10 @@ class Cluster:
             command = unit_command("stepdown-forms-worker@.service", instance=name)
             self.workers[name] = subprocess.Popen([*command, "--concurrency", str(concurrency)], env=self.env,
                                                   stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 90
+        while " ready." not in (self.tmp / f"{name}.log").read_text(errors="replace"):  # Celery's "... ready."
+            assert time.monotonic() < deadline and self.workers[name].poll() is None, f"worker {name} did not start"
+            time.sleep(0.2)
         return self.workers[name]
 
     def start_web(self, processes: int = 1) -> None:
