@@ -113,13 +113,17 @@ class _Claim:
     attempt: int
 
 
+def _part(s, job_id: str, number: int) -> JobPart | None:
+    return s.scalar(select(JobPart).where(JobPart.job_id == job_id, JobPart.number == number))
+
+
 def _claim(w: Workshop, job_id: str, number: int) -> _Claim | None:
     """Take the part if it is waiting, or if its worker has gone quiet; None if it is not ours
     to build. The part's cases are read, and their use audited, in the same transaction."""
     db, settings, now = w.db, w.db.settings, _now()
     with db.session() as s:
         job = s.get(Job, job_id)
-        part = s.scalar(select(JobPart).where(JobPart.job_id == job_id, JobPart.number == number))
+        part = _part(s, job_id, number)
         if job is None or part is None or job.status not in ACTIVE or part.status in ("done", "failed"):
             return None
         quiet = part.heartbeat is None or part.heartbeat < now - timedelta(seconds=settings.part_timeout)
@@ -218,7 +222,7 @@ def _stopped(w: Workshop, job_id: str, number: int) -> None:
 def _failed(w: Workshop, job_id: str, number: int, reason: str, *, final: bool) -> Outcome:
     with w.db.session() as s:
         job = s.get(Job, job_id)
-        part = s.scalar(select(JobPart).where(JobPart.job_id == job_id, JobPart.number == number))
+        part = _part(s, job_id, number)
         if job is None or part is None or part.status != "running" or part.worker != w.worker:
             return Outcome.SKIPPED
         part.error = reason[:300]
@@ -239,7 +243,7 @@ def _record(w: Workshop, job_id: str, number: int, entries: list[dict]) -> Outco
     db = w.db
     with db.session() as s:
         job = s.scalar(select(Job).where(Job.id == job_id).with_for_update())
-        part = s.scalar(select(JobPart).where(JobPart.job_id == job_id, JobPart.number == number))
+        part = _part(s, job_id, number)
         if job is None or job.status not in ACTIVE:
             ended = True
         else:
