@@ -8,7 +8,7 @@ each a real process tree started as docs/deploy.md starts it (redis-server on a 
 ``stepdown-forms serve`` and ``worker``), sharing a database and a file store. The time is from
 the upload being accepted to the batch being done (ZIP assembled and in place).
 
-    .venv/bin/python bench/bench_jobs.py [--meetings 1000] [--repeat 2] [--database-url URL]
+    .venv/bin/python bench/bench_jobs.py [--meetings 1000] [--repeat 2] [--database-url postgresql+psycopg://USER@HOST:PORT/DB]
 
 Target (issue 14): two worker processes at least 1.8x one. Memory: the largest resident set
 any builder process reached.
@@ -23,6 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,9 +51,35 @@ def _peak_mb(pids: list[int]) -> float:
     return best / 1024
 
 
+class _FreshPostgres:
+    """A new database on the server of ``admin_url`` for one run, dropped afterwards."""
+
+    def __init__(self, admin_url: str) -> None:
+        import psycopg  # deferred: only PostgreSQL runs need it
+
+        self.psycopg, self.admin = psycopg, admin_url.replace("postgresql+psycopg://", "postgresql://")
+        self.name = f"bench_jobs_{uuid.uuid4().hex[:10]}"
+        self.url = admin_url.rsplit("/", 1)[0] + "/" + self.name
+
+    def __enter__(self) -> str:
+        with self.psycopg.connect(self.admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{self.name}"')
+        return self.url
+
+    def __exit__(self, *exc) -> None:
+        with self.psycopg.connect(self.admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
 def run_once(engine: str, meetings: int, folder: Path, database_url: str | None, redis: Redis) -> dict:
     folder.mkdir(parents=True)
-    url = database_url or f"sqlite:///{folder}/service.sqlite3"
+    if database_url:
+        with _FreshPostgres(database_url) as url:
+            return _run(engine, meetings, folder, url, redis)
+    return _run(engine, meetings, folder, f"sqlite:///{folder}/service.sqlite3", redis)
+
+
+def _run(engine: str, meetings: int, folder: Path, url: str, redis: Redis) -> dict:
     broker = None if engine == "embedded" else redis.url
     cluster = Cluster(folder, url, broker, STEPDOWN_PART_TIMEOUT="120", STEPDOWN_PART_SIZE="10",
                       STEPDOWN_JOB_WORKERS="2")
@@ -81,7 +108,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--meetings", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument("--database-url", default=None, help="PostgreSQL (a fresh database); SQLite by default")
+    parser.add_argument("--database-url", default=None, help="a PostgreSQL server (any database on it; each run gets a new one); SQLite by default")
     args = parser.parse_args()
     engines = ["embedded", "1 worker", "2 workers"]
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "

@@ -1,8 +1,9 @@
 """Batches with the real parts: redis-server, two ``stepdown-forms worker`` processes, the web
-service, one database and file store. A batch is built on both workers and downloaded whole;
-it survives a worker killed outright, Redis restarted empty, and the web process killed and
-started again, with every meeting in the ZIP exactly once; cancelling stops it; and the
-embedded engine (no broker) carries a batch on across a restart of the web process too."""
+service, one database (SQLite, then PostgreSQL) and file store. A batch is built on both
+workers and downloaded whole; it survives a worker killed outright, Redis restarted empty, and
+the web process killed and started again, with every meeting in the ZIP exactly once;
+cancelling stops it; and the embedded engine (no broker) carries a batch on across a restart
+of the web process too."""
 
 from __future__ import annotations
 
@@ -33,8 +34,10 @@ def redis(tmp_path_factory):
 
 
 @pytest.fixture
-def cluster(tmp_path, redis):
-    c = Cluster(tmp_path, f"sqlite:///{tmp_path}/service.sqlite3", redis.url)
+def cluster(tmp_path, redis, database_url):
+    """Two workers and a web process on one database: SQLite (as on one machine) and PostgreSQL
+    (as across machines)."""
+    c = Cluster(tmp_path, database_url, redis.url)
     c.user()
     c.start_worker("one")
     c.start_worker("two")

@@ -91,3 +91,33 @@ def test_the_restore_drill_command_says_each_check(live, tmp_path, monkeypatch):
     with live.engine.connect() as c:
         assert c.execute(text("SELECT count(*) FROM cases")).scalar_one() == 3  # the live database untouched
     assert Path(tmp_path / "b" / "manifest.json").is_file()
+
+
+def test_a_backup_whose_audit_chain_was_cut_short_fails_the_drill(live, tmp_path):
+    """Someone with the database's password removes the newest audit entries (past the trigger
+    that refuses it) and rewinds the head to match, so the chain alone looks whole; the backup
+    taken afterwards is consistent with its manifest. Only the published checkpoint still knows
+    how long the chain was, and the drill says which entries went."""
+    with live.engine.begin() as c:
+        last = c.execute(text("SELECT max(seq) FROM audit_log")).scalar_one()
+        assert last >= 3
+        if live.dialect == "sqlite":
+            c.execute(text("DROP TRIGGER audit_no_delete"))
+        else:
+            c.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_append_only"))
+        c.execute(text("DELETE FROM audit_log WHERE seq > :keep"), {"keep": last - 2})
+        kept = c.execute(text("SELECT hash FROM audit_log WHERE seq = :keep"), {"keep": last - 2}).scalar_one()
+        c.execute(text("UPDATE audit_head SET seq = :keep, hash = :hash WHERE id = 1"), {"keep": last - 2, "hash": kept})
+    manifest = backup(live.settings, tmp_path / "backup")
+    assert manifest["tables"]["audit_log"] == last - 2
+    url = _scratch_url(live)
+    try:
+        result = drill(tmp_path / "backup", tmp_path / "scratch", database_url=url, data_key=live.settings.data_key)
+    finally:
+        if url:
+            _drop_postgres(url)
+    checks = {what: (ok, detail) for what, ok, detail in result.checks}
+    assert checks["backup files match the manifest"][0] and checks["rows in audit_log"][0]
+    ok, detail = checks["audit chain whole and holding every checkpoint"]
+    assert not ok and not result.ok
+    assert f"entries {last - 1} to {last} were removed" in detail, detail
