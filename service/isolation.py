@@ -6,7 +6,9 @@ inherit a held lock), each started with an address-space limit (``Limits.memory`
 of ours grows past it) and a CPU-time backstop, and given a wall-clock deadline for every file
 (``Limits.wall_seconds``), after which it is killed. A worker that crashes, runs out of memory or
 misses a deadline is gone and the next file starts a new one; workers are also replaced every
-``Limits.recycle_after`` files. Up to ``size`` workers of a pool read at once; more callers wait
+``Limits.recycle_after`` files, the successor started in the background. A worker loads what it
+needs (``preload``) before it says it is ready, and is given a file only then, so no file waits
+for a worker's imports. Up to ``size`` workers of a pool read at once; more callers wait
 for one. Requests go to a worker over a pipe (pickled: they come from us), answers come back as
 JSON only (the worker has touched hostile data; nothing it says is unpickled).
 
@@ -28,7 +30,9 @@ from __future__ import annotations
 
 import atexit
 import itertools
+import importlib
 import json
+import logging
 import os
 import pickle
 import resource
@@ -44,6 +48,9 @@ from pathlib import Path
 
 MIB = 1024 * 1024
 POLL_SECONDS = 0.5
+START_SECONDS = 30.0  # for a worker to load what it needs and say it is ready (a loaded machine is slow)
+READY = bytes(8)  # the frame a worker sends once loaded: an empty answer (no real answer is empty)
+log = logging.getLogger("stepdown.isolation")
 
 
 def die_with_parent(parent: int | None = None) -> None:
@@ -64,12 +71,13 @@ def die_with_parent(parent: int | None = None) -> None:
 @dataclass(frozen=True)
 class Limits:
     """What one worker may use. The budget for any file under the upload limit is 10 s and
-    512 MiB; the CPU backstop is for a worker's whole life (``recycle_after`` files)."""
+    512 MiB; the CPU backstop is for a worker's whole life (``recycle_after`` files, 6 s each on
+    average: a form takes milliseconds)."""
 
     memory: int = 512 * MIB
     wall_seconds: float = 10.0
-    cpu_seconds: int = 600
-    recycle_after: int = 100
+    cpu_seconds: int = 3000
+    recycle_after: int = 500
 
 
 class Lost(Exception):
@@ -94,9 +102,28 @@ class _Worker:
                                         stderr=subprocess.DEVNULL, preexec_fn=limit, env=env)
         self.served = 0
         self.known: set[str] = set()  # what this worker has been sent once and keeps (see Pool.ask)
+        self.ready = False
+
+    def wait_ready(self, seconds: float = START_SECONDS) -> bool:
+        """Wait for the worker to say it has loaded what it needs; False (and the worker killed)
+        if it died or said nothing in time."""
+        if not self.ready:
+            try:
+                self.ready = _read_exactly(self.process.stdout, 8, time.monotonic() + seconds) == READY
+            except OSError:
+                self.ready = False
+            if not self.ready:
+                log.warning("a worker (pid %s) died or did not say it was ready within %.0f s",
+                            self.process.pid, seconds)
+                self.stop()
+        return self.ready
 
     def ask(self, request: bytes, deadline: float) -> bytes | None:
-        """The worker's answer, or None if it died or missed the deadline (it is then killed)."""
+        """The worker's answer, or None if it died, never became ready, or missed the deadline
+        (it is then killed)."""
+        if not self.ready:
+            self.served += 1
+            return None
         try:
             self.process.stdin.write(len(request).to_bytes(8, "big") + request)
             self.process.stdin.flush()
@@ -208,10 +235,12 @@ class Pool:
                     break
                 self._lock.wait()
         try:
-            return _Worker(self.command, self.limits)
+            worker = _Worker(self.command, self.limits)
         except BaseException:
             self._give_back(None)
             raise
+        worker.wait_ready()  # one that never starts is dead: ``ask`` then says the file was lost
+        return worker
 
     def _give_back(self, worker: _Worker | None) -> None:
         retired = worker is not None and worker.served >= self.limits.recycle_after
@@ -236,19 +265,24 @@ class Pool:
         worker = None
         try:
             worker = _Worker(self.command, self.limits)
+            worker.wait_ready()
         except OSError:
             return False
         finally:
-            self._give_back(worker)
-        return worker.process.poll() is None
+            self._give_back(worker if worker is not None and worker.ready else None)
+        return worker.ready and worker.process.poll() is None
 
 
-def serve(handle: Callable[[bytes], bytes]) -> None:
-    """The worker's loop: a request in, ``handle(request)`` out, until the pipe closes. The
-    worker dies with its parent even mid-request (a closed pipe alone is noticed only between
-    requests)."""
+def serve(handle: Callable[[bytes], bytes], preload: tuple[str, ...] = ()) -> None:
+    """The worker's loop: it imports ``preload`` and says it is ready, then a request in,
+    ``handle(request)`` out, until the pipe closes. The worker dies with its parent even
+    mid-request (a closed pipe alone is noticed only between requests)."""
     die_with_parent()
+    for module in preload:
+        importlib.import_module(module)
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    stdout.write(READY)
+    stdout.flush()
     while header := stdin.read(8):
         answer = handle(stdin.read(int.from_bytes(header, "big")))
         stdout.write(len(answer).to_bytes(8, "big") + answer)
@@ -260,11 +294,11 @@ def serve(handle: Callable[[bytes], bytes]) -> None:
 ROOT = str(Path(__file__).resolve().parents[1])  # the folder holding the service package
 
 
-def worker_command() -> list[str]:
-    """A fresh interpreter serving ``call`` requests (the package found by its path, whatever the
-    environment says: ``-I`` ignores it)."""
+def worker_command(preload: tuple[str, ...] = ()) -> list[str]:
+    """A fresh interpreter serving ``call`` requests, having imported ``preload`` first (the
+    package found by its path, whatever the environment says: ``-I`` ignores it)."""
     return [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {ROOT!r}); "
-            "from service.isolation import worker_main; worker_main()"]
+            f"from service.isolation import worker_main; worker_main({tuple(preload)!r})"]
 
 
 class Failed(Exception):
@@ -335,11 +369,12 @@ def _dispatch(request: bytes) -> bytes:
         return json.dumps(["failed", type(exc).__name__]).encode()
 
 
-def worker_main() -> None:
-    serve(_dispatch)
+def worker_main(preload: tuple[str, ...] = ()) -> None:
+    serve(_dispatch, preload)
 
 
 _readers: Pool | None = None
+READERS_LOAD = ("service.documents", "service.packs.inputs")  # where the functions they run live
 
 
 def readers() -> Pool:
@@ -347,5 +382,5 @@ def readers() -> Pool:
     global _readers
     with _token_lock:
         if _readers is None:
-            _readers = Pool(worker_command())
+            _readers = Pool(worker_command(READERS_LOAD))
         return _readers

@@ -113,6 +113,41 @@ def test_a_retired_worker_is_replaced_before_the_next_request_needs_one(pool):
     assert pool.last_pid == waiting
 
 
+def test_a_worker_is_handed_a_file_only_once_it_has_loaded_what_it_needs(tmp_path, monkeypatch):
+    """A retired worker's successor loads its modules in the background and joins the idle
+    workers only when it says it is ready: a file handed to it earlier would wait for the
+    imports (the slowest uploads were those)."""
+    import time
+
+    monkeypatch.chdir(tmp_path)  # the workers' working folder, where the slow module leaves its mark
+    pool = isolation.Pool(isolation.worker_command(("tests.isolation_slow",)), isolation.Limits(recycle_after=1))
+    try:
+        first = isolation.call(pool, targets.echo, None, 0)["pid"]
+        assert (tmp_path / f"loaded-{first}").is_file()  # started for the request: ready before it was asked
+        deadline = time.monotonic() + 30
+        while not pool._idle and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert pool._idle, "no successor was started"
+        successor = pool._idle[0].process.pid
+        assert successor != first and (tmp_path / f"loaded-{successor}").is_file()
+        assert isolation.call(pool, targets.echo, None, 0)["pid"] == successor
+        while (pool._busy or not pool._idle) and time.monotonic() < deadline:
+            time.sleep(0.01)  # its own successor, starting here too, before the folder changes back
+    finally:
+        pool.reset()
+
+
+def test_a_worker_that_cannot_load_is_a_lost_file_and_the_pool_is_not_ready():
+    pool = isolation.Pool(isolation.worker_command(("tests.no_such_module",)), isolation.Limits(wall_seconds=20))
+    try:
+        with pytest.raises(isolation.Lost) as info:
+            isolation.call(pool, targets.echo, None, 0)
+        assert not info.value.timed_out
+        assert pool.ready() is False and pool._busy == 0 and not pool._idle
+    finally:
+        pool.reset()
+
+
 def test_a_pool_reads_size_files_at_once_and_the_rest_wait(pool, monkeypatch):
     """Two requests at once go to two workers at the same time; a third waits for one of them.
     Each worker's answer is held until the other of the first two has started: with one worker
