@@ -71,13 +71,13 @@ def die_with_parent(parent: int | None = None) -> None:
 @dataclass(frozen=True)
 class Limits:
     """What one worker may use. The budget for any file under the upload limit is 10 s and
-    512 MiB; the CPU backstop is for a worker's whole life (``recycle_after`` files, 6 s each on
+    512 MiB; the CPU backstop is for a worker's whole life (``recycle_after`` files, 0.6 s each on
     average: a form takes milliseconds)."""
 
     memory: int = 512 * MIB
     wall_seconds: float = 10.0
     cpu_seconds: int = 3000
-    recycle_after: int = 500
+    recycle_after: int = 5000
 
 
 class Lost(Exception):

@@ -13,8 +13,9 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import datetime, timezone
+from types import SimpleNamespace
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..case_mapping import case_values_from, compare
 from ..documents import extract_document
@@ -22,7 +23,7 @@ from ..errors import Conflict, DocumentError, RecordInvalid
 from ..spec.model import FormSpec
 from ..store import Database, record
 from ..store.models import Case, Submission, User
-from .access import load_for_team, log_refusal
+from .access import MAX_ID, deny, load_for_team, log_refusal
 from .accounts import Actor
 from .cases import apply_changes, load_case
 from .reading import reading_slot
@@ -50,36 +51,55 @@ def receive_submission(db: Database, actor: Actor, registry, raw: bytes, *, case
         with reading_slot(actor.user_id, db.settings.parse_concurrency):
             extraction = extract_document(raw, registry, form=form)
     except DocumentError as exc:
-        with db.session() as s:
-            record(s, db.sealer, user_id=actor.user_id, username=actor.username, action="submission.upload",
-                   target=f"sha256:{digest[:16]}", outcome="refused", detail=exc.code)
+        db.write_together(lambda s: record(s, db.sealer, user_id=actor.user_id, username=actor.username,
+                                           action="submission.upload", target=f"sha256:{digest[:16]}",
+                                           outcome="refused", detail=exc.code))
         raise
     spec = registry.get(extraction.form)
     result = extraction.to_dict()
-    with db.session() as s:
-        case = None
+    with db.read() as connection:  # which case: a read, so the write below holds the turn only to insert
         if case_id:
-            case = load_case(db, s, actor, case_id, "submission.upload")
+            case = _team_case(db, connection, actor, case_id)
         else:
             su = case_values_from(spec, extraction.data).get("su_number")
-            if su:
-                case = s.scalar(select(Case).where(Case.team_id == actor.team_id, Case.su_number == su))
-        sub = Submission(id=str(uuid.uuid4()), team_id=actor.team_id, case_id=case.id if case else None,
-                         form=extraction.form, spec_version=extraction.spec_version,
-                         document_version=extraction.document_version, document_id=extraction.document_id,
-                         format="pdf" if raw.lstrip()[:5] == b"%PDF-" else "docx", sha256=digest, size=len(raw),
-                         result=db.sealer.dumps(result), error_count=len(extraction.errors),
-                         warning_count=len(extraction.warnings), status="received", uploaded_by=actor.user_id,
-                         uploaded_at=_now())
-        s.add(sub)
-        s.flush()
-        record(s, db.sealer, user_id=actor.user_id, username=actor.username, action="submission.upload",
-               target=f"submission:{sub.id}", detail=f"form {sub.form}")
-        return {**_summary(sub, actor.username), "result": result,
-                "case_values": _case_comparison(db, spec, extraction.data, case)}
+            case = connection.execute(_CASE_BY_SU, {"team": actor.team_id, "su": su}).first() if su else None
+    case_values = _case_comparison(db, spec, extraction.data, case)
+    row = dict(id=str(uuid.uuid4()), team_id=actor.team_id, case_id=case.id if case else None,
+               form=extraction.form, spec_version=extraction.spec_version,
+               document_version=extraction.document_version, document_id=extraction.document_id,
+               format="pdf" if raw.lstrip()[:5] == b"%PDF-" else "docx", sha256=digest, size=len(raw),
+               result=db.sealer.dumps(result), error_count=len(extraction.errors),
+               warning_count=len(extraction.warnings), status="received", uploaded_by=actor.user_id,
+               uploaded_at=_now())
+
+    def store(connection) -> None:
+        connection.execute(_INSERT, row)
+        record(connection, db.sealer, user_id=actor.user_id, username=actor.username, action="submission.upload",
+               target=f"submission:{row['id']}", detail=f"form {row['form']}")
+
+    db.write_together(store)  # committed with the other uploads waiting, durable before we answer
+    return {**_summary(SimpleNamespace(**row, accepted_at=None), actor.username), "result": result,
+            "case_values": case_values}
 
 
-def _case_comparison(db: Database, spec: FormSpec, data: dict, case: Case | None) -> list[dict]:
+# Core statements built once: an upload runs them in nearly every request, without the ORM's bookkeeping
+_CASES = Case.__table__
+_CASE_FIELDS = (_CASES.c.id, _CASES.c.team_id, _CASES.c["values"])
+_CASE_BY_SU = select(*_CASE_FIELDS).where(_CASES.c.team_id == bindparam("team"), _CASES.c.su_number == bindparam("su"))
+_CASE_BY_ID = select(*_CASE_FIELDS).where(_CASES.c.id == bindparam("id"))
+_INSERT = Submission.__table__.insert()
+
+
+def _team_case(db: Database, connection, actor: Actor, case_id: str):
+    """The case ``case_id`` of the actor's team, or NotFound (audited, as ``load_for_team``)."""
+    row = connection.execute(_CASE_BY_ID, {"id": case_id}).first() if len(case_id) <= MAX_ID else None
+    if row is None or row.team_id != actor.team_id:
+        raise deny(db, actor, "submission.upload", f"case:{case_id}")
+    return row
+
+
+def _case_comparison(db: Database, spec: FormSpec, data: dict, case) -> list[dict]:
+    """``case``: a Case, or a row with its ``values``, or None."""
     return compare(db.sealer.loads(case.values) if case else {}, case_values_from(spec, data))
 
 

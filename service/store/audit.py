@@ -21,13 +21,11 @@ import hmac
 import json
 import logging
 import os
-import queue
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from ..errors import AuditUnavailable
@@ -46,100 +44,43 @@ def _digest(entry: AuditEntry, key: bytes | None) -> str:
     return hmac.new(key, body, hashlib.sha256).hexdigest()
 
 
-_HEAD = select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()
-_APPEND = insert(AuditEntry)
-_START = insert(AuditHead).values(id=1)
-_MOVE = update(AuditHead).where(AuditHead.id == 1)
+_ENTRIES, _HEADS = AuditEntry.__table__, AuditHead.__table__  # Core tables: no ORM bookkeeping per statement
+_HEAD = select(_HEADS.c.seq, _HEADS.c.hash).where(_HEADS.c.id == 1).with_for_update()
+_APPEND = _ENTRIES.insert()
+_START = _HEADS.insert().values(id=1)
+_MOVE = _HEADS.update().where(_HEADS.c.id == 1)
 
 
-def record(session: Session, sealer: Sealer, *, user_id: int | None, username: str, action: str, target: str = "",
+def record(session: Session | Connection, sealer: Sealer, *, user_id: int | None, username: str, action: str, target: str = "",
            outcome: str = "ok", detail: str = "") -> AuditEntry:
     """Append one entry in the caller's transaction (so it commits or rolls back with the action).
     The head row is locked from here to the commit (FOR UPDATE; on SQLite the transaction holds
     the write lock from its start), so call this last. Plain statements, built once, not the
     ORM's unit of work: this runs in nearly every request."""
-    head = session.execute(_HEAD).first()
+    connection = session.connection() if isinstance(session, Session) else session
+    head = connection.execute(_HEAD).first()
     seq, prev = (head.seq, head.hash) if head is not None else (0, GENESIS)
     entry = AuditEntry(seq=seq + 1, at=datetime.now(timezone.utc), user_id=user_id, username=username[:80],
                        action=action[:40], target=target[:100], outcome=outcome[:20], detail=detail[:200],
                        prev_hash=prev)
     entry.hash = _digest(entry, sealer.chain_key())
-    session.execute(_APPEND, {c: getattr(entry, c) for c in _COLUMNS})
-    session.execute(_START if head is None else _MOVE, {"seq": entry.seq, "hash": entry.hash})
+    connection.execute(_APPEND, {c: getattr(entry, c) for c in _COLUMNS})
+    connection.execute(_START if head is None else _MOVE, {"seq": entry.seq, "hash": entry.hash})
     return entry
 
 
 _COLUMNS = ("seq", "at", "user_id", "username", "action", "target", "outcome", "detail", "prev_hash", "hash")
 
 
-class ReadLog:
-    """Audit entries for reads (a case viewed, a batch's progress polled), written together.
-
-    A read changes nothing but the log, so its entry needs a transaction of its own; one each
-    meant one write turn and one fsync per request, every request queued behind the last
-    (SQLite has one writer; on PostgreSQL they queue on the chain's head row). Here a thread
-    writes every entry waiting at that moment in one transaction, in the order they came, and
-    only then lets their requests answer: nothing is shown before its entry is durable, the
-    chain is the same, and a busy service writes dozens of entries a commit."""
-
-    MOST = 256  # entries in one transaction
-
-    def __init__(self, database) -> None:
-        self.db = database
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._start = threading.Lock()
-
-    def record(self, **entry) -> None:
-        """Write ``entry`` (``record``'s arguments) and return once it is committed; raises if
-        it could not be (the read must then not be answered)."""
-        if self._thread is None or not self._thread.is_alive():
-            with self._start:
-                if self._thread is None or not self._thread.is_alive():
-                    self._thread = threading.Thread(target=self._loop, name="stepdown-audit-reads", daemon=True)
-                    self._thread.start()
-        waiter = _Waiter()
-        self._queue.put((entry, waiter))
-        waiter.done.wait()
-        if waiter.failed is not None:
-            raise AuditUnavailable("The access could not be recorded, so it was not allowed; "
-                                   "try again, or tell the service's administrator.") from waiter.failed
-
-    def stop(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            self._queue.put(None)
-            self._thread.join(10)
-
-    def _loop(self) -> None:
-        while (item := self._queue.get()) is not None:
-            batch = [item]
-            while len(batch) < self.MOST:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    self._queue.put(None)  # stop after this batch
-                    break
-                batch.append(item)
-            failed = None
-            try:
-                with self.db.session() as s:
-                    for entry, _ in batch:
-                        record(s, self.db.sealer, **entry)
-            except Exception as exc:  # the database refused or is gone: every waiting read is refused
-                failed = exc
-            for _, waiter in batch:
-                waiter.failed = failed
-                waiter.done.set()
-
-
-class _Waiter:
-    __slots__ = ("done", "failed")
-
-    def __init__(self) -> None:
-        self.done = threading.Event()
-        self.failed: Exception | None = None
+def record_read(commits, sealer: Sealer, **entry) -> None:
+    """The audit entry of a read (a case viewed, a batch's progress polled), written with the
+    other writes waiting (``commits.GroupCommit``) and committed before this returns; raises
+    AuditUnavailable if it could not be, and the read must then not be answered."""
+    try:
+        commits.run(lambda s: record(s, sealer, **entry))
+    except Exception as exc:
+        raise AuditUnavailable("The access could not be recorded, so it was not allowed; "
+                               "try again, or tell the service's administrator.") from exc
 
 
 @dataclass

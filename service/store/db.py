@@ -26,7 +26,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..settings import Settings
-from .audit import ReadLog
+from .audit import record_read
+from .commits import GroupCommit
 from .files import FileStore
 from .seal import Sealer
 
@@ -59,7 +60,7 @@ class Database:
         self._read_sessions = sessionmaker(self._reader, expire_on_commit=False)
         self._writers = threading.RLock() if self.dialect == "sqlite" else None
         self._held = threading.local()  # .depth: sessions this thread has open
-        self.reads = ReadLog(self)
+        self.commits = GroupCommit(self, "stepdown-group-commit")
         path = settings.sqlite_path()
         self._lock_file = os.open(f"{path}-writers.lock", os.O_RDWR | os.O_CREAT, 0o600) if path else None
 
@@ -92,6 +93,14 @@ class Database:
                 raise
             finally:
                 session.close()
+
+    @contextmanager
+    def writing(self):
+        """A Core connection in a write transaction (after the write turn, as ``session``):
+        committed when the block ends, rolled back if it raises. For small, hot writes of plain
+        statements, without the ORM's bookkeeping."""
+        with self._turn(), self.engine.begin() as connection:
+            yield connection
 
     @contextmanager
     def _turn(self):
@@ -142,13 +151,21 @@ class Database:
 
     def audit_read(self, **entry) -> None:
         """An audit entry for a read, committed (with others waiting) before this returns; see
-        ``audit.ReadLog``. Not inside a session: the entry waits for the write turn."""
+        ``audit.record_read``. Not inside a session: the entry waits for the write turn."""
         if self.in_session():
             raise RuntimeError("audit_read inside a session would wait for its own turn")
-        self.reads.record(**entry)
+        record_read(self.commits, self.sealer, **entry)
+
+    def write_together(self, work):
+        """``work(connection)`` committed with the other small writes waiting (``GroupCommit``),
+        its result returned once durable. ``work`` uses only the connection it is given (a
+        session would wait for the turn this one holds) and is undone alone if it raises."""
+        if self.in_session():
+            raise RuntimeError("write_together inside a session would wait for its own turn")
+        return self.commits.run(work)
 
     def dispose(self) -> None:
-        self.reads.stop()
+        self.commits.stop()
         self.engine.dispose()
         if self._lock_file is not None:
             os.close(self._lock_file)

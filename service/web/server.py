@@ -1,4 +1,8 @@
-"""The HTTP server's own protocol: uvicorn's HTTP/1.1 (h11), with a deadline for headers.
+"""The HTTP server's own protocol: uvicorn's HTTP/1.1, with a deadline for headers.
+
+uvicorn's httptools protocol (llhttp, the parser Node.js uses, in C) when httptools is
+installed — it is a dependency, for the CPU a request costs (docs/performance.md) — else its
+pure-Python h11 one; the deadline is the same on both.
 
 uvicorn waits for a request's line and headers as long as a client keeps the connection open,
 so a client trickling a header a byte at a time holds a connection for ever (the body has its
@@ -12,7 +16,10 @@ from __future__ import annotations
 
 import asyncio
 
-from uvicorn.protocols.http.h11_impl import H11Protocol
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _Protocol
+except ImportError:  # httptools missing: the pure-Python parser, as before
+    from uvicorn.protocols.http.h11_impl import H11Protocol as _Protocol
 
 HEADER_SECONDS = 10.0
 
@@ -21,7 +28,7 @@ _TIMEOUT = (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n
             b"content-length: %d\r\n\r\n" % len(_BODY) + _BODY)
 
 
-class HeadersInTime(H11Protocol):
+class HeadersInTime(_Protocol):
     header_seconds = HEADER_SECONDS
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]

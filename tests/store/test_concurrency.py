@@ -4,6 +4,7 @@ reads written together, each durable before its read is answered."""
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 import threading
@@ -120,3 +121,71 @@ def test_writers_in_several_processes_take_turns_and_keep_the_chain(tmp_path):
     with db.session() as s:
         assert verify_audit(s, db.sealer).ok
     db.dispose()
+
+
+def _writes_together(db, works):
+    """Run each of ``works`` through ``Database.write_together`` from its own thread, all at once."""
+    start = threading.Barrier(len(works))
+
+    def go(work):
+        start.wait(10)
+        try:
+            return db.write_together(work)
+        except Exception as exc:
+            return exc
+
+    with ThreadPoolExecutor(len(works)) as pool:
+        return list(pool.map(go, works))
+
+
+def test_small_writes_share_commits_and_a_failing_one_is_undone_alone(db):
+    commits = []
+    event.listen(db.engine, "commit", lambda conn: commits.append(1))
+
+    def entry(i):
+        def work(connection):
+            record(connection, db.sealer, user_id=1, username="tester", action="submission.upload", target=f"x:{i}")
+            if i % 10 == 3:
+                raise ValueError(f"work {i} refused")
+            return i
+        return work
+
+    results = _writes_together(db, [entry(i) for i in range(60)])
+    failed = [r for r in results if isinstance(r, Exception)]
+    assert [str(e) for e in failed] == [f"work {i} refused" for i in range(3, 60, 10)]  # each its own error
+    assert sorted(r for r in results if not isinstance(r, Exception)) == [i for i in range(60) if i % 10 != 3]
+    with db.read() as c:
+        targets = set(c.execute(select(AuditEntry.target)).scalars())
+    assert targets == {f"x:{i}" for i in range(60) if i % 10 != 3}  # the refused ones left nothing
+    with db.session() as s:
+        assert verify_audit(s, db.sealer).ok  # their entries were undone with them: the chain has no gap
+    assert len(commits) < 60
+
+
+def test_when_the_shared_commit_fails_every_write_in_it_fails_and_nothing_is_kept(db, monkeypatch):
+    from service.store import commits as commits_module
+
+    real = db.writing
+
+    @contextlib.contextmanager
+    def commit_fails():
+        with real() as connection:
+            yield connection
+            raise OSError("the disk went away at commit")  # raised inside the transaction: rolled back
+
+    monkeypatch.setattr(db, "writing", commit_fails)
+    assert commits_module.GroupCommit.MOST > 1
+    works = [lambda c, i=i: record(c, db.sealer, user_id=1, username="t", action="case.read", target=f"y:{i}")
+             for i in range(8)]
+    results = _writes_together(db, works)
+    assert all(isinstance(r, OSError) for r in results)
+    assert _entries(db) == 0
+    monkeypatch.undo()
+    db.write_together(works[0])  # and the next write goes through
+    assert _entries(db) == 1
+
+
+def test_a_write_together_is_not_asked_for_inside_a_session(db):
+    with db.session():
+        with pytest.raises(RuntimeError):
+            db.write_together(lambda c: None)

@@ -182,3 +182,13 @@ def test_a_kept_alive_connection_still_serves_its_next_request(server):
         assert r.status == 200 and json.loads(r.read())
         time.sleep(4)  # a pause between requests, under the keep-alive timeout (5 s)
     conn.close()
+
+
+def test_the_server_parses_http_with_httptools_on_uvloop():
+    """Both are dependencies (pyproject), chosen for the CPU a request costs (docs/performance.md)."""
+    import uvloop  # noqa: F401  (uvicorn's loop="auto" takes it when it imports)
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    from service.web.server import HeadersInTime
+
+    assert issubclass(HeadersInTime, HttpToolsProtocol)
