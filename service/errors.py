@@ -32,6 +32,8 @@
     │
     │  casework in the service
     ├── AccessError          unauthenticated, forbidden, csrf_failed, too_many_attempts
+    │   └── SignInRefused    a single sign-on answer not accepted: sign_in_refused,
+    │                        sign_in_no_access, sign_in_unavailable
     ├── NotFound             not_found: no such record, or one of another team (the same answer)
     ├── Conflict             the request clashes with stored data; ``code`` and ``details`` say how
     ├── RecordInvalid        invalid: a case or account value is unusable
@@ -121,6 +123,12 @@ class Unreadable(StepDownError):
 
 class AccessError(StepDownError):
     code = "forbidden"
+
+
+class SignInRefused(AccessError):
+    """A single sign-on answer we do not accept; the message says why, in words."""
+
+    code = "sign_in_refused"
 
 
 class NotFound(StepDownError):

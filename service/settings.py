@@ -23,6 +23,24 @@ installed: a SQLite file under ``./var`` and jobs run in the process.
     STEPDOWN_PART_ATTEMPTS       runs of a part before its batch fails (3)
     STEPDOWN_WEB_PROCESSES       server processes answering requests (the number of cores); each
                                  has its own upload parsers and batch runner
+    STEPDOWN_PUBLIC_URL          the address staff use (https://forms.example.gov.uk), for the
+                                 sign-in return address; unset: the address each request came to
+
+Single sign-on (OpenID Connect; see docs/web.md), on when an issuer is set:
+
+    STEPDOWN_OIDC_ISSUER         the provider's issuer (Entra ID:
+                                 https://login.microsoftonline.com/<tenant id>/v2.0)
+    STEPDOWN_OIDC_CLIENT_ID      this service's client (application) id at the provider
+    STEPDOWN_OIDC_CLIENT_SECRET  its secret (unset for a public client: PKCE alone)
+    STEPDOWN_OIDC_NAME           what the sign-in button says ("Sign in with <name>"; "your organisation")
+    STEPDOWN_OIDC_SCOPES         openid email profile
+    STEPDOWN_OIDC_USER_CLAIM     the claim matched to usernames, without case (email; Entra ID:
+                                 preferred_username)
+    STEPDOWN_OIDC_GROUPS_CLAIM   the claim listing the person's groups (groups)
+    STEPDOWN_OIDC_GROUPS         group -> team and role, "<group>=<team>:<role>; ...": a person in a
+                                 mapped group gets that team and role (the highest of theirs) and
+                                 a user on first sign-in; unset: only users an admin added sign in
+    STEPDOWN_LOCAL_PASSWORDS     0 switches password log-in off (single sign-on only); 1 (default)
 """
 
 from __future__ import annotations
@@ -48,10 +66,62 @@ def _int(env: dict, name: str, default: int, low: int, high: int) -> int:
     return value
 
 
+def _local_passwords(env: dict) -> bool:
+    on = env.get("STEPDOWN_LOCAL_PASSWORDS", "1") not in ("0", "false", "no", "off")
+    if not on and not env.get("STEPDOWN_OIDC_ISSUER"):
+        raise SettingsError("STEPDOWN_LOCAL_PASSWORDS=0 needs single sign-on (STEPDOWN_OIDC_ISSUER): "
+                            "otherwise nobody could log in")
+    return on
+
+
 def _broker(url: str | None) -> str | None:
     if url is not None and not url.startswith(("redis://", "rediss://", "redis+socket://")):
         raise SettingsError("STEPDOWN_BROKER_URL must be a Redis address (redis://host:port/0 or rediss://...)")
     return url
+
+
+ROLES = ("practitioner", "manager", "admin")
+
+
+@dataclass(frozen=True)
+class SsoSettings:
+    issuer: str
+    client_id: str
+    client_secret: str | None = field(default=None, repr=False)
+    name: str = "your organisation"
+    scopes: str = "openid email profile"
+    user_claim: str = "email"
+    groups_claim: str = "groups"
+    groups: dict[str, tuple[str, str]] = field(default_factory=dict)  # group -> (team, role)
+
+    @classmethod
+    def from_env(cls, env: dict) -> "SsoSettings | None":
+        issuer = (env.get("STEPDOWN_OIDC_ISSUER") or "").strip()
+        if not issuer:
+            return None
+        if not issuer.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            raise SettingsError("STEPDOWN_OIDC_ISSUER must be an https:// address")
+        client_id = (env.get("STEPDOWN_OIDC_CLIENT_ID") or "").strip()
+        if not client_id:
+            raise SettingsError("STEPDOWN_OIDC_CLIENT_ID is needed with STEPDOWN_OIDC_ISSUER")
+        return cls(issuer=issuer, client_id=client_id, client_secret=env.get("STEPDOWN_OIDC_CLIENT_SECRET") or None,
+                   name=env.get("STEPDOWN_OIDC_NAME") or cls.name, scopes=env.get("STEPDOWN_OIDC_SCOPES") or cls.scopes,
+                   user_claim=env.get("STEPDOWN_OIDC_USER_CLAIM") or cls.user_claim,
+                   groups_claim=env.get("STEPDOWN_OIDC_GROUPS_CLAIM") or cls.groups_claim,
+                   groups=_group_map(env.get("STEPDOWN_OIDC_GROUPS") or ""))
+
+
+def _group_map(raw: str) -> dict[str, tuple[str, str]]:
+    """``"<group>=<team>:<role>; ..."`` read strictly: a mistyped map refuses to start."""
+    mapping = {}
+    for item in filter(None, (part.strip() for part in raw.split(";"))):
+        group, _, rest = item.partition("=")
+        team, _, role = rest.rpartition(":")
+        if not group.strip() or not team.strip() or role.strip() not in ROLES:
+            raise SettingsError(f"STEPDOWN_OIDC_GROUPS: {item!r} is not <group>=<team>:<role> "
+                                f"(role one of {', '.join(ROLES)})")
+        mapping[group.strip()] = (" ".join(team.split()), role.strip())
+    return mapping
 
 
 @dataclass(frozen=True)
@@ -71,6 +141,9 @@ class Settings:
     part_size: int = 10
     part_timeout: int = 120
     part_attempts: int = 3
+    public_url: str | None = None
+    sso: SsoSettings | None = None
+    local_passwords: bool = True
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -91,6 +164,9 @@ class Settings:
             part_size=_int(env, "STEPDOWN_PART_SIZE", 10, 1, 1000),
             part_timeout=_int(env, "STEPDOWN_PART_TIMEOUT", 120, 2, 24 * 3600),
             part_attempts=_int(env, "STEPDOWN_PART_ATTEMPTS", 3, 1, 20),
+            public_url=(env.get("STEPDOWN_PUBLIC_URL") or "").rstrip("/") or None,
+            sso=SsoSettings.from_env(env),
+            local_passwords=_local_passwords(env),
         )
 
     @property

@@ -98,14 +98,16 @@ def worker_cmd(ctx: click.Context, concurrency: int | None, name: str | None, lo
 @click.option("--role", type=click.Choice(["practitioner", "manager", "admin"]), default="practitioner", show_default=True)
 @click.option("--team", required=True, help="The user's team (made if new); users see only their team's cases.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of generating one.")
-def create_user_cmd(username: str, role: str, team: str, password_stdin: bool) -> None:
+@click.option("--sso-only", is_flag=True, help="No password: the user signs in with single sign-on (the username is "
+                                               "what the provider's claim says, e.g. their e-mail address).")
+def create_user_cmd(username: str, role: str, team: str, password_stdin: bool, sso_only: bool) -> None:
     """Create a user. Without --password-stdin a strong password is generated and printed once."""
     from ..records import create_user  # deferred: the database layer (see the top)
 
-    password = sys.stdin.readline().rstrip("\n") if password_stdin else secrets.token_urlsafe(15)
+    password = None if sso_only else sys.stdin.readline().rstrip("\n") if password_stdin else secrets.token_urlsafe(15)
     actor = create_user(_database(), username, password, role=role, team=team)
     click.echo(f"Created {actor.username} ({actor.role}, team {actor.team}).")
-    if not password_stdin:
+    if password is not None and not password_stdin:
         click.echo(f"Password (shown once; ask them to keep it safe): {password}")
 
 

@@ -18,13 +18,14 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import bindparam, func, select
 
 from ..errors import AccessError, Conflict, NotFound, RecordInvalid
+from ..settings import ROLES
 from ..store import Database, record
 from ..store.models import ApiToken, AuditEntry, Team, User, WebSession
 
-ROLES = ("practitioner", "manager", "admin")
 _SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
-_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,78}[a-z0-9]$")
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,78}[a-z0-9]$")  # an e-mail address too, for single sign-on
 MIN_PASSWORD = 12
+NO_PASSWORD = "!sso"  # matches no password: the user signs in with single sign-on only
 
 
 @dataclass(frozen=True)
@@ -94,21 +95,22 @@ def create_team(db: Database, name: str) -> int:
         return team.id
 
 
-def create_user(db: Database, username: str, password: str, *, role: str, team: str) -> Actor:
-    """A new user in ``team`` (made if new). Usernames are lower-case; passwords at least 12 characters."""
+def create_user(db: Database, username: str, password: str | None, *, role: str, team: str) -> Actor:
+    """A new user in ``team`` (made if new). Usernames are lower-case; passwords at least 12
+    characters; no password (None): the user signs in only with single sign-on."""
     username = username.strip().lower()
     if not _USERNAME.match(username):
-        raise RecordInvalid("A username is 3 to 80 characters: lower-case letters, digits, '.', '_' or '-'.")
+        raise RecordInvalid("A username is 3 to 80 characters: lower-case letters, digits, '.', '_', '-' or '@'.")
     if role not in ROLES:
         raise RecordInvalid(f"The role must be one of {', '.join(ROLES)}.")
-    if len(password) < MIN_PASSWORD:
+    if password is not None and len(password) < MIN_PASSWORD:
         raise RecordInvalid(f"A password is at least {MIN_PASSWORD} characters.")
     team_id = create_team(db, team)
     with db.session() as s:
         if s.scalar(select(User).where(User.username == username)) is not None:
             raise Conflict(f"There is already a user called {username}.", "user_exists")
-        user = User(username=username, password_hash=hash_password(password), role=role, team_id=team_id, active=True,
-                    created_at=_now())
+        user = User(username=username, password_hash=hash_password(password) if password is not None else NO_PASSWORD,
+                    role=role, team_id=team_id, active=True, created_at=_now())
         s.add(user)
         s.flush()
         record(s, db.sealer, user_id=None, username="(setup)", action="user.create", target=f"user:{user.id}",

@@ -70,6 +70,17 @@ class WebSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class SignIn(Base):
+    """A single sign-on begun and not yet finished: single use, kept 10 minutes."""
+
+    __tablename__ = "sign_ins"
+    state: Mapped[str] = mapped_column(String(64), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64))
+    verifier: Mapped[str] = mapped_column(String(128))  # the PKCE code verifier
+    next_path: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
 class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (UniqueConstraint("team_id", "su_number"),)

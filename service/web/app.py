@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -22,7 +22,7 @@ from ..records.jobs import recover_jobs
 from ..settings import Settings
 from ..spec import Registry, default_registry
 from ..store import Database
-from . import errors, pages
+from . import errors, pages, signin
 from .deps import known_query_only
 from .api import account, cases, documents, forms, packs as packs_api, submissions
 from .limits import BodyLimit, SecurityHeaders
@@ -50,6 +50,9 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         runner.start()  # running already, unless this application was started and stopped before
         yield
         runner.stop()
+        if getattr(app.state, "sso", None) is not None:
+            app.state.sso.close()  # the connections to the sign-in provider
+            app.state.sso = None
         checkpoints.stop()
         db.dispose()
 
@@ -62,7 +65,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.add_exception_handler(StepDownError, errors.stepdown_error)
     app.add_exception_handler(RequestValidationError, errors.validation_error)
     app.add_exception_handler(StarletteHTTPException, errors.http_error)
-    app.add_exception_handler(pages.LoginRequired, lambda request, exc: RedirectResponse("/login", status_code=303))
+    app.add_exception_handler(pages.LoginRequired, pages.login_redirect)
 
     @app.get("/api/health", tags=["health"], responses={503: {"description": "Not ready: see which part"}})
     def health() -> JSONResponse:
@@ -77,6 +80,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
 
     for module in (forms, documents, cases, submissions, packs_api, account):
         app.include_router(module.router, prefix="/api", dependencies=[Depends(known_query_only)])
+    app.include_router(signin.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)

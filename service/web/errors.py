@@ -17,7 +17,7 @@ STATUS_BY_CLASS: dict[type[e.StepDownError], int] = {
     e.SpecError: 500, e.SettingsError: 500, e.InstallationError: 500, e.SealError: 500,
     e.UnknownFormError: 404, e.UnknownPackError: 404, e.NotFound: 404,
     e.DataError: 422, e.InputMissing: 422, e.DocumentError: 422, e.Unreadable: 422, e.RecordInvalid: 422,
-    e.AccessError: 403, e.Conflict: 409, e.Cancelled: 409, e.Busy: 429,
+    e.AccessError: 403, e.SignInRefused: 403, e.Conflict: 409, e.Cancelled: 409, e.Busy: 429,
     e.AuditUnavailable: 503,
 }
 # Codes whose status differs from their class's.

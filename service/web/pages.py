@@ -5,9 +5,9 @@ session's CSRF token. The pages call the same core functions as the API."""
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -17,15 +17,15 @@ from starlette.concurrency import run_in_threadpool
 from ..case_record import ATTRIBUTES, LABELS, values_from_text
 from ..errors import AccessError, StepDownError
 from ..records import (
-    accept_submission, authenticate, case_history, create_case, end_session, get_case, get_submission, list_cases,
-    list_submissions, receive_submission, start_session, update_case,
+    accept_submission, case_history, create_case, get_case, get_submission, list_cases, list_submissions,
+    receive_submission, update_case,
 )
 from ..packs.template import template_xlsx
 from ..records.jobs import download_job, get_job, list_jobs
 from .api.forms import XLSX
 from .api.documents import MEDIA, build_document
 from .api.submissions import read_upload
-from .deps import LOGIN_CSRF_COOKIE, SESSION_COOKIE, check_csrf, get_db, page_session
+from .deps import check_csrf, get_db, page_session
 from .errors import status_for
 from .review import review
 
@@ -39,7 +39,7 @@ def _page(request: Request, name: str, context: dict, status: int = 200) -> HTML
 
 def _error(request: Request, exc: StepDownError, user=None, csrf: str = "") -> Response:
     if exc.code == "unauthenticated":
-        return RedirectResponse("/login", status_code=303)
+        return login_redirect(request)
     return _page(request, "error.html", {"user": user, "csrf": csrf, "error": exc}, status_for(exc))
 
 
@@ -52,7 +52,14 @@ def _session(request: Request):
 
 
 class LoginRequired(Exception):
-    """Raised by ``page_user``; the app answers it with a redirect to the login page."""
+    """Raised by ``page_user``; the app answers it with a redirect to the login page, which
+    comes back to the page asked for."""
+
+
+def login_redirect(request: Request, _exc: object = None) -> RedirectResponse:
+    asked = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    target = "/login" if request.method != "GET" or asked == "/" else f"/login?{urlencode({'next': asked})}"
+    return RedirectResponse(target, status_code=303)
 
 
 def page_user(request: Request) -> tuple:
@@ -63,54 +70,6 @@ def page_user(request: Request) -> tuple:
 
 
 PageUser = Annotated[tuple, Depends(page_user)]
-
-
-# -- logging in ---------------------------------------------------------------------------
-
-@router.get("/login")
-def login_page(request: Request) -> Response:
-    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
-    response = _page(request, "login.html", {"user": None, "csrf": token, "message": None})
-    _login_cookie(request, response, token)
-    return response
-
-
-def _login_cookie(request: Request, response: Response, token: str) -> None:
-    secure = request.app.state.settings.secure_cookies
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=secure, max_age=3600)
-
-
-@router.post("/login")
-def login(request: Request, username: Annotated[str, Form(max_length=80)], password: Annotated[str, Form(max_length=200)],
-          csrf: Annotated[str, Form(max_length=100)]) -> Response:
-    db = get_db(request)
-    try:
-        check_csrf(request.cookies.get(LOGIN_CSRF_COOKIE, ""), csrf)
-        actor = authenticate(db, username, password)
-    except AccessError as exc:
-        token = secrets.token_urlsafe(32)
-        response = _page(request, "login.html", {"user": None, "csrf": token, "message": exc.message},
-                         429 if exc.code == "too_many_attempts" else 401)
-        _login_cookie(request, response, token)
-        return response
-    session = start_session(db, actor)
-    response = RedirectResponse("/", status_code=303)
-    response.set_cookie(SESSION_COOKIE, session.token, httponly=True, samesite="strict",
-                        secure=request.app.state.settings.secure_cookies,
-                        max_age=db.settings.session_hours * 3600)
-    response.delete_cookie(LOGIN_CSRF_COOKIE)
-    return response
-
-
-@router.post("/logout")
-def logout(request: Request, csrf: Annotated[str, Form(max_length=100)]) -> Response:
-    session = _session(request)
-    if session is not None:
-        check_csrf(session[1], csrf)
-        end_session(get_db(request), request.cookies[SESSION_COOKIE])
-    response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
-    return response
 
 
 # -- forms and downloads --------------------------------------------------------------------
@@ -228,7 +187,7 @@ async def upload(request: Request, session: PageUser, file: Annotated[UploadFile
         sub = await run_in_threadpool(receive_submission, db, user, request.app.state.registry, raw)
     except StepDownError as exc:
         if exc.code == "unauthenticated":
-            return RedirectResponse("/login", status_code=303)
+            return login_redirect(request)
         return _page(request, "upload.html", {"user": user, "csrf": token, "message": exc.message}, status_for(exc))
     return RedirectResponse(f"/submissions/{sub['id']}", status_code=303)
 
@@ -320,7 +279,7 @@ async def start_batch(request: Request, session: PageUser, pack_id: str) -> Resp
         job = await run_in_threadpool(request.app.state.jobs.submit, user, pack_id, raw)
     except StepDownError as exc:
         if exc.code == "unauthenticated":
-            return RedirectResponse("/login", status_code=303)
+            return login_redirect(request)
         return _packs_page(request, user, token, message=exc.message, status=status_for(exc))
     return RedirectResponse(f"/jobs/{job['id']}", status_code=303)
 

@@ -3,13 +3,20 @@ with two teams: North (a manager, a practitioner) and South (a practitioner)."""
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
+
+import httpx
 
 import pytest
 from fastapi.testclient import TestClient
 
 from service import records
-from service.settings import Settings
+from service.settings import Settings, SsoSettings
 from service.web import create_app
 from tests.conftest import REGISTRY
 
@@ -59,3 +66,45 @@ def world(database_url):
         yield w
     w.app.state.jobs.stop()
     w.db.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def issuer():
+    """A real OpenID Connect provider process (oidc-provider-mock) on ``localhost``: another site
+    than the service's ``127.0.0.1``, as a council's provider is."""
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "oidc_provider_mock", "--port", str(port), "--require-nonce", "true"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    url = f"http://localhost:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{url}/.well-known/openid-configuration", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"the OpenID provider did not start: {proc.stderr.read().decode()[-2000:]}")
+        time.sleep(0.2)
+    yield url
+    proc.terminate()
+    proc.wait(10)
+    proc.stderr.close()
+
+
+def sso_settings(issuer: str, **extra) -> SsoSettings:
+    return SsoSettings(issuer=issuer, client_id="step-down-forms", client_secret="a test secret", name="Test Council",
+                       **extra)
+
+
+def provider_knows(issuer: str, sub: str, **claims) -> None:
+    """Tell the provider who ``sub`` is (the claims its ID token will carry)."""
+    answer = httpx.put(f"{issuer}/users/{sub}", json=claims, timeout=10)
+    assert answer.status_code == 204

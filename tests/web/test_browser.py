@@ -19,7 +19,7 @@ from service.settings import Settings
 from service.web import create_app
 from tests.conftest import REGISTRY
 from tests.docx.edits import WordEdit
-from tests.web.conftest import PASSWORD
+from tests.web.conftest import PASSWORD, provider_knows, sso_settings
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -35,11 +35,15 @@ def _chromium() -> str:
 
 @pytest.fixture
 def server(database_url, tmp_path):
-    import uvicorn
-
     app = create_app(Settings(database_url=database_url, data_dir=str(tmp_path / "data"), job_workers=2),
                      registry=REGISTRY)
     records.create_user(app.state.db, "bea.browser", PASSWORD, role="practitioner", team="Browser Team")
+    yield from _serve(app)
+
+
+def _serve(app):
+    import uvicorn
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -75,7 +79,7 @@ def page():
 def test_new_user_journey(server, page, tmp_path):
     base, app = server
     page.goto(f"{base}/cases")
-    assert page.url.endswith("/login")
+    assert page.url.endswith("/login?next=%2Fcases")  # and back to the cases once logged in
     page.get_by_label("Username").fill("bea.browser")
     page.get_by_label("Password").fill("wrong password!!")
     page.get_by_role("button", name="Log in").click()
@@ -83,8 +87,7 @@ def test_new_user_journey(server, page, tmp_path):
     page.get_by_label("Username").fill("bea.browser")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base}/")
-    assert page.get_by_role("heading", level=1).inner_text() == "Forms"
+    page.wait_for_url(f"{base}/cases")
 
     # a case, entered once
     page.get_by_role("link", name="Cases").click()
@@ -189,3 +192,38 @@ def test_batch_of_meeting_packs_from_a_spreadsheet(server, page, tmp_path):
     manifest = json.loads(archive.read("manifest.json"))
     assert len(manifest["folders"]) == 12 and manifest["problems"][0]["row"] == 14
     assert "2026-12-01_SU-EX-B00/meeting-pack.pdf" in archive.namelist()
+
+
+@pytest.fixture
+def sso_server(database_url, tmp_path, issuer):
+    app = create_app(Settings(database_url=database_url, data_dir=str(tmp_path / "data"), job_workers=0,
+                              sso=sso_settings(issuer)), registry=REGISTRY)
+    records.create_user(app.state.db, "cai.sso@example.org", None, role="practitioner", team="Browser Team")
+    yield from _serve(app)
+
+
+def test_signing_in_with_the_organisations_provider(sso_server, page, issuer):
+    """Through the real provider's pages and back: the page asked for, signed out, and someone
+    the service does not know refused."""
+    base, _app = sso_server
+    provider_knows(issuer, "sub-cai", email="cai.sso@example.org")
+    provider_knows(issuer, "sub-unknown", email="nobody.here@example.org")
+    page.goto(f"{base}/cases")
+    page.get_by_role("button", name="Sign in with Test Council").click()
+    page.wait_for_url(f"{issuer}/**")  # at the provider, another site
+    page.get_by_placeholder("sub").fill("sub-cai")
+    page.get_by_role("button", name="Authorize").click()
+    page.wait_for_url(f"{base}/cases")  # the Strict session cookie went with the page's own move on
+    assert page.get_by_role("heading", level=1).inner_text() == "Your team's cases"
+    page.get_by_role("button", name="Log out cai.sso@example.org").click()
+    page.wait_for_url(f"{base}/login")
+    page.goto(f"{base}/cases")
+    assert "/login" in page.url  # the session is over
+
+    page.get_by_role("button", name="Sign in with Test Council").click()
+    page.get_by_placeholder("sub").fill("sub-unknown")
+    page.get_by_role("button", name="Authorize").click()
+    page.wait_for_url(f"{base}/login/sso/callback*")
+    assert "ask your administrator to add you" in page.locator(".error-summary").inner_text()
+    page.goto(f"{base}/cases")
+    assert "/login" in page.url

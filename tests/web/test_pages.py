@@ -4,6 +4,8 @@ values, errors and conflicts, and accepting updates the case."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import re
 
 import pytest
@@ -25,8 +27,26 @@ def _login(world, username="sam.worker", password=PASSWORD):
 
 @pytest.mark.parametrize("url", ["/", "/cases", "/upload", "/submissions", "/forms/ramp"])
 def test_pages_need_a_login(world, url):
+    """And the login page comes back to the page asked for."""
     r = world.client.get(url, follow_redirects=False)
-    assert r.status_code == 303 and r.headers["location"] == "/login"
+    expected = "/login" if url == "/" else f"/login?{urlencode({'next': url})}"
+    assert r.status_code == 303 and r.headers["location"] == expected
+
+
+def test_after_logging_in_the_page_asked_for_is_shown_and_only_on_this_site(world):
+    login = world.client.get("/login?next=/cases%3Fq%3Dab")
+    csrf = login.text.split('name="csrf" value="')[1].split('"')[0]
+    assert 'name="next" value="/cases?q=ab"' in login.text
+    done = world.client.post("/login", data={"username": "sam.worker", "password": PASSWORD, "csrf": csrf,
+                                             "next": "/cases?q=ab"}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/cases?q=ab"
+    for elsewhere in ("https://evil.example/", "//evil.example/x", "/\\\\evil.example"):
+        world.client.cookies.clear()
+        login = world.client.get("/login")
+        csrf = login.text.split('name="csrf" value="')[1].split('"')[0]
+        done = world.client.post("/login", data={"username": "sam.worker", "password": PASSWORD, "csrf": csrf,
+                                                 "next": elsewhere}, follow_redirects=False)
+        assert done.status_code == 303 and done.headers["location"] == "/"
 
 
 def test_login_refuses_wrong_passwords_and_missing_csrf(world):
