@@ -23,13 +23,13 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
 
+from _postgres import FreshPostgres  # noqa: E402  (beside this file)
 from bench_hostile import _descendants  # noqa: E402  (the same walk of /proc, beside this file)
 from bench_packs import rows_csv  # noqa: E402
 from tests.jobs.cluster import Cluster, Redis  # noqa: E402  (the same process tree the tests start)
@@ -51,30 +51,10 @@ def _peak_mb(pids: list[int]) -> float:
     return best / 1024
 
 
-class _FreshPostgres:
-    """A new database on the server of ``admin_url`` for one run, dropped afterwards."""
-
-    def __init__(self, admin_url: str) -> None:
-        import psycopg  # deferred: only PostgreSQL runs need it
-
-        self.psycopg, self.admin = psycopg, admin_url.replace("postgresql+psycopg://", "postgresql://")
-        self.name = f"bench_jobs_{uuid.uuid4().hex[:10]}"
-        self.url = admin_url.rsplit("/", 1)[0] + "/" + self.name
-
-    def __enter__(self) -> str:
-        with self.psycopg.connect(self.admin, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{self.name}"')
-        return self.url
-
-    def __exit__(self, *exc) -> None:
-        with self.psycopg.connect(self.admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-
-
 def run_once(engine: str, meetings: int, folder: Path, database_url: str | None, redis: Redis) -> dict:
     folder.mkdir(parents=True)
     if database_url:
-        with _FreshPostgres(database_url) as url:
+        with FreshPostgres(database_url) as url:
             return _run(engine, meetings, folder, url, redis)
     return _run(engine, meetings, folder, f"sqlite:///{folder}/service.sqlite3", redis)
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import os
@@ -52,6 +53,7 @@ sys.path.insert(0, str(ROOT))
 import service  # noqa: E402
 from service.spec import default_registry  # noqa: E402
 
+from _postgres import FreshPostgres  # noqa: E402  (beside this file)
 from bench_hostile import _descendants  # noqa: E402  (the same walk of /proc, beside this file)
 
 EXE = str(Path(sys.executable).with_name("stepdown-forms"))
@@ -355,8 +357,9 @@ def measure(server: Server, tokens: list[str], requests: dict, scenario: str, se
 
 
 def run_once(args, scenarios: list[str]) -> list[dict]:
-    with tempfile.TemporaryDirectory(prefix="bench-service-") as folder:
-        server = Server(Path(folder), args.database_url, args.processes)
+    with tempfile.TemporaryDirectory(prefix="bench-service-") as folder, contextlib.ExitStack() as stack:
+        url = stack.enter_context(FreshPostgres(args.database_url)) if args.database_url else None
+        server = Server(Path(folder), url, args.processes)
         tokens = server.prepare(args.clients)
         server.start()
         try:

@@ -4,20 +4,24 @@ Cells are safe to open and to edit: every text cell is stored as text (never a f
 one that starts with = + - @ or a control character is also marked "quote prefix", Excel's own
 flag for text typed after an apostrophe, so it stays text even when someone edits the cell.
 Control characters that XLSX cannot hold are replaced with U+FFFD.
+
+Dates are real date cells (shown DD/MM/YYYY, times HH:MM, in UK time), so they sort and
+filter as dates; the header row has an autofilter and stays in view.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import date, datetime, timezone
 from io import BytesIO
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from ..convert import display
-from ..dates import shown_datetime
 from ..errors import StepDownError
 from ..shape import value_at
-from ..spec.model import FormSpec, GroupField, RepeatField
+from ..spec.model import DateField, DateTimeField, FormSpec, GroupField, RepeatField
 from ..store import Database, record
 from ..store.models import Case, Submission, User
 from .access import log_refusal
@@ -25,6 +29,14 @@ from .accounts import Actor
 
 RISKY_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+UK = ZoneInfo("Europe/London")
+DATE_FORMAT, DATETIME_FORMAT = "DD/MM/YYYY", "DD/MM/YYYY HH:MM"
+
+
+def _uk(moment: datetime) -> datetime:
+    """A moment as the wall-clock time in England and Wales (Excel cells hold no time zone)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return aware.astimezone(UK).replace(tzinfo=None)
 
 
 def _columns(spec: FormSpec) -> list[tuple[str, str, object]]:
@@ -43,6 +55,11 @@ def _columns(spec: FormSpec) -> list[tuple[str, str, object]]:
 
 
 def _cell_text(f, value: object) -> object:
+    if isinstance(value, str) and isinstance(f, (DateField, DateTimeField)):
+        try:  # stored as ISO 8601; a real date cell, not text
+            return date.fromisoformat(value) if isinstance(f, DateField) else datetime.fromisoformat(value)
+        except ValueError:
+            pass
     if isinstance(f, RepeatField):
         rows = value or []
         return "\n".join(f"{i}) " + "; ".join(display(sub, row.get(sub.key)) for sub in f.fields
@@ -64,6 +81,12 @@ def write_cell(ws, row: int, column: int, value: object) -> None:
         cell.data_type = "s"  # text, whatever it looks like
         if value.startswith(RISKY_START) or value[:1] == "\ufffd":
             cell.quotePrefix = True
+    elif isinstance(value, datetime):
+        cell.value = _uk(value) if value.tzinfo else value
+        cell.number_format = DATETIME_FORMAT
+    elif isinstance(value, date):
+        cell.value = value
+        cell.number_format = DATE_FORMAT
     else:
         cell.value = value
 
@@ -72,6 +95,7 @@ def register_xlsx(db: Database, actor: Actor, spec: FormSpec) -> bytes:
     """Accepted submissions of ``spec`` in the actor's team (managers and admins only)."""
     from openpyxl import Workbook  # deferred: it takes 0.17 s to load, and only registers need it
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     try:
         actor.require("manager")
@@ -89,19 +113,20 @@ def register_xlsx(db: Database, actor: Actor, spec: FormSpec) -> bytes:
         wb = Workbook()
         ws = wb.active
         ws.title = spec.id[:31]
-        fixed = ["Submission", "Document", "SU number", "Accepted", "Accepted by", "Spec version"]
+        fixed = ["Submission", "Document", "SU number", "Accepted (UK time)", "Accepted by", "Spec version"]
         for c, header in enumerate(fixed + [h for h, _, _ in columns], 1):
             write_cell(ws, 1, c, header)
             ws.cell(row=1, column=c).font = Font(bold=True)
         for r, (sub, su, accepted_by) in enumerate(rows, 2):
             data = db.sealer.loads(sub.result)["data"]
-            values = [sub.id, sub.document_id or "", su, shown_datetime(sub.accepted_at), accepted_by,
+            values = [sub.id, sub.document_id or "", su, _uk(sub.accepted_at), accepted_by,
                       sub.spec_version]
             values += [_cell_text(f, value_at(data, path)) for _, path, f in columns]
             for c, value in enumerate(values, 1):
                 if value is not None:
                     write_cell(ws, r, c, value)
         ws.freeze_panes = "B2"
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(fixed) + len(columns))}{len(rows) + 1}"
         record(s, db.sealer, user_id=actor.user_id, username=actor.username, action="export.register",
                target=f"team:{actor.team_id}", detail=f"form {spec.id}; {len(rows)} rows")
     out = BytesIO()

@@ -22,7 +22,7 @@ from ..records.jobs import recover_jobs
 from ..settings import Settings
 from ..spec import Registry, default_registry
 from ..store import Database
-from . import errors, pages, signin
+from . import errors, manage, pages, signin
 from .deps import known_query_only
 from .api import account, cases, documents, forms, packs as packs_api, submissions
 from .limits import BodyLimit, SecurityHeaders
@@ -81,6 +81,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     for module in (forms, documents, cases, submissions, packs_api, account):
         app.include_router(module.router, prefix="/api", dependencies=[Depends(known_query_only)])
     app.include_router(signin.router)
+    app.include_router(manage.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)

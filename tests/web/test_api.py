@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from io import BytesIO
 
 import pytest
@@ -302,6 +303,16 @@ def test_register_export_is_safe_and_for_managers(world):
     values = [c.value for c in cells]
     assert "SU-EX-2001" in values and case["id"] not in values
     assert world.get("south", "/api/forms/ramp/register.xlsx").status_code == 403
+    # dates are date cells, shown as people in England and Wales write them; a filter on every column
+    headers = [c.value for c in ws[1]]
+    accepted = ws.cell(row=2, column=headers.index("Accepted (UK time)") + 1)
+    assert isinstance(accepted.value, datetime) and accepted.number_format == "DD/MM/YYYY HH:MM"
+    dated = [f for f in REGISTRY.get("ramp").fields if f.type == "date" and sample.get(f.key)]
+    assert dated, "the RAMP sample has a date to show"
+    cell = ws.cell(row=2, column=headers.index(dated[0].label) + 1)
+    assert isinstance(cell.value, datetime) and cell.value.date().isoformat() == sample[dated[0].key]
+    assert cell.number_format == "DD/MM/YYYY"
+    assert ws.auto_filter.ref == f"A1:{ws.cell(row=1, column=len(headers)).column_letter}2"
 
 
 def test_audit_verify_is_for_admins(world):

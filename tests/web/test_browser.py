@@ -227,3 +227,17 @@ def test_signing_in_with_the_organisations_provider(sso_server, page, issuer):
     assert "ask your administrator to add you" in page.locator(".error-summary").inner_text()
     page.goto(f"{base}/cases")
     assert "/login" in page.url
+
+
+def test_a_manager_downloads_a_register_from_the_page(server, page):
+    base, app = server
+    records.create_user(app.state.db, "mo.manager", PASSWORD, role="manager", team="Browser Team")
+    page.goto(f"{base}/manage")  # asked for before logging in: shown after
+    page.get_by_label("Username").fill("mo.manager")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base}/manage")
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Download the register of Reducing Anxiety Management Plan (RAMP) (XLSX)").click()
+    assert info.value.suggested_filename == "ramp-register.xlsx"
+    assert Path(info.value.path()).read_bytes().startswith(b"PK")

@@ -4,9 +4,8 @@ values, errors and conflicts, and accepting updates the case."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 import re
+from urllib.parse import urlencode
 
 import pytest
 
@@ -244,3 +243,34 @@ def test_the_cases_page_searches(world):
     page = world.client.get("/cases", params={"q": "ffion"}).text
     assert "Ffion Example" in page and "Gethin Sample" not in page
     assert "No case matches" in world.client.get("/cases", params={"q": "zzz"}).text
+
+
+def test_managers_download_registers_from_the_page_and_admins_check_the_audit_log(world):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    _login(world, "nia.manager")
+    page = world.client.get("/manage")
+    assert page.status_code == 200 and 'href="/forms/ramp/register.xlsx"' in page.text
+    assert "Check the audit log" not in page.text  # the check is for administrators
+    book = world.client.get("/forms/ramp/register.xlsx")
+    assert book.status_code == 200 and book.content.startswith(b"PK")
+    ws = load_workbook(BytesIO(book.content)).active
+    assert ws.auto_filter.ref and ws["D1"].value == "Accepted (UK time)"
+    forged = world.client.post("/manage/audit-check", data={"csrf": _csrf(page.text)})
+    assert forged.status_code == 403  # a manager asking anyway is refused by the core
+
+    world.client.cookies.clear()
+    _login(world, "ade.admin")
+    page = world.client.get("/manage")
+    assert "Check the audit log" in page.text
+    checked = world.client.post("/manage/audit-check", data={"csrf": _csrf(page.text)})
+    assert checked.status_code == 200 and "The audit log is intact" in checked.text
+    assert world.client.post("/manage/audit-check", data={"csrf": "forged"}).status_code == 403
+
+    world.client.cookies.clear()
+    _login(world)  # a practitioner
+    assert world.client.get("/manage").status_code == 403
+    assert world.client.get("/forms/ramp/register.xlsx").status_code == 403
+    assert "/manage" not in world.client.get("/").text
