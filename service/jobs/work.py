@@ -225,12 +225,14 @@ def _failed(w: Workshop, job_id: str, number: int, reason: str, *, final: bool) 
         part = _part(s, job_id, number)
         if job is None or part is None or part.status != "running" or part.worker != w.worker:
             return Outcome.SKIPPED
-        part.error = reason[:300]
-        if final or part.attempts >= w.db.settings.part_attempts:
+        if job.status not in ACTIVE:  # it ended meanwhile (cancel took the folder away): nothing to retry
+            part.status = "stopped"
+            outcome = Outcome.SKIPPED
+        elif final or part.attempts >= w.db.settings.part_attempts:
             _fail(s, job, part, reason)
             outcome = Outcome.SKIPPED
         else:
-            part.status, part.heartbeat = "queued", None
+            part.status, part.heartbeat, part.error = "queued", None, reason[:300]
             outcome = Outcome.RETRY
     if outcome is Outcome.SKIPPED:
         _tidy_if_ended(w, job_id)
@@ -245,7 +247,9 @@ def _record(w: Workshop, job_id: str, number: int, entries: list[dict]) -> Outco
         job = s.scalar(select(Job).where(Job.id == job_id).with_for_update())
         part = _part(s, job_id, number)
         if job is None or job.status not in ACTIVE:
-            ended = True
+            ended = True  # finished after its job ended (before its next report): stopped, not left running
+            if part is not None and part.status == "running" and part.worker == w.worker:
+                part.status = "stopped"
         else:
             ended = False
             if part.status != "done":
@@ -301,6 +305,26 @@ def assemble(w: Workshop, job_id: str) -> bool:
         _rebuild(db, job_id, missing)
         return False
     result = BatchResult(pack.id, rows=total, problems=problems)
+    try:
+        _write_zip(db, job_id, pack, result, made, results)
+    except FileNotFoundError:
+        if needs_assembly(db, job_id):
+            raise  # a part's file went missing: the next assembly finds it missing and has it rebuilt
+        return False  # the job ended meanwhile (another assembly finished it, or it was cancelled)
+    with db.session() as s:
+        job = s.scalar(select(Job).where(Job.id == job_id).with_for_update())
+        finished = job is not None and job.status in ACTIVE and not job.cancel_requested
+        if finished:
+            job.status, job.finished_at, job.done = "done", _now(), result.built
+            job.summary = db.sealer.dumps(result.to_dict())
+        kept = finished or (job is not None and job.status == "done")  # another assembly won: same bytes
+    if not kept:
+        db.files.delete(job_name(job_id))
+    db.files.delete_folder(parts_folder(job_id))
+    return finished
+
+
+def _write_zip(db: Database, job_id: str, pack, result: BatchResult, made: datetime, results: dict) -> None:
     with db.files.writing(job_name(job_id)) as out:
         archive = BatchZip(out, pack, result, made)
         try:
@@ -314,21 +338,14 @@ def assemble(w: Workshop, job_id: str) -> bool:
             archive.discard()
             raise
         archive.close()
-    with db.session() as s:
-        job = s.scalar(select(Job).where(Job.id == job_id).with_for_update())
-        finished = job is not None and job.status in ACTIVE and not job.cancel_requested
-        if finished:
-            job.status, job.finished_at, job.done = "done", _now(), result.built
-            job.summary = db.sealer.dumps(result.to_dict())
-    if not finished:
-        db.files.delete(job_name(job_id))
-    db.files.delete_folder(parts_folder(job_id))
-    return finished
 
 
 def _rebuild(db: Database, job_id: str, numbers: list[int]) -> None:
+    """Parts whose files went missing, built again, while their job is still active (another
+    assembly may have just finished it and removed its parts)."""
     with db.session() as s:
-        s.execute(update(JobPart).where(JobPart.job_id == job_id, JobPart.number.in_(numbers))
+        s.execute(update(JobPart).where(JobPart.job_id == job_id, JobPart.number.in_(numbers), select(Job.id).where(
+                      Job.id == job_id, Job.status.in_(ACTIVE), ~Job.cancel_requested).exists())
                   .values(status="queued", heartbeat=None, built=0, result=None)
                   .execution_options(synchronize_session=False))
 

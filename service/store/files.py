@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import threading
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Iterator
@@ -41,7 +41,7 @@ class FileStore:
         without an exception (otherwise nothing is left)."""
         target = self.path(name)
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}{PARTIAL}")
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:12]}{PARTIAL}")  # one per writer
         try:
             with open(tmp, "wb") as out:
                 yield out

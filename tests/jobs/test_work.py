@@ -104,6 +104,33 @@ def test_a_part_built_twice_is_the_same_bytes_and_recorded_once(shop, actor):
     assert get_job(shop.db, actor, job_id)["done"] == 4
 
 
+@pytest.mark.parametrize("at", ["first", "last"])
+def test_two_assemblies_at_once_leave_the_zip_in_place(shop, actor, monkeypatch, at):
+    """A sweeper sends a second assembly of a batch that is being assembled (a web process
+    restarted): whichever finishes second must neither delete the finished ZIP nor queue the
+    parts the first one tidied away."""
+    job_id, numbers = _plan(shop, actor, rows=4)
+    for n in numbers:
+        work.run_part(shop, job_id, n)
+    real, calls = work.BatchZip.add, []
+
+    def add(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == (1 if at == "first" else 4):
+            monkeypatch.setattr(work.BatchZip, "add", real)
+            assert work.assemble(shop, job_id)  # the other assembly, start to finish
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(work.BatchZip, "add", add)
+    assert not work.assemble(shop, job_id)  # the parts went from under it, or it finished second
+    work._rebuild(shop.db, job_id, numbers)  # as if it had found them missing: the job is done, nothing queued
+    assert get_job(shop.db, actor, job_id)["status"] == "done"
+    archive = zipfile.ZipFile(job_file(shop.db, job_id))
+    assert [f["row"] for f in json.loads(archive.read("manifest.json"))["folders"]] == [2, 3, 4, 5]
+    assert all(_part(shop, job_id, n).status == "done" for n in numbers)
+    assert not work.assemble(shop, job_id)
+
+
 def test_a_part_being_built_is_not_claimed_twice_until_its_worker_goes_quiet(shop, actor):
     job_id, _ = _plan(shop, actor, rows=2)
     other = Workshop(shop.db, REGISTRY, PACKS, worker="other:9")
@@ -165,6 +192,32 @@ def test_a_cancelled_batch_stops_its_parts_and_keeps_nothing(shop, actor):
     assert view["status"] == "cancelled" and view["done"] == 2 and waiting == [2, 3]
     assert work.run_part(shop, job_id, 2) is Outcome.SKIPPED
     assert not work.assemble(shop, job_id) and not job_file(shop.db, job_id).exists()
+    assert not shop.db.files.path(f"jobs/{job_id}").exists()
+
+
+def _fail_elsewhere(shop, actor, job_id):
+    with shop.db.session() as s:  # another part gave up: the batch failed, its folder not yet tidied
+        s.get(Job, job_id).status = "failed"
+
+
+@pytest.mark.parametrize("end", [lambda shop, actor, job_id: cancel_job(shop.db, actor, job_id), _fail_elsewhere],
+                         ids=["cancelled", "failed-by-another-part"])
+def test_a_part_that_finishes_after_its_batch_ended_ends_stopped_with_no_file(shop, actor, monkeypatch, end):
+    """The batch ends while a part is being built, and the part is done before its next report:
+    it must not stay 'running' for ever (nor be queued again), and its file must not outlive the
+    batch."""
+    job_id, numbers = _plan(shop, actor, rows=4)
+    monkeypatch.setattr(work, "PROGRESS_EVERY", 3600)  # no report in between
+    real = work.build_pack
+
+    def cancelled_meanwhile(*args, **kwargs):
+        if get_job(shop.db, actor, job_id)["status"] == "running":
+            end(shop, actor, job_id)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(work, "build_pack", cancelled_meanwhile)
+    assert work.run_part(shop, job_id, 1) is Outcome.SKIPPED
+    assert _part(shop, job_id, 1).status == "stopped"
     assert not shop.db.files.path(f"jobs/{job_id}").exists()
 
 
