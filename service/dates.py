@@ -10,7 +10,8 @@ Three ways a date travels here:
   (``04-03-2026``, ``4.3.2026``, ``4 March 2026``, ISO). ``read_date``, ``read_datetime`` and
   ``read_time`` read it and raise :class:`~service.errors.Unreadable` naming the expected form.
 - **What a person sees**: ``shown_date`` (04/03/2026), ``shown_datetime`` (04/03/2026 14:30),
-  ``long_date`` (Wednesday 04 March 2026) for cover sheets, and ``utc_stamp`` for the moment a
+  ``long_date`` (Wednesday 04 March 2026) for cover sheets, ``uk_moment`` for a stored moment
+  on a page (UK time), and ``utc_stamp`` for the moment a
   document was made (``2026-03-04T14:30:00Z``).
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timezone
+from zoneinfo import ZoneInfo
 
 from .errors import Unreadable
 
@@ -117,3 +119,17 @@ def long_date(d: date) -> str:
 def utc_stamp(when: datetime | None = None) -> str:
     """The moment (now by default) in UTC, to the second: ``2026-03-04T14:30:00Z``."""
     return (when or datetime.now(timezone.utc)).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+UK = ZoneInfo("Europe/London")
+
+
+def uk_moment(moment: datetime | str | None) -> str:
+    """A stored moment (UTC, aware or not, or its ISO text) as people here read it: UK time,
+    DD/MM/YYYY HH:MM. Nothing: ''."""
+    if moment is None or moment == "":
+        return ""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return aware.astimezone(UK).strftime("%d/%m/%Y %H:%M")

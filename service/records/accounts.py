@@ -142,11 +142,11 @@ def authenticate(db: Database, username: str, password: str) -> Actor:
     refused for the rest of the period whatever is typed. Every attempt is audited."""
     name = username.strip().lower()[:80]
     with db.session() as s:
-        if _recent_failures(s, name) >= MAX_FAILURES:
+        user = s.scalar(select(User).where(User.username == name))
+        if recent_failures(s, name, user.unlocked_at if user else None) >= MAX_FAILURES:
             record(s, db.sealer, user_id=None, username=name, action="login", outcome="throttled")
             outcome = "throttled"
         else:
-            user = s.scalar(select(User).where(User.username == name))
             good = check_password(password, user.password_hash if user else _DUMMY_HASH)
             if user is not None and good and user.active:
                 record(s, db.sealer, user_id=user.id, username=user.username, action="login")
@@ -160,8 +160,10 @@ def authenticate(db: Database, username: str, password: str) -> Actor:
     raise AccessError("The username or password is not right.", "unauthenticated")
 
 
-def _recent_failures(s, name: str) -> int:
-    since = _now() - LOCKOUT
+def recent_failures(s, name: str, unlocked_at: datetime | None = None) -> int:
+    """Wrong passwords for ``name`` in the last LOCKOUT, since its last good login or since an
+    administrator unlocked it."""
+    since = max(_now() - LOCKOUT, unlocked_at or datetime.min.replace(tzinfo=timezone.utc))
     last_good = s.scalar(select(func.max(AuditEntry.at)).where(
         AuditEntry.username == name, AuditEntry.action == "login", AuditEntry.outcome == "ok", AuditEntry.at >= since))
     return s.scalar(select(func.count()).select_from(AuditEntry).where(
@@ -255,12 +257,20 @@ class SessionInfo:
     expires_at: datetime
 
 
-def start_session(db: Database, actor: Actor) -> SessionInfo:
+def start_session(db: Database, actor: Actor, *, via: str = "password") -> SessionInfo:
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    expires = _now() + timedelta(hours=db.settings.session_hours)
+    now = _now()
+    expires = now + timedelta(hours=db.settings.session_hours)
     with db.session() as s:
-        s.add(WebSession(id=_token_hash(token), user_id=actor.user_id, csrf_token=csrf, expires_at=expires))
+        s.add(WebSession(id=_token_hash(token), user_id=actor.user_id, csrf_token=csrf, expires_at=expires,
+                         created_at=now, via=via))
     return SessionInfo(token, csrf, expires)
+
+
+def session_id(token: str) -> str:
+    """How a session is known in the database (and on the pages that list sessions): the hash
+    of its cookie's token, which cannot be turned back into the token."""
+    return _token_hash(token)
 
 
 def resolve_session(db: Database, token: str) -> tuple[Actor, str]:

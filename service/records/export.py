@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timezone
 from io import BytesIO
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from ..convert import display
+from ..dates import UK
 from ..errors import StepDownError
 from ..shape import value_at
 from ..spec.model import DateField, DateTimeField, FormSpec, GroupField, RepeatField
@@ -29,7 +29,6 @@ from .accounts import Actor
 
 RISKY_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-UK = ZoneInfo("Europe/London")
 DATE_FORMAT, DATETIME_FORMAT = "DD/MM/YYYY", "DD/MM/YYYY HH:MM"
 
 

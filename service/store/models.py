@@ -48,6 +48,7 @@ class User(Base):
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    unlocked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)  # wrong passwords before: forgiven
 
 
 class ApiToken(Base):
@@ -68,6 +69,8 @@ class WebSession(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     csrf_token: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)  # None: before 0007
+    via: Mapped[str | None] = mapped_column(String(20), nullable=True)  # password | sso
 
 
 class SignIn(Base):

@@ -22,7 +22,7 @@ from ..records.jobs import recover_jobs
 from ..settings import Settings
 from ..spec import Registry, default_registry
 from ..store import Database
-from . import errors, manage, pages, signin
+from . import account as account_pages, admin, errors, manage, pages, signin
 from .deps import known_query_only
 from .api import account, cases, documents, forms, packs as packs_api, submissions
 from .limits import BodyLimit, SecurityHeaders
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
                               "data. Every endpoint but /api/health needs an API token.")
     app.state.db, app.state.registry, app.state.settings = db, registry, settings
     app.state.packs, app.state.jobs = packs, runner
+    app.state.error_page = pages.error_page  # what a browser is shown when a page's request fails
     app.add_exception_handler(StepDownError, errors.stepdown_error)
     app.add_exception_handler(RequestValidationError, errors.validation_error)
     app.add_exception_handler(StarletteHTTPException, errors.http_error)
@@ -82,6 +83,8 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         app.include_router(module.router, prefix="/api", dependencies=[Depends(known_query_only)])
     app.include_router(signin.router)
     app.include_router(manage.router)
+    app.include_router(admin.router)
+    app.include_router(account_pages.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)

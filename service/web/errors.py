@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import errors as e
@@ -42,14 +42,33 @@ def json_error(status: int, code: str, message: str, details: object = None, hea
     return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
 
 
-async def stepdown_error(request: Request, exc: e.StepDownError) -> JSONResponse:
+def for_a_browser(request: Request) -> bool:
+    """A page's request from a browser, answered with an HTML page; the API (and anything that
+    does not ask for HTML) keeps JSON."""
+    path = request.url.path
+    return not path.startswith(("/api/", "/static/")) and "text/html" in request.headers.get("accept", "")
+
+
+def _page_or_json(request: Request, status: int, code: str, message: str, details: object = None,
+                  headers: dict | None = None) -> Response:
+    page = getattr(request.app.state, "error_page", None)  # set by the app: pages render it (pages.error_page)
+    if page is not None and for_a_browser(request):
+        return page(request, status, message, headers)
+    return json_error(status, code, message, details, headers)
+
+
+async def stepdown_error(request: Request, exc: e.StepDownError) -> Response:
     status = status_for(exc)
     headers = {"Retry-After": "5"} if status == 429 else ({"WWW-Authenticate": "Bearer"} if status == 401 else None)
-    return json_error(status, exc.code, exc.message, getattr(exc, "details", None), headers)
+    return _page_or_json(request, status, exc.code, exc.message, getattr(exc, "details", None), headers)
 
 
-async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+async def validation_error(request: Request, exc: RequestValidationError) -> Response:
     details = [{"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg", "")} for e in exc.errors()]
+    if for_a_browser(request):
+        named = "; ".join(f"{d['where'].split('.')[-1]}: {d['problem']}" for d in details[:3])
+        return _page_or_json(request, 422, "invalid_request", f"The form could not be used ({named}). Go back, "
+                             "check what was typed and try again.")
     return json_error(422, "invalid_request", "The request is not in the expected form.", details)
 
 
@@ -58,7 +77,8 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> JSONRespo
     headers = getattr(exc, "headers", None)
     if exc.status_code == 405:  # Starlette names only the first matching route's methods
         headers = {"Allow": ", ".join(_allowed(request))}
-    return json_error(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail), headers=headers)
+    message = "There is no page at this address." if exc.status_code == 404 and for_a_browser(request) else str(exc.detail)
+    return _page_or_json(request, exc.status_code, codes.get(exc.status_code, "http_error"), message, headers=headers)
 
 
 def _allowed(request: Request) -> list[str]:

@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 from ..case_record import ATTRIBUTES, LABELS, values_from_text
+from ..dates import uk_moment
 from ..errors import AccessError, StepDownError
 from ..records import (
     accept_submission, case_history, create_case, get_case, get_submission, list_cases, list_submissions,
@@ -31,6 +32,7 @@ from .review import review
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
+templates.env.filters["uk_time"] = uk_moment  # stored moments are UTC; people read UK time
 
 
 def _page(request: Request, name: str, context: dict, status: int = 200) -> HTMLResponse:
@@ -41,6 +43,17 @@ def _error(request: Request, exc: StepDownError, user=None, csrf: str = "") -> R
     if exc.code == "unauthenticated":
         return login_redirect(request)
     return _page(request, "error.html", {"user": user, "csrf": csrf, "error": exc}, status_for(exc))
+
+
+def error_page(request: Request, status: int, message: str, headers: dict | None = None) -> Response:
+    """The HTML answer to a failed page request (``errors.py`` keeps JSON for the API)."""
+    session = _session(request)
+    user, csrf = session if session else (None, "")
+    response = _page(request, "error.html", {"user": user, "csrf": csrf, "error": {"message": message}}, status)
+    for name, value in (headers or {}).items():
+        if name.lower() != "www-authenticate":
+            response.headers[name] = value
+    return response
 
 
 def _session(request: Request):

@@ -46,7 +46,7 @@ def _signed_in(request: Request, actor, target: str, *, same_site: bool) -> Resp
     the provider's site, so a redirect would still count as cross-site and the (SameSite=Strict)
     session cookie would not be sent with it: a page of ours moves on instead."""
     db = get_db(request)
-    session = start_session(db, actor)
+    session = start_session(db, actor, via="password" if same_site else "sso")
     if same_site:
         response: Response = RedirectResponse(target, status_code=303)
     else:
