@@ -10,7 +10,7 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
@@ -306,6 +306,17 @@ def job_page(request: Request, session: PageUser, job_id: str) -> Response:
     except StepDownError as exc:
         return _error(request, exc, user, csrf)
     return _page(request, "job.html", {"user": user, "csrf": csrf, "job": job, "pack": pack})
+
+
+@router.get("/jobs/{job_id}/progress")
+def job_progress(request: Request, session: PageUser, job_id: str) -> Response:
+    """The batch's progress as JSON, for the job page's script (with the session, no token)."""
+    user, csrf = session
+    try:
+        job = get_job(get_db(request), user, job_id)
+    except StepDownError as exc:
+        return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=status_for(exc))
+    return JSONResponse({k: job[k] for k in ("status", "done", "total", "current_row")})
 
 
 @router.post("/jobs/{job_id}/cancel")

@@ -63,6 +63,19 @@ def _serve(app):
     app.state.db.dispose()
 
 
+_AXE = None
+
+
+def accessible(page) -> None:
+    """axe-core (the copy axe-playwright-python bundles) finds nothing on the page as it is now."""
+    global _AXE
+    from axe_playwright_python.sync_playwright import Axe
+
+    _AXE = _AXE or Axe()
+    results = _AXE.run(page)
+    assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
+
+
 @pytest.fixture
 def page():
     from playwright.sync_api import sync_playwright
@@ -80,14 +93,17 @@ def test_new_user_journey(server, page, tmp_path):
     base, app = server
     page.goto(f"{base}/cases")
     assert page.url.endswith("/login?next=%2Fcases")  # and back to the cases once logged in
+    accessible(page)
     page.get_by_label("Username").fill("bea.browser")
     page.get_by_label("Password").fill("wrong password!!")
     page.get_by_role("button", name="Log in").click()
     assert "not right" in page.locator(".error-summary").inner_text()
+    accessible(page)
     page.get_by_label("Username").fill("bea.browser")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{base}/cases")
+    accessible(page)
 
     # a case, entered once
     page.get_by_role("link", name="Cases").click()
@@ -97,10 +113,12 @@ def test_new_user_journey(server, page, tmp_path):
     page.get_by_role("button", name="Add the case").click()
     page.wait_for_url(f"{base}/cases/*")
     assert page.get_by_role("heading", level=1).inner_text() == "Elis Example"
+    accessible(page)
 
     # a prefilled Word form, downloaded
     page.get_by_role("link", name="Reducing Anxiety Management Plan (RAMP)").click()
     assert page.get_by_label("Prefill from a case").input_value() != ""
+    accessible(page)
     with page.expect_download() as info:
         page.get_by_role("button", name="Download the form").click()
     download = info.value
@@ -122,14 +140,17 @@ def test_new_user_journey(server, page, tmp_path):
     assert "Quiet and settled, reading." in page.locator("main").inner_text()
     conflict = page.locator("tr.conflict")
     assert "Jo Sample" in conflict.inner_text() and "Alex Newworker" in conflict.inner_text()
+    accessible(page)
 
     # accepting without settling the conflict is refused; choosing the form's value works
     page.get_by_role("button", name="Accept these values").click()
     assert "differ from the case" in page.locator(".error-summary").first.inner_text()
+    accessible(page)
     page.get_by_label("Use the form's").check()
     page.get_by_role("button", name="Accept these values").click()
     page.wait_for_url("**accepted=1")
     assert page.locator("#status").inner_text().lower() == "accepted"
+    accessible(page)
 
     page.get_by_role("link", name="the case").click()
     assert page.get_by_label("Social worker", exact=True).input_value() == "Alex Newworker"
@@ -138,6 +159,7 @@ def test_new_user_journey(server, page, tmp_path):
 
     page.get_by_role("link", name="Submissions").click()
     assert "accepted" in page.locator("table").inner_text().lower()
+    accessible(page)
 
 
 def test_batch_of_meeting_packs_from_a_spreadsheet(server, page, tmp_path):
@@ -177,13 +199,16 @@ def test_batch_of_meeting_packs_from_a_spreadsheet(server, page, tmp_path):
     section.get_by_role("button", name="Build the packs for Placement Stability Meeting").click()
     page.wait_for_url(f"{base}/jobs/*")
     assert page.get_by_role("heading", level=1).inner_text() == "Placement Stability Meeting"
-    deadline = time.monotonic() + 120
-    while page.locator("#job-status").inner_text().lower() != "done":
-        assert time.monotonic() < deadline, "the batch did not finish"
-        assert page.locator("#job-status").inner_text().lower() in ("queued", "running")
-        assert page.locator("progress").count() == 1
-        page.wait_for_timeout(500)
-        page.reload()
+    if page.locator("#job-status").inner_text().lower() in ("queued", "running"):
+        assert page.locator("progress").count() == 1 and page.get_by_role("link", name="Refresh").count() == 1
+        assert page.locator("meta[http-equiv=refresh]").count() == 0  # the script keeps it up to date instead
+        accessible(page)
+    # no reload here: the page's script follows the batch and shows the result when it ends
+    from playwright.sync_api import expect
+
+    expect(page.locator("#job-status")).to_have_text("done", timeout=120_000)
+    expect(page.locator("#download")).to_be_visible()  # the ended batch's page, loaded by the script
+    accessible(page)
     assert "12 of 13 packs built" in page.locator("#progress-text").inner_text()
     assert "Row 14" in page.locator(".warning-summary").inner_text()
     with page.expect_download() as info:
@@ -192,6 +217,52 @@ def test_batch_of_meeting_packs_from_a_spreadsheet(server, page, tmp_path):
     manifest = json.loads(archive.read("manifest.json"))
     assert len(manifest["folders"]) == 12 and manifest["problems"][0]["row"] == 14
     assert "2026-12-01_SU-EX-B00/meeting-pack.pdf" in archive.namelist()
+
+
+@pytest.fixture
+def idle_server(database_url, tmp_path):
+    """The batch runner stopped once the service is up: a batch stays where the test puts it."""
+    app = create_app(Settings(database_url=database_url, data_dir=str(tmp_path / "data"), job_workers=0),
+                     registry=REGISTRY)
+    records.create_user(app.state.db, "bea.browser", PASSWORD, role="practitioner", team="Browser Team")
+    for served in _serve(app):
+        app.state.jobs.stop()
+        assert not app.state.jobs.alive()
+        yield served
+
+
+def test_the_job_page_follows_its_batch_without_reloading(idle_server, page):
+    """The page's script shows progress as it is made (no reload, no meta refresh), and loads the
+    page again once the batch has ended."""
+    from playwright.sync_api import expect
+    from sqlalchemy import update
+
+    from service.store.models import JobPart
+    from tests.packs.test_packs import PACKS, _csv, _row
+
+    base, app = idle_server
+    pack = PACKS.get("placement-stability-meeting")
+    actor = records.actor_for(app.state.db, "bea.browser")
+    job = app.state.jobs.submit(actor, pack.id, _csv([_row(i) for i in range(1, 6)], pack))
+    page.goto(f"{base}/jobs/{job['id']}")
+    page.get_by_label("Username").fill("bea.browser")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base}/jobs/{job['id']}")
+    assert page.locator("#progress-text").inner_text().startswith("0 of 5 packs built")
+    expect(page.locator("#updates")).to_be_visible()  # the script is running
+    accessible(page)
+    loads = []
+    page.on("load", lambda _page: loads.append(1))
+    with app.state.db.session() as s:  # as a builder reports: 3 meetings of the first part built
+        s.execute(update(JobPart).where(JobPart.job_id == job["id"], JobPart.number == 1)
+                  .values(status="running", built=3, last_row=4))
+    expect(page.locator("#progress-text")).to_have_text("3 of 5 packs built (row 4).", timeout=15_000)
+    assert page.locator("progress").get_attribute("value") == "3" and loads == []
+    app.state.jobs.cancel(actor, job["id"])
+    expect(page.get_by_text("The batch was cancelled; nothing was kept.")).to_be_visible(timeout=15_000)
+    assert loads == [1]  # loaded again once, to show how it ended
+    accessible(page)
 
 
 @pytest.fixture
@@ -209,6 +280,7 @@ def test_signing_in_with_the_organisations_provider(sso_server, page, issuer):
     provider_knows(issuer, "sub-cai", email="cai.sso@example.org")
     provider_knows(issuer, "sub-unknown", email="nobody.here@example.org")
     page.goto(f"{base}/cases")
+    accessible(page)  # the login page, with the provider's button
     page.get_by_role("button", name="Sign in with Test Council").click()
     page.wait_for_url(f"{issuer}/**")  # at the provider, another site
     page.get_by_placeholder("sub").fill("sub-cai")
@@ -225,6 +297,7 @@ def test_signing_in_with_the_organisations_provider(sso_server, page, issuer):
     page.get_by_role("button", name="Authorize").click()
     page.wait_for_url(f"{base}/login/sso/callback*")
     assert "ask your administrator to add you" in page.locator(".error-summary").inner_text()
+    accessible(page)
     page.goto(f"{base}/cases")
     assert "/login" in page.url
 
@@ -237,7 +310,53 @@ def test_a_manager_downloads_a_register_from_the_page(server, page):
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{base}/manage")
+    accessible(page)
     with page.expect_download() as info:
         page.get_by_role("link", name="Download the register of Reducing Anxiety Management Plan (RAMP) (XLSX)").click()
     assert info.value.suggested_filename == "ramp-register.xlsx"
     assert Path(info.value.path()).read_bytes().startswith(b"PK")
+
+
+def test_an_admin_adds_a_user_who_then_signs_in(server, page):
+    """Administration with no shell: the admin adds a colleague, passes on the password shown
+    once, and the colleague logs in with it; later the admin deactivates them."""
+    base, app = server
+    records.create_user(app.state.db, "ali.admin", PASSWORD, role="admin", team="Browser Team")
+    page.goto(f"{base}/login")
+    page.get_by_label("Username").fill("ali.admin")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Administration").click()
+    page.wait_for_url(f"{base}/admin")
+    accessible(page)
+    page.get_by_label("Username").fill("x")
+    page.get_by_role("button", name="Add the user").click()
+    assert "3 to 80 characters" in page.locator(".error-summary").inner_text()
+    accessible(page)
+    page.get_by_label("Username").fill("finn.new")
+    page.get_by_label("Role").select_option("practitioner")
+    page.get_by_role("button", name="Add the user").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "finn.new"
+    password = page.locator("code.secret").inner_text()
+    accessible(page)
+    for link in ("Teams", "Sessions and API tokens", "Your account"):
+        page.get_by_role("link", name=link).click()
+        accessible(page)
+
+    colleague = page.context.browser.new_context().new_page()
+    colleague.goto(f"{base}/cases")
+    colleague.get_by_label("Username").fill("finn.new")
+    colleague.get_by_label("Password").fill(password)
+    colleague.get_by_role("button", name="Log in").click()
+    colleague.wait_for_url(f"{base}/cases")
+    assert colleague.get_by_role("heading", level=1).inner_text() == "Your team's cases"
+
+    page.get_by_role("link", name="Administration").click()
+    page.get_by_role("link", name="finn.new").click()
+    assert "1" in page.locator("table").first.inner_text() or page.locator("form[action='/sessions/end']").count() == 1
+    page.get_by_role("button", name="Deactivate the account").click()
+    assert "deactivated" in page.locator(".notice").inner_text()
+    accessible(page)
+    colleague.goto(f"{base}/cases")
+    assert "/login" in colleague.url  # their session ended with the account
+    colleague.context.close()
