@@ -147,5 +147,21 @@ def clean_values(values: object) -> dict:
 
 
 def values_from_text(form: dict[str, str]) -> dict:
-    """The case values a person typed into a page's form (only the attributes it holds)."""
-    return {a.key: a.from_text(str(form[a.key])) for a in ATTRIBUTES if a.key in form}
+    """The case values a person typed into a page's form (only the attributes it holds). The
+    error names the attribute by its label and carries its key as ``field``, for the page to
+    show it at the field."""
+    values = {}
+    for a in ATTRIBUTES:
+        if a.key in form:
+            try:
+                values[a.key] = a.from_text(str(form[a.key]))
+            except RecordInvalid as exc:
+                exc.field = a.key
+                raise
+    return values
+
+
+def su_key(su_number: object) -> str:
+    """How SU numbers are compared: without case or spaces ("su 12 ab" is "SU12AB"), so one
+    child cannot get two cases in a team by a change of spelling."""
+    return "".join(str(su_number).split()).casefold()

@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 import service
 
+from ..case_record import su_key
 from ..packs import packs_for
 from ..packs.batch import run_batch
 from ..packs.template import template_xlsx
@@ -229,7 +230,8 @@ def pack_cmd(ctx: click.Context, pack_id: str, input_path: str | None, out: str,
         bar.set_postfix_str(f"row {row}")
         bar.update(done - bar.n)
 
-    lookup = _team_cases(team).get if team else None
+    cases = _team_cases(team) if team else None
+    lookup = (lambda su: cases.get(su_key(su))) if cases is not None else None
     try:
         result = run_batch(pack, registry, raw, out, workers=workers, formats=chosen, progress=progress,
                            case_lookup=lookup)

@@ -29,6 +29,7 @@ from enum import Enum
 
 from sqlalchemy import false, func, select, update
 
+from ..case_record import su_key
 from ..errors import Cancelled, InputMissing, StepDownError
 from ..packs.batch import BatchResult, BatchZip, meeting_folder, meetings_for
 from ..packs.build import Stamp, build_pack
@@ -142,9 +143,9 @@ def _claim(w: Workshop, job_id: str, number: int) -> _Claim | None:
         if job.status == "queued":
             job.status = "running"
         meetings = db.sealer.loads(part.meetings)
-        numbers = sorted({str(m["values"]["su_number"]) for m in meetings if m["values"].get("su_number")})
-        cases = {c.su_number: db.sealer.loads(c.values) for c in
-                 s.scalars(select(Case).where(Case.team_id == job.team_id, Case.su_number.in_(numbers)))} if numbers else {}
+        keys = sorted({su_key(m["values"]["su_number"]) for m in meetings if m["values"].get("su_number")})
+        cases = {c.su_key: db.sealer.loads(c.values) for c in
+                 s.scalars(select(Case).where(Case.team_id == job.team_id, Case.su_key.in_(keys)))} if keys else {}
         if cases:
             record(s, db.sealer, user_id=job.user_id, username="(batch)", action="case.prefill",
                    target=f"job:{job_id}", detail=f"{len(cases)} team cases for part {number}")
@@ -187,7 +188,7 @@ def run_part(w: Workshop, job_id: str, number: int) -> Outcome:
             for plain in claim.meetings:
                 meeting = Meeting.from_plain(pack, plain)
                 su = meeting.values.get("su_number")
-                built = build_pack(pack, w.registry, meeting, case_values=claim.cases.get(str(su)) if su else None,
+                built = build_pack(pack, w.registry, meeting, case_values=claim.cases.get(su_key(su)) if su else None,
                                    stamp=stamp)
                 for f in built.files:
                     z.writestr(zipfile.ZipInfo(f"{meeting.row}/{f.name}", date_time=made), f.data)

@@ -5,14 +5,17 @@ kept in the history with its old and new value, who made it and from where."""
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from datetime import datetime, timezone
+from typing import Callable
 
 from sqlalchemy import select
 
 from ..case_mapping import prefill_from_case
-from ..case_record import clean_values
-from ..errors import Conflict, RecordInvalid
+from ..case_record import clean_values, su_key
+from ..dates import read_date
+from ..errors import Conflict, RecordInvalid, Unreadable
 from ..spec.model import FormSpec
 from ..store import Database, record
 from ..store.models import Case, CaseChange, User
@@ -39,11 +42,10 @@ def create_case(db: Database, actor: Actor, values: object) -> dict:
     if not su:
         raise RecordInvalid("A case needs its SU number ('su_number').")
     with db.session() as s:
-        if s.scalar(select(Case).where(Case.team_id == actor.team_id, Case.su_number == su)) is not None:
-            raise Conflict("Your team already has a case with this SU number.", "case_exists")
+        _no_other_case(s, actor, su)
         now = _now()
-        case = Case(id=str(uuid.uuid4()), team_id=actor.team_id, su_number=su, values=db.sealer.dumps(clean),
-                    created_at=now, updated_at=now)
+        case = Case(id=str(uuid.uuid4()), team_id=actor.team_id, su_number=su, su_key=su_key(su),
+                    values=db.sealer.dumps(clean), created_at=now, updated_at=now)
         s.add(case)
         s.flush()
         for key, value in clean.items():
@@ -54,6 +56,18 @@ def create_case(db: Database, actor: Actor, values: object) -> dict:
         return _view(db, case)
 
 
+def _no_other_case(s, actor: Actor, su: str, but: str | None = None) -> None:
+    """One child, one case: another case of the team with this SU number (compared without case
+    or spaces) is refused, naming it so the person can go to it."""
+    other = s.scalar(select(Case.id).where(Case.team_id == actor.team_id, Case.su_key == su_key(su),
+                                           *([Case.id != but] if but else [])))
+    if other is not None:
+        clash = Conflict("Your team already has a case with this SU number (SU numbers are compared without "
+                         "capitals or spaces).", "case_exists", {"case_id": other})
+        clash.field = "su_number"
+        raise clash
+
+
 def get_case(db: Database, actor: Actor, case_id: str) -> dict:
     with db.reading() as s:
         view = _view(db, load_case(db, s, actor, case_id, "case.read"))
@@ -61,16 +75,36 @@ def get_case(db: Database, actor: Actor, case_id: str) -> dict:
     return view
 
 
+def _folded(text: object) -> str:
+    """Text as a search compares it: no accents ("Ŵyn" is "wyn"), no case, single spaces."""
+    plain = "".join(ch for ch in unicodedata.normalize("NFKD", str(text or "")) if not unicodedata.combining(ch))
+    return " ".join(plain.split()).casefold()
+
+
+def _matches(search: str) -> Callable[[dict], bool]:
+    """What a search finds: a date (DD/MM/YYYY, or as ``dates.read_date`` reads one) finds the
+    children born that day; anything else, the SU numbers (without case or spaces) and the
+    children's names (without accents or case) that contain it."""
+    try:
+        born = read_date(search).isoformat() if any(ch.isdigit() for ch in search) else None
+    except Unreadable:
+        born = None
+    words, key = _folded(search), su_key(search)
+    if born:
+        return lambda c: c["values"].get("date_of_birth") == born or key in su_key(c["su_number"])
+    return lambda c: key in su_key(c["su_number"]) or words in _folded(c["values"].get("child_name"))
+
+
 def list_cases(db: Database, actor: Actor, *, search: str | None = None) -> list[dict]:
-    """The team's cases by SU number; ``search`` keeps those whose SU number or child's name
-    contains it (any case and spacing). Names are sealed, so the search runs here, not in SQL."""
-    words = " ".join((search or "").split()).casefold()
+    """The team's cases by SU number; ``search`` keeps those it matches (``_matches``). Names
+    and dates of birth are sealed, so the search runs here, not in SQL."""
+    search = " ".join((search or "").split())
     with db.reading() as s:
         cases = [_view(db, c) for c in
                  s.scalars(select(Case).where(Case.team_id == actor.team_id).order_by(Case.su_number))]
+    words = bool(search)
     if words:
-        cases = [c for c in cases if words in c["su_number"].casefold()
-                 or words in " ".join(str(c["values"].get("child_name") or "").split()).casefold()]
+        cases = list(filter(_matches(search), cases))
     db.audit_read(user_id=actor.user_id, username=actor.username, action="case.list",
                   target=f"team:{actor.team_id}", detail=f"{len(cases)} cases" + (" (search)" if words else ""))
     return cases
@@ -97,7 +131,8 @@ def apply_changes(db: Database, s, actor: Actor, case: Case, changes: dict, *, s
         if "su_number" in changed:
             if not current.get("su_number"):
                 raise RecordInvalid("A case cannot lose its SU number.")
-            case.su_number = current["su_number"]
+            _no_other_case(s, actor, current["su_number"], but=case.id)
+            case.su_number, case.su_key = current["su_number"], su_key(current["su_number"])
         case.values = db.sealer.dumps(current)
         case.updated_at = now
     return changed

@@ -64,13 +64,14 @@ def _load(db: Database, s, actor: Actor, job_id: str, action: str) -> Job:
 
 
 def team_case_values(db: Database, team: str) -> dict[str, dict]:
-    """SU number -> latest case values of a team (by name), for prefilling a batch from the
-    command line; one audit entry says how many cases were made available."""
+    """SU number (as ``case_record.su_key`` compares it) -> latest case values of a team (by
+    name), for prefilling a batch from the command line; one audit entry says how many cases
+    were made available."""
     with db.session() as s:
         row = s.scalar(select(Team).where(Team.name == " ".join(team.split())))
         if row is None:
             raise NotFound(f"There is no team called {team}.")
-        cases = {c.su_number: db.sealer.loads(c.values) for c in s.scalars(select(Case).where(Case.team_id == row.id))}
+        cases = {c.su_key: db.sealer.loads(c.values) for c in s.scalars(select(Case).where(Case.team_id == row.id))}
         record(s, db.sealer, user_id=None, username="(command line)", action="case.prefill",
                target=f"team:{row.id}", detail=f"{len(cases)} team cases for a batch")
         return cases

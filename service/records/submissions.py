@@ -18,6 +18,7 @@ from types import SimpleNamespace
 from sqlalchemy import bindparam, select
 
 from ..case_mapping import case_values_from, compare
+from ..case_record import su_key
 from ..documents import extract_document
 from ..errors import Conflict, DocumentError, RecordInvalid
 from ..spec.model import FormSpec
@@ -62,7 +63,7 @@ def receive_submission(db: Database, actor: Actor, registry, raw: bytes, *, case
             case = _team_case(db, connection, actor, case_id)
         else:
             su = case_values_from(spec, extraction.data).get("su_number")
-            case = connection.execute(_CASE_BY_SU, {"team": actor.team_id, "su": su}).first() if su else None
+            case = connection.execute(_CASE_BY_SU, {"team": actor.team_id, "su": su_key(su)}).first() if su else None
     case_values = _case_comparison(db, spec, extraction.data, case)
     row = dict(id=str(uuid.uuid4()), team_id=actor.team_id, case_id=case.id if case else None,
                form=extraction.form, spec_version=extraction.spec_version,
@@ -85,7 +86,7 @@ def receive_submission(db: Database, actor: Actor, registry, raw: bytes, *, case
 # Core statements built once: an upload runs them in nearly every request, without the ORM's bookkeeping
 _CASES = Case.__table__
 _CASE_FIELDS = (_CASES.c.id, _CASES.c.team_id, _CASES.c["values"])
-_CASE_BY_SU = select(*_CASE_FIELDS).where(_CASES.c.team_id == bindparam("team"), _CASES.c.su_number == bindparam("su"))
+_CASE_BY_SU = select(*_CASE_FIELDS).where(_CASES.c.team_id == bindparam("team"), _CASES.c.su_key == bindparam("su"))
 _CASE_BY_ID = select(*_CASE_FIELDS).where(_CASES.c.id == bindparam("id"))
 _INSERT = Submission.__table__.insert()
 
@@ -167,7 +168,7 @@ def _accept(db: Database, actor: Actor, registry, submission_id: str, *, case_id
             case = load_case(db, s, actor, case_id or sub.case_id, "submission.accept")
         elif form_values.get("su_number"):
             case = s.scalar(select(Case).where(Case.team_id == actor.team_id,
-                                               Case.su_number == form_values["su_number"]))
+                                               Case.su_key == su_key(form_values["su_number"])))
         if case is None and not create_case:
             raise Conflict("No case of your team matches this form; choose one or create a new case.", "no_case")
         if case is None:
@@ -175,7 +176,8 @@ def _accept(db: Database, actor: Actor, registry, submission_id: str, *, case_id
                 raise RecordInvalid("A new case needs the SU number, and the form does not give one.")
             now = _now()
             case = Case(id=str(uuid.uuid4()), team_id=actor.team_id, su_number=form_values["su_number"],
-                        values=db.sealer.dumps({}), created_at=now, updated_at=now)
+                        su_key=su_key(form_values["su_number"]), values=db.sealer.dumps({}), created_at=now,
+                        updated_at=now)
             s.add(case)
             s.flush()
             record(s, db.sealer, user_id=actor.user_id, username=actor.username, action="case.create",

@@ -86,10 +86,12 @@ class SignIn(Base):
 
 class Case(Base):
     __tablename__ = "cases"
-    __table_args__ = (UniqueConstraint("team_id", "su_number"),)
+    __table_args__ = (UniqueConstraint("team_id", "su_number"),
+                      UniqueConstraint("team_id", "su_key", name="uq_cases_team_id_su_key"))
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
     su_number: Mapped[str] = mapped_column(String(40))
+    su_key: Mapped[str] = mapped_column(String(40))  # case_record.su_key: compared without case or spaces
     values: Mapped[str] = mapped_column(Text)  # sealed JSON: case key -> value
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
-from ..case_record import ATTRIBUTES, LABELS, values_from_text
+from ..case_record import ATTRIBUTES, BY_KEY, LABELS, values_from_text
 from ..dates import uk_moment
 from ..errors import AccessError, StepDownError
 from ..records import (
@@ -121,13 +121,14 @@ def download(request: Request, session: PageUser, form_id: str, csrf: Annotated[
 # -- cases ----------------------------------------------------------------------------------
 
 def _cases_page(request: Request, user, csrf: str, *, q: str = "", values: dict | None = None,
-                message: str | None = None, status: int = 200) -> Response:
+                error: StepDownError | None = None, status: int = 200) -> Response:
     try:
         cases = list_cases(get_db(request), user, search=q)
     except StepDownError as exc:
         return _error(request, exc, user, csrf)
     return _page(request, "cases.html", {"user": user, "csrf": csrf, "cases": cases, "labels": LABELS,
-                                          "attributes": ATTRIBUTES, "values": values or {}, "message": message, "q": q},
+                                          "attributes": ATTRIBUTES, "values": values or {}, "error": error, "q": q,
+                                          "dob": BY_KEY["date_of_birth"]},
                  status)
 
 
@@ -151,14 +152,18 @@ async def new_case(request: Request, session: PageUser) -> Response:
         case = create_case(get_db(request), user, values_from_text(values))
     except StepDownError as exc:
         if exc.code in ("invalid", "case_exists"):
-            return _cases_page(request, user, token, values=values, message=exc.message, status=status_for(exc))
+            return _cases_page(request, user, token, values=values, error=exc, status=status_for(exc))
         return _error(request, exc, user, token)
     return RedirectResponse(f"/cases/{case['id']}", status_code=303)
 
 
 @router.get("/cases/{case_id}")
 def case_page(request: Request, session: PageUser, case_id: str) -> Response:
-    user, csrf = session
+    return _case_page(request, *session, case_id)
+
+
+def _case_page(request: Request, user, csrf: str, case_id: str, *, typed: dict | None = None,
+               error: StepDownError | None = None, status: int = 200) -> Response:
     db = get_db(request)
     try:
         case = get_case(db, user, case_id)
@@ -166,8 +171,8 @@ def case_page(request: Request, session: PageUser, case_id: str) -> Response:
     except StepDownError as exc:
         return _error(request, exc, user, csrf)
     return _page(request, "case.html", {"user": user, "csrf": csrf, "case": case, "history": history,
-                                         "labels": LABELS, "attributes": ATTRIBUTES, "message": None,
-                                         "forms": request.app.state.registry.all()})
+                                         "labels": LABELS, "attributes": ATTRIBUTES, "typed": typed, "error": error,
+                                         "forms": request.app.state.registry.all()}, status)
 
 
 @router.post("/cases/{case_id}")
@@ -178,6 +183,8 @@ async def edit_case(request: Request, session: PageUser, case_id: str) -> Respon
         check_csrf(token, str(form.get("csrf", "")))
         update_case(get_db(request), user, case_id, values_from_text(_typed(form)))
     except StepDownError as exc:
+        if exc.code in ("invalid", "case_exists"):  # shown at the field, with everything typed kept
+            return _case_page(request, user, token, case_id, typed=_typed(form), error=exc, status=status_for(exc))
         return _error(request, exc, user, token)
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
 

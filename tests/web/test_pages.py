@@ -175,7 +175,9 @@ def test_packs_page_template_and_a_batch_over_http(world):
     job_url = r.headers["location"]
     deadline = clock.monotonic() + 60
     while "Download the ZIP" not in (text := world.client.get(job_url).text):
-        assert clock.monotonic() < deadline and ('http-equiv="refresh"' in text)
+        assert clock.monotonic() < deadline and ('/static/progress.js' in text and 'id="refresh"' in text)
+        progress = world.client.get(job_url + "/progress").json()  # what the page's script reads
+        assert progress["status"] in ("queued", "running", "done") and progress["total"] == 1
         clock.sleep(0.1)
     assert world.client.get(job_url + "/download").content.startswith(b"PK")
     bad = world.client.post("/packs/matching/jobs", data={"csrf": _csrf(page.text)},

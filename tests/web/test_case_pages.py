@@ -1,0 +1,49 @@
+"""The case pages: a duplicate SU number refused with a link to the child's existing case, a
+problem shown at its field with everything typed kept (adding and editing), and the search by
+name without accents and by date of birth."""
+
+from __future__ import annotations
+
+import re
+
+from tests.web.test_admin import _csrf, _person
+
+
+def _add(c, **values):
+    return c.post("/cases", data={"csrf": _csrf(c.get("/cases").text), **values}, follow_redirects=False)
+
+
+def test_a_second_case_for_a_child_is_refused_with_a_link_to_the_first(world):
+    sam = _person(world, "sam.worker")
+    first = _add(sam, su_number="SU 12 AB", child_name="Ŵyn Example")
+    assert first.status_code == 303
+    first_id = first.headers["location"].rsplit("/", 1)[1]
+    r = _add(sam, su_number="su12ab", child_name="Wyn Example", social_worker_name="Jo Sample")
+    assert r.status_code == 409 and "already has a case with this SU number" in r.text
+    assert f'<a href="/cases/{first_id}">Go to the existing case</a>' in r.text
+    assert 'href="#su_number"' in r.text and 'aria-invalid="true"' in r.text
+    assert 'value="Jo Sample"' in r.text and 'value="su12ab"' in r.text  # what was typed is kept
+
+
+def test_a_wrong_date_is_shown_at_its_field_and_the_rest_kept_when_editing(world):
+    sam = _person(world, "sam.worker")
+    case_url = _add(sam, su_number="SU-EX-20", child_name="Ari Example").headers["location"]
+    page = sam.get(case_url).text
+    r = sam.post(case_url, data={"csrf": _csrf(page), "su_number": "SU-EX-20", "child_name": "Ari Newname",
+                                 "date_of_birth": "31/02/2015"})
+    assert r.status_code == 422
+    field = re.search(r'<div class="group error">.*?</div>\s*</div>|<div class="group error">.*?<input[^>]*>', r.text,
+                      re.S).group(0)
+    assert 'for="date_of_birth"' in field and "Date of birth must be a date written DD/MM/YYYY" in field
+    assert 'value="Ari Newname"' in r.text and 'value="31/02/2015"' in r.text
+    assert "Ari Example" in r.text  # the heading still shows what is stored: nothing was changed
+    assert "Ari Example" in sam.get(case_url).text and "Ari Newname" not in sam.get(case_url).text
+
+
+def test_cases_are_found_without_accents_and_by_date_of_birth(world):
+    sam = _person(world, "sam.worker")
+    _add(sam, su_number="SU-EX-31", child_name="Ŵyn Example", date_of_birth="01/02/2015")
+    _add(sam, su_number="SU-EX-32", child_name="Bryn Sample", date_of_birth="02/02/2015")
+    assert "Ŵyn Example" in (page := sam.get("/cases", params={"q": "wyn"}).text) and "Bryn Sample" not in page
+    page = sam.get("/cases", params={"q": "02/02/2015"}).text
+    assert "Bryn Sample" in page and "Ŵyn Example" not in page and "<td>02/02/2015</td>" in page
