@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, select
 
 from ..case_mapping import case_values_from, compare
 from ..case_record import su_key
+from .duplicates import check_acceptable, earlier_uploads
 from ..documents import extract_document
 from ..errors import Conflict, DocumentError, RecordInvalid
 from ..spec.model import FormSpec
@@ -114,8 +115,9 @@ def get_submission(db: Database, actor: Actor, registry, submission_id: str) -> 
         result = db.sealer.loads(sub.result)
         case = s.get(Case, sub.case_id) if sub.case_id else None
         uploader = s.get(User, sub.uploaded_by)
-        view = {**_summary(sub, uploader.username if uploader else None), "result": result,
-                "case_values": _case_comparison(db, registry.get(sub.form), result["data"], case)}
+        view = {**_summary(sub, uploader.username if uploader else None), "result": result,  # + uploads, acceptance
+                "case_values": _case_comparison(db, registry.get(sub.form), result["data"], case),
+                **earlier_uploads(db, s, sub)}
     db.audit_read(user_id=actor.user_id, username=actor.username, action="submission.read",
                   target=f"submission:{view['id']}")
     return view
@@ -161,6 +163,7 @@ def _accept(db: Database, actor: Actor, registry, submission_id: str, *, case_id
         if sub.error_count:
             raise Conflict(f"The form has {sub.error_count} errors; correct the document and upload it again "
                            "before accepting it.", "submission_invalid")
+        revises = check_acceptable(db, s, sub)  # one document, one acceptance (a newer revision may follow)
         spec = registry.get(sub.form)
         form_values = case_values_from(spec, result["data"])
         case = None
@@ -192,5 +195,6 @@ def _accept(db: Database, actor: Actor, registry, submission_id: str, *, case_id
         changed = apply_changes(db, s, actor, case, changes, source="submission", submission_id=sub.id)
         sub.status, sub.case_id, sub.accepted_by, sub.accepted_at = "accepted", case.id, actor.user_id, _now()
         record(s, db.sealer, user_id=actor.user_id, username=actor.username, action="submission.accept",
-               target=f"submission:{sub.id}", detail=f"case {case.id}; {len(changed)} values changed")
-        return {**_summary(sub, None), "case_id": case.id, "changed": changed}
+               target=f"submission:{sub.id}", detail=f"case {case.id}; {len(changed)} values changed"
+                                                      + (f"; revises submission {revises}" if revises else ""))
+        return {**_summary(sub, None), "case_id": case.id, "changed": changed, "revises": revises}

@@ -254,7 +254,8 @@ async def accept(request: Request, session: PageUser, submission_id: str) -> Res
                           case_id=case_choice if case_choice not in ("", "new") else None,
                           create_case=case_choice == "new", resolutions=resolutions)
     except StepDownError as exc:
-        if exc.code in ("unresolved_conflicts", "no_case", "submission_invalid", "already_accepted", "invalid"):
+        if exc.code in ("unresolved_conflicts", "no_case", "submission_invalid", "already_accepted", "older_revision",
+                        "invalid"):
             return _submission_page(request, user, token, submission_id, exc.message, status_for(exc))
         return _error(request, exc, user, token)
     return RedirectResponse(f"/submissions/{submission_id}?accepted=1", status_code=303)

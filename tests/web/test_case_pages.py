@@ -47,3 +47,33 @@ def test_cases_are_found_without_accents_and_by_date_of_birth(world):
     assert "Ŵyn Example" in (page := sam.get("/cases", params={"q": "wyn"}).text) and "Bryn Sample" not in page
     page = sam.get("/cases", params={"q": "02/02/2015"}).text
     assert "Bryn Sample" in page and "Ŵyn Example" not in page and "<td>02/02/2015</td>" in page
+
+
+def test_the_review_page_shows_an_upload_already_accepted_and_offers_no_second_acceptance(world):
+    from tests.records.test_one_acceptance import _document
+
+    sam = _person(world, "sam.worker")
+    _add(sam, su_number="SU-EX-50", child_name="Elis Example")
+    raw = _document()
+
+    def upload():
+        r = sam.post("/upload", data={"csrf": _csrf(sam.get("/upload").text)}, files={"file": ("ramp.docx", raw)},
+                     follow_redirects=False)
+        assert r.status_code == 303
+        return r.headers["location"]
+
+    first, second = upload(), upload()
+    page = sam.get(second).text
+    assert "This document was uploaded before" in page and "The same file" in page
+    assert "Accept these values" in page  # nothing accepted yet
+    api = world.get("worker", f"/api/submissions/{first.rsplit('/', 1)[1]}").json()
+    keys = [r["key"] for r in api["case_values"] if r["status"] == "conflict"]
+    r = sam.post(f"{first}/accept", data={"csrf": _csrf(sam.get(first).text), **{f"keep_{k}": "form" for k in keys}},
+                 follow_redirects=False)
+    assert r.status_code == 303
+    page = sam.get(second).text
+    assert "This file was already accepted" in page and "Accept these values" not in page
+    api = world.get("worker", f"/api/submissions/{second.rsplit('/', 1)[1]}").json()
+    assert api["acceptance"]["code"] == "already_accepted" and api["uploads"][0]["status"] == "accepted"
+    r = sam.post(f"{second}/accept", data={"csrf": _csrf(page)})  # asked anyway: refused, said on the page
+    assert r.status_code == 409 and "already accepted" in r.text

@@ -120,9 +120,28 @@ class SubmissionSummary(BaseModel):
     accepted_at: datetime | None
 
 
+class EarlierUpload(BaseModel):
+    id: str
+    uploaded_at: datetime
+    status: Literal["received", "accepted"]
+    accepted_at: datetime | None
+    same_file: bool = Field(description="The same bytes (otherwise the same document id: another save of it)")
+    before: bool = Field(description="Uploaded before this one")
+
+
+class Acceptance(BaseModel):
+    code: Literal["first", "revision", "already_accepted", "older_revision"]
+    message: str
+    revises: str | None = Field(description="The accepted upload of the same document concerned, if any")
+
+
 class SubmissionOut(SubmissionSummary):
     result: dict[str, Any] = Field(description="The extraction: data, sources, errors, warnings")
     case_values: list[CaseValueComparison]
+    uploads: list[EarlierUpload] | None = Field(
+        default=None, description="The team's other uploads of the same document (same file, or same document id); "
+                                  "given by GET /api/submissions/{id}, null in the upload's own answer")
+    acceptance: Acceptance | None = Field(default=None, description="What accepting this upload would be (GET only)")
 
 
 class AcceptRequest(_In):
@@ -136,6 +155,7 @@ class AcceptResult(BaseModel):
     status: str
     case_id: str
     changed: list[str]
+    revises: str | None = Field(default=None, description="The accepted upload of the same document this one revises")
 
 
 class TokenRequest(_In):
