@@ -61,6 +61,25 @@ def prefill_from_case(spec: FormSpec, values: dict) -> tuple[dict, list[str]]:
     return data, sorted(skipped)
 
 
+def left_out(spec: FormSpec, values: dict, skipped: list[str]) -> list[dict]:
+    """Why each skipped field was left empty (``{"path", "message"}``), in words for the person
+    downloading: the field's label and the reason, never the value. The case keeps its value."""
+    said = []
+    for path in skipped:
+        f = spec.field_at(path).field
+        value = values.get(getattr(f, "case", "") or "")
+        limit = getattr(f, "max_length", None)
+        if isinstance(f, ChoiceField):
+            why = "the case's value is not one of this form's choices"
+        elif isinstance(value, str) and limit is not None and len(value) > limit:
+            why = f"the case's value is {len(value):,} characters and this form's field takes {limit:,}"
+        else:
+            why = "the case's value does not fit this form's field"
+        said.append({"path": path, "message": f"'{f.label}' is left empty: {why}. The case keeps its value; type "
+                                              "what the form should say into the document, or change the case."})
+    return said
+
+
 def case_values_from(spec: FormSpec, data: dict) -> dict:
     """The case attributes a form's data holds, as the case would store them."""
     out: dict[str, object] = {}

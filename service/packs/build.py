@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
-from ..case_mapping import prefill_from_case
+from ..case_mapping import left_out, prefill_from_case
 from ..case_record import ATTRIBUTES
 from ..convert import choice_value
 from ..dates import iso, long_date
@@ -85,8 +85,7 @@ def case_values_for(meeting: Meeting, case_values: dict | None) -> tuple[dict, l
 
 def form_prefill(spec: FormSpec, item: PackForm, meeting: Meeting, values: dict) -> tuple[dict, list[str]]:
     data, skipped = prefill_from_case(spec, values)
-    warnings = [f"{spec.title}: the case's value for '{spec.field_at(p).field.label}' does not fit the form and "
-                "was left out." for p in skipped]
+    warnings = [f"{spec.title}: {said['message']}" for said in left_out(spec, values, skipped)]
     for path, key in item.prefill.items():
         raw = meeting.get(key)
         if raw in (None, "", []):

@@ -12,7 +12,7 @@ from typing import Callable
 
 from sqlalchemy import select
 
-from ..case_mapping import prefill_from_case
+from ..case_mapping import left_out, prefill_from_case
 from ..case_record import clean_values, su_key
 from ..dates import read_date
 from ..errors import Conflict, RecordInvalid, Unreadable
@@ -159,9 +159,13 @@ def case_history(db: Database, actor: Actor, case_id: str) -> list[dict]:
                  "by": username, "at": c.at} for c, username in rows]
 
 
-def prefill_for_case(db: Database, actor: Actor, spec: FormSpec, case_id: str) -> tuple[dict, list[str]]:
+def prefill_for_case(db: Database, actor: Actor, spec: FormSpec, case_id: str) -> tuple[dict, list[dict]]:
+    """The form's data from the case, and the fields left empty because the case's value does
+    not fit them (``case_mapping.left_out``: path and message each)."""
     with db.session() as s:
         case = load_case(db, s, actor, case_id, "case.prefill")
         record(s, db.sealer, user_id=actor.user_id, username=actor.username, action="case.prefill",
                target=f"case:{case.id}", detail=f"form {spec.id}")
-        return prefill_from_case(spec, db.sealer.loads(case.values))
+        values = db.sealer.loads(case.values)
+        data, skipped = prefill_from_case(spec, values)
+        return data, left_out(spec, values, skipped)

@@ -24,7 +24,7 @@ from ..records import (
 from ..packs.template import template_xlsx
 from ..records.jobs import download_job, get_job, list_jobs
 from .api.forms import XLSX
-from .api.documents import MEDIA, build_document
+from .api.documents import MEDIA, document_data, make_document
 from .api.submissions import read_upload
 from .deps import check_csrf, get_db, page_session
 from .errors import status_for
@@ -95,24 +95,36 @@ def forms_page(request: Request, session: PageUser) -> Response:
 
 @router.get("/forms/{form_id}")
 def form_page(request: Request, session: PageUser, form_id: str, case: str | None = None) -> Response:
-    user, csrf = session
+    return _form_page(request, *session, form_id, chosen=case)
+
+
+def _form_page(request: Request, user, csrf: str, form_id: str, *, chosen: str | None = None, fmt: str = "docx",
+               left: list[dict] | None = None) -> Response:
     try:
         spec = request.app.state.registry.get(form_id)
         cases = list_cases(get_db(request), user)
     except StepDownError as exc:
         return _error(request, exc, user, csrf)
-    return _page(request, "form.html", {"user": user, "csrf": csrf, "spec": spec, "cases": cases, "chosen": case})
+    return _page(request, "form.html", {"user": user, "csrf": csrf, "spec": spec, "cases": cases, "chosen": chosen,
+                                         "format": fmt, "left": left or []})
 
 
 @router.post("/forms/{form_id}/download")
 def download(request: Request, session: PageUser, form_id: str, csrf: Annotated[str, Form(max_length=100)],
              format: Annotated[str, Form(pattern="^(docx|pdf)$")] = "docx",
-             case_id: Annotated[str, Form(max_length=36)] = "") -> Response:
+             case_id: Annotated[str, Form(max_length=36)] = "",
+             anyway: Annotated[str, Form(max_length=3)] = "") -> Response:
+    """The form, prefilled. If some of the case's values cannot go into it (too long for a
+    field, not one of its choices), the page says which first, and the person downloads it
+    anyway or changes the case: nothing is left out without their knowing."""
     user, token = session
     try:
         check_csrf(token, csrf)
-        raw, name = build_document(get_db(request), request.app.state.registry, user, form_id, format, None,
-                                   case_id or None)
+        spec, prefill, left = document_data(get_db(request), request.app.state.registry, user, form_id, None,
+                                            case_id or None)
+        if left and anyway != "yes":
+            return _form_page(request, user, token, form_id, chosen=case_id, fmt=format, left=left)
+        raw, name = make_document(spec, prefill, format)
     except StepDownError as exc:
         return _error(request, exc, user, token)
     return Response(raw, media_type=MEDIA[format], headers={"Content-Disposition": f'attachment; filename="{name}"'})

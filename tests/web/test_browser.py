@@ -122,7 +122,7 @@ def test_new_user_journey(server, page, tmp_path):
     with page.expect_download() as info:
         page.get_by_role("button", name="Download the form").click()
     download = info.value
-    assert download.suggested_filename == "ramp.docx"
+    assert download.suggested_filename == "ramp-SU-EX-4001.docx"  # the form and the SU number, never a name
     raw = Path(download.path()).read_bytes()
     assert service.extract_document(raw, REGISTRY).data["child_name"] == "Elis Example"
 

@@ -77,3 +77,40 @@ def test_the_review_page_shows_an_upload_already_accepted_and_offers_no_second_a
     assert api["acceptance"]["code"] == "already_accepted" and api["uploads"][0]["status"] == "accepted"
     r = sam.post(f"{second}/accept", data={"csrf": _csrf(page)})  # asked anyway: refused, said on the page
     assert r.status_code == 409 and "already accepted" in r.text
+
+
+def test_a_case_value_too_long_for_the_form_is_warned_about_before_download_and_kept(world):
+    import service
+    from tests.conftest import REGISTRY
+
+    sam = _person(world, "sam.worker")
+    case_url = _add(sam, su_number="SU-EX-60", child_name="E" * 1000).headers["location"]
+    case_id = case_url.rsplit("/", 1)[1]
+    page = sam.get(f"/forms/ramp?case={case_id}").text
+    r = sam.post("/forms/ramp/download", data={"csrf": _csrf(page), "case_id": case_id, "format": "pdf"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")  # not the file yet
+    assert "will not go into this form" in r.text and "1,000 characters" in r.text and "takes 500" in r.text
+    warning = r.text[r.text.index('<div class="warning-summary"'):r.text.index("Change the case first")]
+    assert "E" * 20 not in warning  # the value itself is never repeated in the warning
+    assert 'id="fmt-pdf" name="format" value="pdf" checked' in r.text  # the choice kept
+    r = sam.post("/forms/ramp/download", data={"csrf": _csrf(page), "case_id": case_id, "format": "docx",
+                                               "anyway": "yes"})
+    assert r.status_code == 200 and r.content.startswith(b"PK")
+    assert r.headers["content-disposition"] == 'attachment; filename="ramp-SU-EX-60.docx"'
+    assert not service.extract_document(r.content, REGISTRY).data.get("child_name")
+    assert world.get("worker", f"/api/cases/{case_id}").json()["values"]["child_name"] == "E" * 1000  # kept
+    api = world.post("worker", "/api/documents", json={"form": "ramp", "case_id": case_id})
+    assert api.status_code == 200 and api.headers["x-prefill-left-out"] == "child_name"
+
+
+def test_download_names_carry_the_form_and_a_safe_su_number(world):
+    from service.web.api.documents import download_name
+    from tests.conftest import REGISTRY
+
+    spec = REGISTRY.get("ramp")
+    assert download_name(spec, {"su_number": 'SU/../12 "x";\r\nY'}, "docx") == "ramp-SU-12-x-Y.docx"
+    assert download_name(spec, {"su_number": "Ŵ"}, "pdf") == "ramp.pdf" and download_name(spec, {}, "pdf") == "ramp.pdf"
+    sam = _person(world, "sam.worker")
+    r = world.post("worker", "/api/documents", json={"form": "ramp", "data": {"su_number": "SU 77"}})
+    assert r.headers["content-disposition"] == 'attachment; filename="ramp-SU-77.docx"'
+    assert "x-prefill-left-out" not in r.headers and sam.get("/").status_code == 200

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import APIRouter
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from ... import generate_document
+from ...case_mapping import case_values_from
 from ...records import prefill_for_case
 from ...spec.model import FormSpec
 from ..deps import ApiUser, Db, Forms
@@ -14,27 +17,32 @@ from ..work import on_core
 from .schemas import ERRORS, GenerateRequest
 
 router = APIRouter(prefix="/documents", tags=["documents"], responses=ERRORS)
+LEFT_OUT = "X-Prefill-Left-Out"  # the fields a case value could not go into
 MEDIA = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "pdf": "application/pdf"}
 
 
-def document_data(db, registry, user, form: str, data: dict | None, case_id: str | None) -> tuple[FormSpec, dict]:
-    """The form and what to prefill it with: the case's values (read and audited) under ``data``."""
+def document_data(db, registry, user, form: str, data: dict | None, case_id: str | None) -> tuple[FormSpec, dict, list[dict]]:
+    """The form, what to prefill it with (the case's values, read and audited, under ``data``)
+    and the case values left out because they do not fit the form (``case_mapping.left_out``)."""
     spec = registry.get(form)
     prefill: dict = {}
+    left: list[dict] = []
     if case_id:
-        prefill, _skipped = prefill_for_case(db, user, spec, case_id)
+        prefill, left = prefill_for_case(db, user, spec, case_id)
     if data:
         prefill = _merge(prefill, data)
-    return spec, prefill
+    return spec, prefill, left
 
 
 def make_document(spec: FormSpec, prefill: dict, fmt: str) -> tuple[bytes, str]:
-    """The document and its file name (the form id and format: never a child's name)."""
-    return generate_document(spec, prefill or None, format=fmt, shell="auto"), f"{spec.id}.{fmt}"
+    return generate_document(spec, prefill or None, format=fmt, shell="auto"), download_name(spec, prefill, fmt)
 
 
-def build_document(db, registry, user, form: str, fmt: str, data: dict | None, case_id: str | None) -> tuple[bytes, str]:
-    return make_document(*document_data(db, registry, user, form, data, case_id), fmt)
+def download_name(spec: FormSpec, prefill: dict, fmt: str) -> str:
+    """The form's id and the child's SU number (letters, digits and '-' only): never a name."""
+    su = case_values_from(spec, prefill).get("su_number") if prefill else None
+    safe = re.sub(r"[^A-Za-z0-9]+", "-", str(su or "")).strip("-")[:40]
+    return f"{spec.id}-{safe}.{fmt}" if safe else f"{spec.id}.{fmt}"
 
 
 def _merge(base: dict, over: dict) -> dict:
@@ -45,11 +53,17 @@ def _merge(base: dict, over: dict) -> dict:
 
 
 @router.post("", response_class=Response,
-             responses={200: {"content": {MEDIA["docx"]: {}, MEDIA["pdf"]: {}}, "description": "The document"}})
+             responses={200: {"content": {MEDIA["docx"]: {}, MEDIA["pdf"]: {}}, "description": "The document",
+                              "headers": {LEFT_OUT: {"description": "Fields left empty because the case's value does "
+                                                     "not fit them (the case keeps it)", "schema": {"type": "string"}}}}})
 async def generate(body: GenerateRequest, user: ApiUser, db: Db, registry: Forms) -> Response:
     if body.case_id:  # the database, in the thread pool; the document alone takes the core
-        spec, prefill = await run_in_threadpool(document_data, db, registry, user, body.form, body.data, body.case_id)
+        spec, prefill, left = await run_in_threadpool(document_data, db, registry, user, body.form, body.data,
+                                                      body.case_id)
     else:
-        spec, prefill = document_data(db, registry, user, body.form, body.data, None)
+        spec, prefill, left = document_data(db, registry, user, body.form, body.data, None)
     raw, name = await on_core(make_document, spec, prefill, body.format)
-    return Response(raw, media_type=MEDIA[body.format], headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if left:  # the case values the form could not take, by field path (the page says why, in words)
+        headers[LEFT_OUT] = ", ".join(item["path"] for item in left)
+    return Response(raw, media_type=MEDIA[body.format], headers=headers)
