@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from importlib.resources import files
 from pathlib import Path
 
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -28,6 +30,7 @@ from .api import account, cases, documents, forms, packs as packs_api, submissio
 from .limits import BodyLimit, SecurityHeaders
 
 STATIC = Path(__file__).with_name("static")
+DOCS_ASSETS = "/api/docs/assets"  # Swagger UI's files, from the fastapi-offline package
 
 
 def create_app(settings: Settings | None = None, registry: Registry | None = None, *, startup: bool = True) -> FastAPI:
@@ -56,7 +59,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         checkpoints.stop()
         db.dispose()
 
-    app = FastAPI(title="Step Down Forms", version="0.1.0", lifespan=lifespan, docs_url="/api/docs", redoc_url=None,
+    app = FastAPI(title="Step Down Forms", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url="/api/openapi.json",
                   description="Fillable Word and PDF forms for children's social care, read back into validated "
                               "data. Every endpoint but /api/health needs an API token.")
@@ -87,6 +90,16 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.include_router(account_pages.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount(DOCS_ASSETS, StaticFiles(directory=str(files("fastapi_offline") / "static")), name="docs-assets")
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        """Swagger UI from our own server (no CDN): it works where the internet does not reach."""
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title="Step Down Forms – API",
+                                   swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+                                   swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png")
+
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)
     app.add_middleware(SecurityHeaders)
     return app

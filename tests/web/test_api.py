@@ -49,7 +49,12 @@ def test_openapi_and_docs_are_served(world):
     schema = world.client.get("/api/openapi.json").json()
     assert {"/api/forms", "/api/documents", "/api/submissions", "/api/cases/{case_id}"} <= set(schema["paths"])
     assert "HTTPBearer" in schema["components"]["securitySchemes"]
-    assert world.client.get("/api/docs").status_code == 200
+    docs = world.client.get("/api/docs")
+    assert docs.status_code == 200 and "cdn." not in docs.text and "https://" not in docs.text  # nothing from elsewhere
+    assert "https://" not in docs.headers["content-security-policy"]
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        assert f"/api/docs/assets/{asset}" in docs.text
+        assert world.client.get(f"/api/docs/assets/{asset}").status_code == 200
 
 
 def test_forms_spec_and_schema(world):

@@ -360,3 +360,21 @@ def test_an_admin_adds_a_user_who_then_signs_in(server, page):
     colleague.goto(f"{base}/cases")
     assert "/login" in colleague.url  # their session ended with the account
     colleague.context.close()
+
+
+def test_the_api_docs_work_with_no_internet(server, page):
+    """Swagger UI renders every operation with every request to another host refused."""
+    base, _app = server
+    elsewhere = []
+
+    def only_here(route):
+        if route.request.url.startswith(base):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_here)
+    page.goto(f"{base}/api/docs")
+    page.get_by_text("/api/documents", exact=True).first.wait_for(timeout=20_000)
+    assert page.locator(".opblock").count() > 20 and elsewhere == []
