@@ -12,6 +12,7 @@ from .dates import utc_stamp
 
 FORM, VERSION, DOCUMENT_ID, GENERATED = "StepDownForm", "StepDownSpecVersion", "StepDownDocumentId", "StepDownGenerated"
 NAMES = (FORM, VERSION, DOCUMENT_ID, GENERATED)
+AUTHOR = "Step Down Forms"  # the author of every document we make (a word processor's PDF of one keeps it)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from lxml import etree
 
-from ..identity import NAMES, Identity
+from ..identity import AUTHOR, NAMES, Identity
 from ..spec.model import CheckboxField, FormSpec, GroupField, ListField, MultiChoiceField, RepeatField
 from .package import parse_xml
 from .ns import (
@@ -107,7 +107,7 @@ def core_props(title: str, created: str) -> bytes:
     return (XML_DECL + '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
             'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
             'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
-            f"<dc:title>{escape(title)}</dc:title><dc:creator>Step Down Forms</dc:creator>"
+            f"<dc:title>{escape(title)}</dc:title><dc:creator>{AUTHOR}</dc:creator>"
             f'<dcterms:created xsi:type="dcterms:W3CDTF">{created}</dcterms:created>'
             f'<dcterms:modified xsi:type="dcterms:W3CDTF">{created}</dcterms:modified>'
             "</cp:coreProperties>").encode()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from ..convert import choice_value, parse
 from ..errors import DocumentError, Unreadable
 from ..extract import Extraction, expected_form, finish
-from ..identity import NAMES, Identity
+from ..identity import AUTHOR, NAMES, Identity
 from ..limits import check_document_size
 from ..shape import complete, empty_value, set_at
 from ..spec.model import CheckboxField, ChoiceField, FormSpec, GroupField, MultiChoiceField, RepeatField
@@ -32,6 +32,8 @@ def extract_pdf(raw: bytes, registry, *, form: str | None = None) -> Extraction:
     form_id = expected_form(form, identity.form)
     if parsed["xfa"]:  # with or without AcroForm fields beside it: a viewer may show either
         raise DocumentError("This is an XFA form (a format we do not read); save it as a standard PDF form.", "xfa_form")
+    if not fields:
+        _refuse_a_word_copy(parsed["info"], registry, identity.form)
     if not form_id:
         raise DocumentError("This PDF was not made by Step Down Forms (it carries no form identity).", "not_our_form")
     spec = registry.get(form_id)
@@ -46,6 +48,26 @@ def extract_pdf(raw: bytes, registry, *, form: str | None = None) -> Extraction:
     result = Extraction(form=spec.id, spec_version=spec.version, document_version=version,
                         document_id=identity.document_id, generated=identity.generated, data=data, sources=sources)
     return finish(spec, result, issues)
+
+
+WORD_PROCESSORS = ("word", "libreoffice", "openoffice", "writer", "pages", "google docs")
+
+
+def _refuse_a_word_copy(info: dict, registry, form_id: str | None) -> None:
+    """A PDF with no fields that a word processor made from one of our Word forms ("Save as
+    PDF", "Export as PDF", printing to PDF): its text is there, its fields are not. Say so, and
+    what to upload instead. Recognised by the producer and the properties our .docx carries (the
+    author Step Down Forms, the form's title, or its identity if the word processor kept it)."""
+    made_by = f"{info.get('/Producer', '')} {info.get('/Creator', '')}".lower()
+    ours = info.get("/Author") == AUTHOR or form_id is not None
+    if not ours or not any(name in made_by for name in WORD_PROCESSORS):
+        return
+    titles = {spec.title: spec.title for spec in registry.all()}
+    known = registry.get(form_id).title if form_id and form_id in registry.ids() else titles.get(info.get("/Title", ""))
+    what = f"the {known}" if known else "one of our Word forms"
+    raise DocumentError(f"This PDF is {what} saved as a PDF from a word processor, which keeps the text but not the "
+                        "form's fields, so its answers cannot be read. Upload the Word document (.docx) itself, or "
+                        "download the PDF form from the service and fill that in.", "saved_from_word")
 
 
 def _read(spec: FormSpec, values: dict[str, object]) -> tuple[dict, dict[str, str], list[Issue]]:

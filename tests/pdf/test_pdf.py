@@ -389,3 +389,39 @@ def test_logos_with_an_alpha_channel_are_unfiltered_and_masked():
     with pytest.raises(service.DocumentError) as info:
         images.load(b"GIF89a...", "png")
     assert info.value.code == "template_invalid"
+
+
+def test_our_word_form_saved_as_pdf_is_refused_with_advice(tmp_path):
+    """LibreOffice's "Export as PDF" (and Word's "Save as PDF", which also keeps the author, the
+    title and, in Word, the custom properties) keeps the text and loses the fields."""
+    import pikepdf
+
+    from tests.tools import soffice_convert
+
+    source = tmp_path / "ramp.docx"
+    source.write_bytes(service.generate_document(REGISTRY.get("ramp"), load_sample("ramp")))
+    exported = soffice_convert([source], "pdf", tmp_path / "out")[0]
+    with pytest.raises(service.DocumentError) as info:
+        extract_pdf(exported.read_bytes(), REGISTRY)
+    assert info.value.code == "saved_from_word"
+    assert "Reducing Anxiety Management Plan (RAMP)" in info.value.message and "(.docx)" in info.value.message
+
+    def variant(**info_items) -> bytes:
+        with pikepdf.open(exported) as pdf:
+            for key, value in info_items.items():
+                if value is None:
+                    del pdf.docinfo[f"/{key}"]
+                else:
+                    pdf.docinfo[f"/{key}"] = value
+            out = BytesIO()
+            pdf.save(out)
+            return out.getvalue()
+
+    word = variant(Producer="Microsoft® Word for Microsoft 365", Creator="Microsoft® Word for Microsoft 365",
+                   Title="Document1", StepDownForm="key-criteria")  # Word kept our custom properties
+    with pytest.raises(service.DocumentError) as info:
+        extract_pdf(word, REGISTRY)
+    assert info.value.code == "saved_from_word" and REGISTRY.get("key-criteria").title in info.value.message
+    with pytest.raises(service.DocumentError) as info:  # someone else's Word document: not ours at all
+        extract_pdf(variant(Author="A. Person", Producer="Microsoft® Word 2019"), REGISTRY)
+    assert info.value.code == "not_our_form"
