@@ -206,21 +206,32 @@ async def edit_case(request: Request, session: PageUser, case_id: str) -> Respon
 @router.get("/upload")
 def upload_page(request: Request, session: PageUser) -> Response:
     user, csrf = session
-    return _page(request, "upload.html", {"user": user, "csrf": csrf, "message": None})
+    return _upload_page(request, user, csrf)
+
+
+def _upload_page(request: Request, user, csrf: str, *, message: str | None = None, chosen: str = "",
+                 status: int = 200) -> Response:
+    return _page(request, "upload.html", {"user": user, "csrf": csrf, "message": message, "chosen": chosen,
+                                           "forms": request.app.state.registry.all()}, status)
 
 
 @router.post("/upload")
-async def upload(request: Request, session: PageUser, file: Annotated[UploadFile, File()], csrf: Annotated[str, Form(max_length=100)]) -> Response:
+async def upload(request: Request, session: PageUser, file: Annotated[UploadFile, File()],
+                 csrf: Annotated[str, Form(max_length=100)], form: Annotated[str, Form(max_length=80)] = "") -> Response:
+    """Read an upload; ``form``: which form it is, for a file that no longer says (chosen by the
+    person; a file that says another form is refused)."""
     user, token = session
     db = get_db(request)
     try:
         check_csrf(token, csrf)
+        if form:
+            request.app.state.registry.get(form)  # a form we have, or the page says so
         raw = await read_upload(file, db.settings.max_upload_bytes)
-        sub = await run_in_threadpool(receive_submission, db, user, request.app.state.registry, raw)
+        sub = await run_in_threadpool(receive_submission, db, user, request.app.state.registry, raw, form=form or None)
     except StepDownError as exc:
         if exc.code == "unauthenticated":
             return login_redirect(request)
-        return _page(request, "upload.html", {"user": user, "csrf": token, "message": exc.message}, status_for(exc))
+        return _upload_page(request, user, token, message=exc.message, chosen=form, status=status_for(exc))
     return RedirectResponse(f"/submissions/{sub['id']}", status_code=303)
 
 

@@ -114,3 +114,32 @@ def test_download_names_carry_the_form_and_a_safe_su_number(world):
     r = world.post("worker", "/api/documents", json={"form": "ramp", "data": {"su_number": "SU 77"}})
     assert r.headers["content-disposition"] == 'attachment; filename="ramp-SU-77.docx"'
     assert "x-prefill-left-out" not in r.headers and sam.get("/").status_code == 200
+
+
+def test_a_file_that_no_longer_says_which_form_it_is_can_be_named_on_the_upload_page(world):
+    import io
+    import zipfile
+
+    import service
+    from tests.conftest import REGISTRY, load_sample
+
+    raw = service.generate_document(REGISTRY.get("ramp"), load_sample("ramp"))
+    stripped = io.BytesIO()  # as if the text were copied into a new document: no properties, no data part
+    with zipfile.ZipFile(io.BytesIO(raw)) as src, zipfile.ZipFile(stripped, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            if info.filename != "docProps/custom.xml" and not info.filename.startswith("customXml/"):
+                out.writestr(info, src.read(info))
+    sam = _person(world, "sam.worker")
+
+    def upload(form=""):
+        return sam.post("/upload", data={"csrf": _csrf(sam.get("/upload").text), "form": form},
+                        files={"file": ("copy.docx", stripped.getvalue())}, follow_redirects=False)
+
+    r = upload()
+    assert r.status_code == 422 and "Say which form it is" in r.text and 'id="form"' in r.text
+    r = upload("ramp")
+    assert r.status_code == 303
+    review = sam.get(r.headers["location"]).text
+    assert "Reducing Anxiety Management Plan (RAMP)" in review and load_sample("ramp")["child_name"] in review
+    r = upload("no-such-form")
+    assert r.status_code == 404 and '<option value="no-such-form" selected>' not in r.text
