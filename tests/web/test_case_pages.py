@@ -143,3 +143,23 @@ def test_a_file_that_no_longer_says_which_form_it_is_can_be_named_on_the_upload_
     assert "Reducing Anxiety Management Plan (RAMP)" in review and load_sample("ramp")["child_name"] in review
     r = upload("no-such-form")
     assert r.status_code == 404 and '<option value="no-such-form" selected>' not in r.text
+
+
+def test_the_review_pages_summary_links_each_problem_to_its_question(world):
+    import service
+    from tests.conftest import REGISTRY, load_sample
+
+    data = load_sample("ramp")
+    data["child_name"] = None  # a required answer missing
+    raw = service.generate_document(REGISTRY.get("ramp"), data)
+    sam = _person(world, "sam.worker")
+    r = sam.post("/upload", data={"csrf": _csrf(sam.get("/upload").text)}, files={"file": ("ramp.docx", raw)},
+                 follow_redirects=False)
+    page = sam.get(r.headers["location"]).text
+    summary = page[page.index('aria-label="Errors"'):page.index("</div>", page.index('aria-label="Errors"'))]
+    targets = re.findall(r'href="#(q-[A-Za-z0-9_-]+)"', summary)
+    assert targets and "q-child_name" in targets
+    for target in targets:
+        row = re.search(rf'<div class="row (error|warning)" id="{target}">\s*<dt>([^<]+)</dt>', page)
+        assert row is not None, target  # the question it links to, marked
+    assert re.search(r'<dd>\s*<span class="value">', page)  # the value sits at the top of its cell
