@@ -19,7 +19,6 @@ Celery carries only doorbells: ``stepdown.part(job_id, number)`` and ``stepdown.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from datetime import datetime, timedelta, timezone

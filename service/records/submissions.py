@@ -15,7 +15,7 @@ import uuid
 from datetime import datetime, timezone
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 
 from ..case_mapping import case_values_from, compare
 from ..case_record import su_key
@@ -53,9 +53,10 @@ def receive_submission(db: Database, actor: Actor, registry, raw: bytes, *, case
         with reading_slot(actor.user_id, db.settings.parse_concurrency):
             extraction = extract_document(raw, registry, form=form)
     except DocumentError as exc:
+        code = exc.code
         db.write_together(lambda s: record(s, db.sealer, user_id=actor.user_id, username=actor.username,
                                            action="submission.upload", target=f"sha256:{digest[:16]}",
-                                           outcome="refused", detail=exc.code))
+                                           outcome="refused", detail=code))
         raise
     spec = registry.get(extraction.form)
     result = extraction.to_dict()
@@ -123,18 +124,52 @@ def get_submission(db: Database, actor: Actor, registry, submission_id: str) -> 
     return view
 
 
-def list_submissions(db: Database, actor: Actor, *, form: str | None = None, status: str | None = None) -> list[dict]:
+PER_PAGE = 50
+STATUSES = ("received", "accepted", "discarded")
+
+
+def list_submissions(db: Database, actor: Actor, *, form: str | None = None, status: str | None = None,
+                     case_id: str | None = None, page: int = 1, per_page: int = PER_PAGE) -> dict:
+    """A page of the team's submissions, newest first: ``{"items", "total", "page", "pages"}``.
+    Each item has the child's SU number and name from its case, if it has one. Filters: the
+    form, the status (by default every status but discarded) and the case."""
+    per_page = max(1, min(per_page, 500))
     with db.session() as s:
-        query = (select(Submission, User.username).join(User, User.id == Submission.uploaded_by)
-                 .where(Submission.team_id == actor.team_id))
+        where = [Submission.team_id == actor.team_id]
         if form:
-            query = query.where(Submission.form == form)
-        if status:
-            query = query.where(Submission.status == status)
-        rows = s.execute(query.order_by(Submission.uploaded_at.desc()).limit(500)).all()
+            where.append(Submission.form == form)
+        where.append(Submission.status == status if status else Submission.status != "discarded")
+        if case_id:
+            where.append(Submission.case_id == case_id)
+        total = s.scalar(select(func.count()).select_from(Submission).where(*where)) or 0
+        pages = max(1, -(-total // per_page))
+        page = max(1, min(page, pages))
+        rows = s.execute(select(Submission, User.username, Case.su_number, Case.values)
+                         .join(User, User.id == Submission.uploaded_by).outerjoin(Case, Case.id == Submission.case_id)
+                         .where(*where).order_by(Submission.uploaded_at.desc(), Submission.id)
+                         .offset((page - 1) * per_page).limit(per_page)).all()
         record(s, db.sealer, user_id=actor.user_id, username=actor.username, action="submission.list",
-               target=f"team:{actor.team_id}", detail=f"{len(rows)} submissions")
-        return [_summary(sub, name) for sub, name in rows]
+               target=f"team:{actor.team_id}", detail=f"{len(rows)} of {total} submissions, page {page}")
+        items = [{**_summary(sub, name), "su_number": su,
+                  "child_name": db.sealer.loads(values).get("child_name") if values else None}
+                 for sub, name, su, values in rows]
+    return {"items": items, "total": total, "page": page, "pages": pages}
+
+
+def discard_submission(db: Database, actor: Actor, submission_id: str) -> dict:
+    """Set aside an upload that could not be used: what was read from it is removed (only the
+    form, the file's hash and size and who uploaded it when stay, with the audit entry); an
+    accepted one cannot be discarded."""
+    with db.session() as s:
+        sub = _load(db, s, actor, submission_id, "submission.discard")
+        if sub.status != "received":
+            raise Conflict(f"Only an upload waiting for review can be discarded; this one is {sub.status}.",
+                           "not_discardable")
+        sub.status = "discarded"
+        sub.result = db.sealer.dumps({"data": {}, "sources": {}, "errors": [], "warnings": [], "discarded": True})
+        record(s, db.sealer, user_id=actor.user_id, username=actor.username, action="submission.discard",
+               target=f"submission:{sub.id}")
+        return _summary(sub, None)
 
 
 def accept_submission(db: Database, actor: Actor, registry, submission_id: str, *, case_id: str | None = None,

@@ -24,7 +24,7 @@ from ..records.jobs import recover_jobs
 from ..settings import Settings
 from ..spec import Registry, default_registry
 from ..store import Database
-from . import account as account_pages, admin, errors, manage, pages, signin
+from . import account as account_pages, admin, batches, errors, manage, pages, signin, uploads
 from .deps import known_query_only
 from .api import account, cases, documents, forms, packs as packs_api, submissions
 from .limits import BodyLimit, SecurityHeaders
@@ -88,6 +88,8 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.include_router(manage.router)
     app.include_router(admin.router)
     app.include_router(account_pages.router)
+    app.include_router(uploads.router)
+    app.include_router(batches.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount(DOCS_ASSETS, StaticFiles(directory=str(files("fastapi_offline") / "static")), name="docs-assets")

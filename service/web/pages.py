@@ -1,4 +1,8 @@
-"""The web pages: plain server-rendered HTML in the GOV.UK style, no script needed.
+"""The web pages: plain server-rendered HTML in the GOV.UK style, no script needed (the job
+page's progress script is a nicety). This module: what every page shares (rendering, the login
+it needs, error pages), the forms and the cases; ``uploads.py`` the uploads and their review,
+``batches.py`` the meeting packs, ``admin.py`` and ``account.py`` the accounts, ``manage.py``
+the registers.
 
 Every page needs a login (the session cookie); every form that changes something carries the
 session's CSRF token. The pages call the same core functions as the API."""
@@ -9,26 +13,17 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from starlette.concurrency import run_in_threadpool
 
 from ..case_record import ATTRIBUTES, BY_KEY, LABELS, values_from_text
 from ..dates import uk_moment
 from ..errors import AccessError, StepDownError
-from ..records import (
-    accept_submission, case_history, create_case, get_case, get_submission, list_cases, list_submissions,
-    receive_submission, update_case,
-)
-from ..packs.template import template_xlsx
-from ..records.jobs import download_job, get_job, list_jobs
-from .api.forms import XLSX
+from ..records import case_history, create_case, get_case, list_cases, update_case
 from .api.documents import MEDIA, document_data, make_document
-from .api.submissions import read_upload
 from .deps import check_csrf, get_db, page_session
 from .errors import status_for
-from .review import review
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
@@ -199,175 +194,3 @@ async def edit_case(request: Request, session: PageUser, case_id: str) -> Respon
             return _case_page(request, user, token, case_id, typed=_typed(form), error=exc, status=status_for(exc))
         return _error(request, exc, user, token)
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
-
-
-# -- uploads and review ---------------------------------------------------------------------
-
-@router.get("/upload")
-def upload_page(request: Request, session: PageUser) -> Response:
-    user, csrf = session
-    return _upload_page(request, user, csrf)
-
-
-def _upload_page(request: Request, user, csrf: str, *, message: str | None = None, chosen: str = "",
-                 status: int = 200) -> Response:
-    return _page(request, "upload.html", {"user": user, "csrf": csrf, "message": message, "chosen": chosen,
-                                           "forms": request.app.state.registry.all()}, status)
-
-
-@router.post("/upload")
-async def upload(request: Request, session: PageUser, file: Annotated[UploadFile, File()],
-                 csrf: Annotated[str, Form(max_length=100)], form: Annotated[str, Form(max_length=80)] = "") -> Response:
-    """Read an upload; ``form``: which form it is, for a file that no longer says (chosen by the
-    person; a file that says another form is refused)."""
-    user, token = session
-    db = get_db(request)
-    try:
-        check_csrf(token, csrf)
-        if form:
-            request.app.state.registry.get(form)  # a form we have, or the page says so
-        raw = await read_upload(file, db.settings.max_upload_bytes)
-        sub = await run_in_threadpool(receive_submission, db, user, request.app.state.registry, raw, form=form or None)
-    except StepDownError as exc:
-        if exc.code == "unauthenticated":
-            return login_redirect(request)
-        return _upload_page(request, user, token, message=exc.message, chosen=form, status=status_for(exc))
-    return RedirectResponse(f"/submissions/{sub['id']}", status_code=303)
-
-
-@router.get("/submissions")
-def submissions_page(request: Request, session: PageUser) -> Response:
-    user, csrf = session
-    try:
-        subs = list_submissions(get_db(request), user)
-    except StepDownError as exc:
-        return _error(request, exc, user, csrf)
-    titles = {s.id: s.title for s in request.app.state.registry.all()}
-    return _page(request, "submissions.html", {"user": user, "csrf": csrf, "submissions": subs, "titles": titles})
-
-
-def _submission_page(request: Request, user, csrf: str, submission_id: str, message: str | None = None,
-                     status: int = 200) -> Response:
-    db, registry = get_db(request), request.app.state.registry
-    try:
-        sub = get_submission(db, user, registry, submission_id)
-        cases = list_cases(db, user) if not sub["case_id"] else []
-    except StepDownError as exc:
-        return _error(request, exc, user, csrf)
-    spec = registry.get(sub["form"])
-    return _page(request, "submission.html", {
-        "user": user, "csrf": csrf, "sub": sub, "spec": spec, "sections": review(spec, sub["result"]),
-        "labels": LABELS, "cases": cases, "message": message}, status)
-
-
-@router.get("/submissions/{submission_id}")
-def submission_page(request: Request, session: PageUser, submission_id: str) -> Response:
-    return _submission_page(request, *session, submission_id)
-
-
-@router.post("/submissions/{submission_id}/accept")
-async def accept(request: Request, session: PageUser, submission_id: str) -> Response:
-    user, token = session
-    form = await request.form()
-    resolutions = {k[len("keep_"):]: str(v) for k, v in form.items() if k.startswith("keep_") and str(v) in ("form", "case")}
-    case_choice = str(form.get("case_id", ""))
-    try:
-        check_csrf(token, str(form.get("csrf", "")))
-        accept_submission(get_db(request), user, request.app.state.registry, submission_id,
-                          case_id=case_choice if case_choice not in ("", "new") else None,
-                          create_case=case_choice == "new", resolutions=resolutions)
-    except StepDownError as exc:
-        if exc.code in ("unresolved_conflicts", "no_case", "submission_invalid", "already_accepted", "older_revision",
-                        "invalid"):
-            return _submission_page(request, user, token, submission_id, exc.message, status_for(exc))
-        return _error(request, exc, user, token)
-    return RedirectResponse(f"/submissions/{submission_id}?accepted=1", status_code=303)
-
-
-# -- meeting packs and batches --------------------------------------------------------------
-
-def _packs_page(request: Request, user, csrf: str, *, message: str | None = None, status: int = 200) -> Response:
-    try:
-        jobs = list_jobs(get_db(request), user)
-    except StepDownError as exc:
-        return _error(request, exc, user, csrf)
-    return _page(request, "packs.html", {"user": user, "csrf": csrf, "packs": request.app.state.packs.all(),
-                                          "registry": request.app.state.registry, "jobs": jobs, "message": message},
-                 status)
-
-
-@router.get("/packs")
-def packs_page(request: Request, session: PageUser) -> Response:
-    return _packs_page(request, *session)
-
-
-@router.get("/packs/{pack_id}/template.xlsx")
-def pack_template(request: Request, session: PageUser, pack_id: str) -> Response:
-    try:
-        pack = request.app.state.packs.get(pack_id)
-    except StepDownError as exc:
-        return _error(request, exc, *session)
-    return Response(template_xlsx(pack), media_type=XLSX,
-                    headers={"Content-Disposition": f'attachment; filename="{pack.id}-meetings.xlsx"'})
-
-
-@router.post("/packs/{pack_id}/jobs")
-async def start_batch(request: Request, session: PageUser, pack_id: str) -> Response:
-    user, token = session
-    db = get_db(request)
-    try:
-        async with request.form() as form:  # closes the uploaded file's temporary copy
-            check_csrf(token, str(form.get("csrf", "")))
-            upload = form.get("file")
-            raw = await read_upload(upload, db.settings.max_upload_bytes) if getattr(upload, "filename", "") else None
-        job = await run_in_threadpool(request.app.state.jobs.submit, user, pack_id, raw)
-    except StepDownError as exc:
-        if exc.code == "unauthenticated":
-            return login_redirect(request)
-        return _packs_page(request, user, token, message=exc.message, status=status_for(exc))
-    return RedirectResponse(f"/jobs/{job['id']}", status_code=303)
-
-
-@router.get("/jobs/{job_id}")
-def job_page(request: Request, session: PageUser, job_id: str) -> Response:
-    user, csrf = session
-    try:
-        job = get_job(get_db(request), user, job_id)
-        pack = request.app.state.packs.get(job["pack"])
-    except StepDownError as exc:
-        return _error(request, exc, user, csrf)
-    return _page(request, "job.html", {"user": user, "csrf": csrf, "job": job, "pack": pack})
-
-
-@router.get("/jobs/{job_id}/progress")
-def job_progress(request: Request, session: PageUser, job_id: str) -> Response:
-    """The batch's progress as JSON, for the job page's script (with the session, no token)."""
-    user, csrf = session
-    try:
-        job = get_job(get_db(request), user, job_id)
-    except StepDownError as exc:
-        return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=status_for(exc))
-    return JSONResponse({k: job[k] for k in ("status", "done", "total", "current_row")})
-
-
-@router.post("/jobs/{job_id}/cancel")
-async def cancel_batch(request: Request, session: PageUser, job_id: str) -> Response:
-    user, token = session
-    form = await request.form()
-    try:
-        check_csrf(token, str(form.get("csrf", "")))
-        request.app.state.jobs.cancel(user, job_id)
-    except StepDownError as exc:
-        if exc.code != "job_finished":
-            return _error(request, exc, user, token)
-    return RedirectResponse(f"/jobs/{job_id}", status_code=303)
-
-
-@router.get("/jobs/{job_id}/download")
-def download_batch(request: Request, session: PageUser, job_id: str) -> Response:
-    user, csrf = session
-    try:
-        path = download_job(get_db(request), user, job_id)
-    except StepDownError as exc:
-        return _error(request, exc, user, csrf)
-    return FileResponse(path, media_type="application/zip", filename=f"meeting-packs-{job_id[:8]}.zip")

@@ -111,8 +111,10 @@ class SubmissionSummary(BaseModel):
     format: str
     sha256: str
     size: int
-    status: Literal["received", "accepted"]
+    status: Literal["received", "accepted", "discarded"]
     case_id: str | None
+    su_number: str | None = Field(default=None, description="The SU number of its case (in lists)")
+    child_name: str | None = Field(default=None, description="The child's name in its case (in lists)")
     errors: int
     warnings: int
     uploaded_at: datetime
@@ -123,7 +125,7 @@ class SubmissionSummary(BaseModel):
 class EarlierUpload(BaseModel):
     id: str
     uploaded_at: datetime
-    status: Literal["received", "accepted"]
+    status: Literal["received", "accepted", "discarded"]
     accepted_at: datetime | None
     same_file: bool = Field(description="The same bytes (otherwise the same document id: another save of it)")
     before: bool = Field(description="Uploaded before this one")

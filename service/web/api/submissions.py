@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from ...limits import check_document_size
-from ...records import accept_submission, get_submission, list_submissions, receive_submission
+from ...records import accept_submission, discard_submission, get_submission, list_submissions, receive_submission
 from ..deps import ApiUser, Db, Forms
 from .schemas import ERRORS, AcceptRequest, AcceptResult, SubmissionOut, SubmissionSummary
 
@@ -32,10 +32,25 @@ async def upload(user: ApiUser, db: Db, registry: Forms,
                                    form=form or None)
 
 
-@router.get("", response_model=list[SubmissionSummary])
-def submissions(user: ApiUser, db: Db, form: Annotated[str | None, Query(max_length=80)] = None,
-                status: Literal["received", "accepted"] | None = None) -> list[dict]:
-    return list_submissions(db, user, form=form, status=status)
+@router.get("", response_model=list[SubmissionSummary],
+            responses={200: {"headers": {"X-Total-Count": {"description": "How many match, on every page",
+                                                           "schema": {"type": "integer"}}}}})
+def submissions(response: Response, user: ApiUser, db: Db, form: Annotated[str | None, Query(max_length=80)] = None,
+                status: Literal["received", "accepted", "discarded"] | None = None,
+                case_id: Annotated[str | None, Query(max_length=36)] = None,
+                page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+                per_page: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict]:
+    """Newest first, a page at a time (``X-Total-Count`` says how many in all); by default every
+    status but discarded."""
+    found = list_submissions(db, user, form=form, status=status, case_id=case_id, page=page, per_page=per_page)
+    response.headers["X-Total-Count"] = str(found["total"])
+    return found["items"] if found["page"] == page else []
+
+
+@router.post("/{submission_id}/discard", response_model=SubmissionSummary)
+def discard(submission_id: str, user: ApiUser, db: Db) -> dict:
+    """Set aside an upload that could not be used; what was read from it is removed."""
+    return discard_submission(db, user, submission_id)
 
 
 @router.get("/{submission_id}", response_model=SubmissionOut)
