@@ -38,7 +38,7 @@ from ..records.accounts import Actor
 from ..records.jobs import ACTIVE, job_name, parts_folder, view
 from ..records.reading import reading_slot
 from ..store import Database, record
-from ..store.models import Case, Job, JobPart
+from ..store.models import Case, CaseUse, Job, JobPart
 
 PROGRESS_EVERY = 0.3  # seconds between a part's progress writes (also its heartbeat)
 PARTS_PER_BATCH = 8  # a small batch is still split this finely, so every worker gets some
@@ -144,12 +144,20 @@ def _claim(w: Workshop, job_id: str, number: int) -> _Claim | None:
             job.status = "running"
         meetings = db.sealer.loads(part.meetings)
         keys = sorted({su_key(m["values"]["su_number"]) for m in meetings if m["values"].get("su_number")})
-        cases = {c.su_key: db.sealer.loads(c.values) for c in
-                 s.scalars(select(Case).where(Case.team_id == job.team_id, Case.su_key.in_(keys)))} if keys else {}
+        rows = s.scalars(select(Case).where(Case.team_id == job.team_id, Case.su_key.in_(keys))).all() if keys else []
+        cases = {c.su_key: db.sealer.loads(c.values) for c in rows}
         if cases:
+            _note_packs(s, job, [c.id for c in rows])
             record(s, db.sealer, user_id=job.user_id, username="(batch)", action="case.prefill",
                    target=f"job:{job_id}", detail=f"{len(cases)} team cases for part {number}")
         return _Claim(job.pack, job.created_at, meetings, cases, part.attempts + 1)
+
+
+def _note_packs(s, job: Job, case_ids: list[str]) -> None:
+    """The case page lists the pack built with it: once per batch, however often a part runs."""
+    noted = set(s.scalars(select(CaseUse.case_id).where(CaseUse.job_id == job.id, CaseUse.case_id.in_(case_ids))))
+    for case_id in sorted(set(case_ids) - noted):
+        s.add(CaseUse(case_id=case_id, kind="pack", what=job.pack, job_id=job.id, user_id=job.user_id, at=_now()))
 
 
 def _fail(s, job: Job, part: JobPart, reason: str) -> None:

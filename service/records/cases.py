@@ -18,7 +18,7 @@ from ..dates import read_date
 from ..errors import Conflict, RecordInvalid, Unreadable
 from ..spec.model import FormSpec
 from ..store import Database, record
-from ..store.models import Case, CaseChange, User
+from ..store.models import Case, CaseChange, CaseUse, User
 from .access import load_for_team
 from .accounts import Actor
 
@@ -29,7 +29,7 @@ def _now() -> datetime:
 
 def _view(db: Database, case: Case) -> dict:
     return {"id": case.id, "su_number": case.su_number, "values": db.sealer.loads(case.values),
-            "created_at": case.created_at, "updated_at": case.updated_at}
+            "created_at": case.created_at, "updated_at": case.updated_at, "closed_at": case.closed_at}
 
 
 def load_case(db: Database, s, actor: Actor, case_id: str, action: str) -> Case:
@@ -95,13 +95,15 @@ def _matches(search: str) -> Callable[[dict], bool]:
     return lambda c: key in su_key(c["su_number"]) or words in _folded(c["values"].get("child_name"))
 
 
-def list_cases(db: Database, actor: Actor, *, search: str | None = None) -> list[dict]:
-    """The team's cases by SU number; ``search`` keeps those it matches (``_matches``). Names
-    and dates of birth are sealed, so the search runs here, not in SQL."""
+def list_cases(db: Database, actor: Actor, *, search: str | None = None, closed: bool = False) -> list[dict]:
+    """The team's open cases (``closed``: the closed ones instead) by SU number; ``search``
+    keeps those it matches (``_matches``). Names and dates of birth are sealed, so the search
+    runs here, not in SQL."""
     search = " ".join((search or "").split())
     with db.reading() as s:
+        state = Case.closed_at.is_not(None) if closed else Case.closed_at.is_(None)
         cases = [_view(db, c) for c in
-                 s.scalars(select(Case).where(Case.team_id == actor.team_id).order_by(Case.su_number))]
+                 s.scalars(select(Case).where(Case.team_id == actor.team_id, state).order_by(Case.su_number))]
     words = bool(search)
     if words:
         cases = list(filter(_matches(search), cases))
@@ -159,13 +161,46 @@ def case_history(db: Database, actor: Actor, case_id: str) -> list[dict]:
                  "by": username, "at": c.at} for c, username in rows]
 
 
-def prefill_for_case(db: Database, actor: Actor, spec: FormSpec, case_id: str) -> tuple[dict, list[dict]]:
+def prefill_for_case(db: Database, actor: Actor, spec: FormSpec, case_id: str, *,
+                     use: bool = True) -> tuple[dict, list[dict]]:
     """The form's data from the case, and the fields left empty because the case's value does
-    not fit them (``case_mapping.left_out``: path and message each)."""
+    not fit them (``case_mapping.left_out``: path and message each). ``use``: the form is being
+    made now, so the case page lists it (``note_form_made`` does it later otherwise)."""
     with db.session() as s:
         case = load_case(db, s, actor, case_id, "case.prefill")
+        if use:
+            s.add(CaseUse(case_id=case.id, kind="form", what=spec.id, user_id=actor.user_id, at=_now()))
         record(s, db.sealer, user_id=actor.user_id, username=actor.username, action="case.prefill",
                target=f"case:{case.id}", detail=f"form {spec.id}")
         values = db.sealer.loads(case.values)
         data, skipped = prefill_from_case(spec, values)
         return data, left_out(spec, values, skipped)
+
+
+def note_form_made(db: Database, actor: Actor, spec: FormSpec, case_id: str) -> None:
+    """The form prefilled earlier (``use=False``) was made after all: list it on the case page."""
+    with db.session() as s:
+        case = load_case(db, s, actor, case_id, "case.prefill")
+        s.add(CaseUse(case_id=case.id, kind="form", what=spec.id, user_id=actor.user_id, at=_now()))
+
+
+def case_uses(db: Database, actor: Actor, case_id: str) -> list[dict]:
+    """What was made from the case, newest first: forms downloaded prefilled, packs built."""
+    with db.reading() as s:
+        case = load_case(db, s, actor, case_id, "case.uses")
+        rows = s.execute(select(CaseUse, User.username).join(User, User.id == CaseUse.user_id)
+                         .where(CaseUse.case_id == case.id).order_by(CaseUse.at.desc(), CaseUse.id.desc())
+                         .limit(200)).all()
+    return [{"kind": u.kind, "what": u.what, "job_id": u.job_id, "by": name, "at": u.at} for u, name in rows]
+
+
+def set_closed(db: Database, actor: Actor, case_id: str, closed: bool) -> dict:
+    """Close (archive) a case, or reopen it. A closed case is kept whole, with its history; it
+    leaves the lists and the choice of cases to prefill from until it is reopened."""
+    with db.session() as s:
+        case = load_case(db, s, actor, case_id, "case.close" if closed else "case.reopen")
+        if closed != (case.closed_at is not None):
+            case.closed_at = _now() if closed else None
+            record(s, db.sealer, user_id=actor.user_id, username=actor.username,
+                   action="case.close" if closed else "case.reopen", target=f"case:{case.id}")
+        return _view(db, case)

@@ -95,6 +95,20 @@ class Case(Base):
     values: Mapped[str] = mapped_column(Text)  # sealed JSON: case key -> value
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)  # None: open
+
+
+class CaseUse(Base):
+    """A form downloaded prefilled from a case, or a meeting pack built with it."""
+
+    __tablename__ = "case_uses"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # form | pack
+    what: Mapped[str] = mapped_column(String(80))  # the form's or the pack's id
+    job_id: Mapped[str | None] = mapped_column(String(36), nullable=True)  # the batch, for a pack
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class CaseChange(Base):

@@ -20,7 +20,8 @@ from fastapi.templating import Jinja2Templates
 from ..case_record import ATTRIBUTES, BY_KEY, LABELS, values_from_text
 from ..dates import uk_moment
 from ..errors import AccessError, StepDownError
-from ..records import case_history, create_case, get_case, list_cases, update_case
+from ..records import case_history, create_case, get_case, list_cases, list_submissions, update_case
+from ..records.cases import case_uses, note_form_made, set_closed
 from .api.documents import MEDIA, document_data, make_document
 from .deps import check_csrf, get_db, page_session
 from .errors import status_for
@@ -115,11 +116,14 @@ def download(request: Request, session: PageUser, form_id: str, csrf: Annotated[
     user, token = session
     try:
         check_csrf(token, csrf)
-        spec, prefill, left = document_data(get_db(request), request.app.state.registry, user, form_id, None,
-                                            case_id or None)
+        db = get_db(request)
+        spec, prefill, left = document_data(db, request.app.state.registry, user, form_id, None, case_id or None,
+                                            use=False)
         if left and anyway != "yes":
             return _form_page(request, user, token, form_id, chosen=case_id, fmt=format, left=left)
         raw, name = make_document(spec, prefill, format)
+        if case_id:
+            note_form_made(db, user, spec, case_id)
     except StepDownError as exc:
         return _error(request, exc, user, token)
     return Response(raw, media_type=MEDIA[format], headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -127,21 +131,31 @@ def download(request: Request, session: PageUser, form_id: str, csrf: Annotated[
 
 # -- cases ----------------------------------------------------------------------------------
 
-def _cases_page(request: Request, user, csrf: str, *, q: str = "", values: dict | None = None,
-                error: StepDownError | None = None, status: int = 200) -> Response:
+CASES_PER_PAGE = 50
+
+
+def _cases_page(request: Request, user, csrf: str, *, q: str = "", closed: bool = False, page: int = 1,
+                values: dict | None = None, error: StepDownError | None = None, status: int = 200) -> Response:
     try:
-        cases = list_cases(get_db(request), user, search=q)
+        cases = list_cases(get_db(request), user, search=q, closed=closed)
     except StepDownError as exc:
         return _error(request, exc, user, csrf)
-    return _page(request, "cases.html", {"user": user, "csrf": csrf, "cases": cases, "labels": LABELS,
-                                          "attributes": ATTRIBUTES, "values": values or {}, "error": error, "q": q,
-                                          "dob": BY_KEY["date_of_birth"]},
-                 status)
+    pages = max(1, -(-len(cases) // CASES_PER_PAGE))
+    page = min(page, pages)
+    found = {"items": cases[(page - 1) * CASES_PER_PAGE:page * CASES_PER_PAGE], "total": len(cases), "page": page,
+             "pages": pages}
+    filters = {k: v for k, v in (("q", q), ("closed", "1" if closed else "")) if v}
+    return _page(request, "cases.html", {"user": user, "csrf": csrf, "found": found, "cases": found["items"],
+                                          "labels": LABELS, "attributes": ATTRIBUTES, "values": values or {},
+                                          "error": error, "q": q, "closed": closed, "dob": BY_KEY["date_of_birth"],
+                                          "link": lambda n: "/cases?" + urlencode({**filters, "page": n})}, status)
 
 
 @router.get("/cases")
-def cases_page(request: Request, session: PageUser, q: Annotated[str, Query(max_length=100)] = "") -> Response:
-    return _cases_page(request, *session, q=q)
+def cases_page(request: Request, session: PageUser, q: Annotated[str, Query(max_length=100)] = "",
+               closed: Annotated[str, Query(pattern="^(|1)$")] = "",
+               page: Annotated[int, Query(ge=1, le=1_000_000)] = 1) -> Response:
+    return _cases_page(request, *session, q=q, closed=bool(closed), page=page)
 
 
 def _typed(form) -> dict[str, str]:
@@ -175,11 +189,29 @@ def _case_page(request: Request, user, csrf: str, case_id: str, *, typed: dict |
     try:
         case = get_case(db, user, case_id)
         history = case_history(db, user, case_id)
+        submissions = list_submissions(db, user, case_id=case_id, per_page=10)
+        uses = case_uses(db, user, case_id)
     except StepDownError as exc:
         return _error(request, exc, user, csrf)
+    registry, packs = request.app.state.registry, request.app.state.packs
+    titles = {**{s.id: s.title for s in registry.all()}, **{p.id: p.title for p in packs.all()}}
     return _page(request, "case.html", {"user": user, "csrf": csrf, "case": case, "history": history,
                                          "labels": LABELS, "attributes": ATTRIBUTES, "typed": typed, "error": error,
-                                         "forms": request.app.state.registry.all()}, status)
+                                         "forms": registry.all(), "submissions": submissions, "uses": uses,
+                                         "titles": titles}, status)
+
+
+@router.post("/cases/{case_id}/closed")
+def close_case(request: Request, session: PageUser, case_id: str, csrf: Annotated[str, Form(max_length=100)],
+               closed: Annotated[str, Form(pattern="^(yes|no)$")]) -> Response:
+    """Close (archive) a case, or reopen it; its record and history are kept either way."""
+    user, token = session
+    try:
+        check_csrf(token, csrf)
+        set_closed(get_db(request), user, case_id, closed == "yes")
+    except StepDownError as exc:
+        return _error(request, exc, user, token)
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
 
 @router.post("/cases/{case_id}")

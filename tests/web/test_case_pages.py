@@ -163,3 +163,58 @@ def test_the_review_pages_summary_links_each_problem_to_its_question(world):
         row = re.search(rf'<div class="row (error|warning)" id="{target}">\s*<dt>([^<]+)</dt>', page)
         assert row is not None, target  # the question it links to, marked
     assert re.search(r'<dd>\s*<span class="value">', page)  # the value sits at the top of its cell
+
+
+def test_a_case_page_lists_its_submissions_the_forms_downloaded_and_the_packs_built(world):
+    import time
+
+    from tests.packs.test_packs import PACKS, _csv, _row
+
+    sam = _person(world, "sam.worker")
+    case_url = _add(sam, su_number="SU-EX-1", child_name="Ari Example").headers["location"]
+    case_id = case_url.rsplit("/", 1)[1]
+    page = sam.get(f"/forms/ramp?case={case_id}").text
+    r = sam.post("/forms/ramp/download", data={"csrf": _csrf(page), "case_id": case_id, "format": "docx"})
+    assert r.content.startswith(b"PK")
+    upload = sam.post("/upload", data={"csrf": _csrf(sam.get("/upload").text)}, files={"file": ("r.docx", r.content)},
+                      follow_redirects=False).headers["location"]
+    pack = PACKS.get("placement-stability-meeting")
+    job = world.post("worker", f"/api/packs/{pack.id}/jobs", files={"file": ("m.csv", _csv([_row(1, su_number="su-EX-1 ")], pack))}).json()  # however written
+    deadline = time.monotonic() + 60
+    while world.get("worker", f"/api/jobs/{job['id']}").json()["status"] != "done":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    page = sam.get(case_url).text
+    assert upload.rsplit("/", 1)[1] in page  # its submission
+    assert "Reducing Anxiety Management Plan (RAMP) (downloaded)" in page
+    assert f'Meeting pack: <a href="/jobs/{job["id"]}">{pack.title}</a>' in page
+    other = _add(sam, su_number="SU-EX-2").headers["location"]
+    assert "No form has been downloaded" in sam.get(other).text  # another child's page lists nothing of these
+
+
+def test_a_closed_case_leaves_the_lists_until_reopened(world):
+    sam = _person(world, "sam.worker")
+    case_url = _add(sam, su_number="SU-EX-3", child_name="Cai Example").headers["location"]
+    case_id = case_url.rsplit("/", 1)[1]
+    r = sam.post(f"{case_url}/closed", data={"csrf": _csrf(sam.get(case_url).text), "closed": "yes"},
+                 follow_redirects=False)
+    assert r.status_code == 303 and "This case was closed on" in sam.get(case_url).text
+    assert "Cai Example" not in sam.get("/cases").text and "Cai Example" in sam.get("/cases?closed=1").text
+    assert case_id not in sam.get("/forms/ramp").text  # not offered to prefill from
+    assert _add(sam, su_number="su-ex-3").status_code == 409  # still the child's one case
+    sam.post(f"{case_url}/closed", data={"csrf": _csrf(sam.get(case_url).text), "closed": "no"})
+    assert "Cai Example" in sam.get("/cases").text
+    south = _person(world, "ola.south")
+    assert south.post(f"{case_url}/closed", data={"csrf": _csrf(south.get("/cases").text), "closed": "yes"}
+                      ).status_code == 404
+
+
+def test_the_cases_list_pages_beyond_fifty(world):
+    from service import records
+
+    for i in range(55):
+        records.create_case(world.db, world.actors["worker"], {"su_number": f"SU-EX-P{i:03d}"})
+    sam = _person(world, "sam.worker")
+    first, second = sam.get("/cases").text, sam.get("/cases?page=2").text
+    assert "55 cases, page 1 of 2." in first and first.count("SU-EX-P") == 50 and second.count("SU-EX-P") == 5
+    assert "SU-EX-P054" in second and "Next page" in first

@@ -21,14 +21,16 @@ LEFT_OUT = "X-Prefill-Left-Out"  # the fields a case value could not go into
 MEDIA = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "pdf": "application/pdf"}
 
 
-def document_data(db, registry, user, form: str, data: dict | None, case_id: str | None) -> tuple[FormSpec, dict, list[dict]]:
+def document_data(db, registry, user, form: str, data: dict | None, case_id: str | None, *,
+                  use: bool = True) -> tuple[FormSpec, dict, list[dict]]:
     """The form, what to prefill it with (the case's values, read and audited, under ``data``)
-    and the case values left out because they do not fit the form (``case_mapping.left_out``)."""
+    and the case values left out because they do not fit the form (``case_mapping.left_out``).
+    ``use``: the document will be made now (the case page lists it)."""
     spec = registry.get(form)
     prefill: dict = {}
     left: list[dict] = []
     if case_id:
-        prefill, left = prefill_for_case(db, user, spec, case_id)
+        prefill, left = prefill_for_case(db, user, spec, case_id, use=use)
     if data:
         prefill = _merge(prefill, data)
     return spec, prefill, left
