@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from ..errors import Conflict, NotFound
 from ..store import Database, record
@@ -88,7 +88,8 @@ def get_job(db: Database, actor: Actor, job_id: str) -> dict:
 def list_jobs(db: Database, actor: Actor) -> list[dict]:
     with db.reading() as s:
         jobs = [_view(db, s, j) for j in
-                s.scalars(select(Job).where(Job.team_id == actor.team_id).order_by(Job.created_at.desc()).limit(100))]
+                s.scalars(select(Job).where(Job.team_id == actor.team_id, Job.status != "deleted")
+                          .order_by(Job.created_at.desc()).limit(100))]
     db.audit_read(user_id=actor.user_id, username=actor.username, action="job.list",
                   target=f"team:{actor.team_id}", detail=f"{len(jobs)} jobs")
     return jobs
@@ -111,6 +112,22 @@ def cancel_job(db: Database, actor: Actor, job_id: str) -> tuple[dict, list[int]
         shown = view(db, job)
     db.files.delete_folder(parts_folder(job_id))
     return shown, waiting
+
+
+def delete_job(db: Database, actor: Actor, job_id: str) -> dict:
+    """Delete an ended batch: its ZIP, and the meetings its parts held; it is listed no more
+    (its row says "deleted"; the audit log keeps who did it). A running one is cancelled first."""
+    with db.session() as s:
+        job = _load(db, s, actor, job_id, "job.delete")
+        if job.status in ACTIVE:
+            raise Conflict("The batch is still being built; cancel it first.", "job_running")
+        s.execute(delete(JobPart).where(JobPart.job_id == job.id))
+        job.status, job.problems = "deleted", None
+        record(s, db.sealer, user_id=actor.user_id, username=actor.username, action="job.delete", target=f"job:{job.id}")
+        shown = view(db, job)
+    db.files.delete(job_name(job_id))
+    db.files.delete_folder(parts_folder(job_id))
+    return shown
 
 
 def download_job(db: Database, actor: Actor, job_id: str) -> Path:

@@ -3,13 +3,15 @@ a spreadsheet, its progress (and the JSON the page's script reads), cancel, down
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from ..errors import StepDownError
 from ..packs.template import template_xlsx
-from ..records.jobs import download_job, get_job, list_jobs
+from ..records.jobs import delete_job, download_job, get_job, list_jobs
 from .api.forms import XLSX
 from .api.submissions import read_upload
 from .deps import check_csrf, get_db
@@ -25,7 +27,8 @@ def _packs_page(request: Request, user, csrf: str, *, message: str | None = None
     except StepDownError as exc:
         return _error(request, exc, user, csrf)
     return _page(request, "packs.html", {"user": user, "csrf": csrf, "packs": request.app.state.packs.all(),
-                                          "registry": request.app.state.registry, "jobs": jobs, "message": message},
+                                          "registry": request.app.state.registry, "jobs": jobs, "message": message,
+                                          "titles": {p.id: p.title for p in request.app.state.packs.all()}},
                  status)
 
 
@@ -104,3 +107,15 @@ def download_batch(request: Request, session: PageUser, job_id: str) -> Response
     except StepDownError as exc:
         return _error(request, exc, user, csrf)
     return FileResponse(path, media_type="application/zip", filename=f"meeting-packs-{job_id[:8]}.zip")
+
+
+@router.post("/jobs/{job_id}/delete")
+def delete_batch(request: Request, session: PageUser, job_id: str, csrf: Annotated[str, Form(max_length=100)]) -> Response:
+    """Delete an ended batch (its ZIP and the meetings it held)."""
+    user, token = session
+    try:
+        check_csrf(token, csrf)
+        delete_job(get_db(request), user, job_id)
+    except StepDownError as exc:
+        return _error(request, exc, user, token)
+    return RedirectResponse("/packs?deleted=1", status_code=303)

@@ -293,3 +293,16 @@ def test_a_full_disk_fails_the_batch_in_words(shop, actor, monkeypatch):
     job = get_job(shop.db, actor, job_id)
     assert job["status"] == "failed" and "disk is full" in job["error"]
     assert "report" in work.os_error(OSError(errno.EIO, "I/O error"))
+
+
+def test_a_batch_being_built_cannot_be_deleted_and_an_ended_one_keeps_no_meetings(shop, actor):
+    from service.errors import Conflict
+    from service.records.jobs import delete_job
+
+    job_id, numbers = _plan(shop, actor, rows=4)
+    with pytest.raises(Conflict) as refused:
+        delete_job(shop.db, actor, job_id)
+    assert refused.value.code == "job_running"
+    _run_all(shop, job_id, numbers)
+    assert delete_job(shop.db, actor, job_id)["status"] == "deleted"
+    assert _part(shop, job_id, 1) is None and not job_file(shop.db, job_id).exists()

@@ -68,3 +68,28 @@ def test_an_unusable_upload_is_discarded_and_its_answers_removed(world):
     theirs = _uploads(world, "south", 1)[0]
     assert world.post("worker", f"/api/submissions/{theirs}/discard").status_code == 404
     assert world.get("south", f"/api/submissions/{theirs}").json()["status"] == "received"
+
+
+def test_batches_are_listed_by_pack_title_and_an_ended_one_deleted(world):
+    import time
+
+    from tests.packs.test_packs import PACKS, _csv, _row
+
+    pack = PACKS.get("placement-stability-meeting")
+    job = world.post("worker", f"/api/packs/{pack.id}/jobs", files={"file": ("m.csv", _csv([_row(1)], pack))}).json()
+    deadline = time.monotonic() + 60
+    while world.get("worker", f"/api/jobs/{job['id']}").json()["status"] != "done":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    sam = _person(world, "sam.worker")
+    listing = sam.get("/packs").text
+    assert f'<td>{pack.title}</td>' in listing and job["id"] in listing
+    assert world.post("south", f"/api/jobs/{job['id']}/delete").status_code in (404, 405)
+    assert world.client.delete(f"/api/jobs/{job['id']}", headers=world.auth("south")).status_code == 404
+    page = sam.get(f"/jobs/{job['id']}").text
+    r = sam.post(f"/jobs/{job['id']}/delete", data={"csrf": _csrf(page)}, follow_redirects=False)
+    assert r.status_code == 303 and "was deleted" in sam.get(r.headers["location"]).text
+    assert job["id"] not in sam.get("/packs").text
+    assert world.get("worker", f"/api/jobs/{job['id']}/download").status_code == 409
+    assert not (world.db.files.path(f"jobs/{job['id']}.zip")).exists()
+    assert world.get("worker", f"/api/jobs/{job['id']}").json()["status"] == "deleted"

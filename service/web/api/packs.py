@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from ...packs.template import template_xlsx
-from ...records.jobs import download_job, get_job, list_jobs
+from ...records.jobs import delete_job, download_job, get_job, list_jobs
 from ..deps import ApiUser, Db
 from .forms import XLSX
 from .schemas import ERRORS, JobOut, PackSummary
@@ -57,6 +57,12 @@ def job(job_id: str, user: ApiUser, db: Db) -> dict:
 @router.post("/jobs/{job_id}/cancel", response_model=JobOut)
 def cancel(request: Request, job_id: str, user: ApiUser) -> dict:
     return request.app.state.jobs.cancel(user, job_id)
+
+
+@router.delete("/jobs/{job_id}", response_model=JobOut)
+def delete(job_id: str, user: ApiUser, db: Db) -> dict:
+    """Delete an ended batch: its ZIP and the meetings it held (a running one: cancel it first)."""
+    return delete_job(db, user, job_id)
 
 
 @router.get("/jobs/{job_id}/download", response_class=FileResponse,

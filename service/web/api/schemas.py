@@ -205,7 +205,7 @@ class PackSummary(BaseModel):
 class JobOut(BaseModel):
     id: str
     pack: str
-    status: Literal["queued", "running", "done", "failed", "cancelled", "expired"]
+    status: Literal["queued", "running", "done", "failed", "cancelled", "expired", "deleted"]
     total: int
     done: int
     current_row: int | None
