@@ -28,12 +28,23 @@ def _postgres_url() -> str:
 
 
 def _drop_postgres(url: str) -> None:
+    """Drop a test database, ending its connections. An autovacuum worker on it (a superuser's
+    process, which this role may not end) makes FORCE fail for a moment: try again."""
+    import time
+
     import psycopg
 
     name = url.rsplit("/", 1)[1]
     admin = PG_URL.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    for attempt in range(50):
+        try:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except psycopg.errors.InsufficientPrivilege:
+            if attempt == 49:
+                raise
+            time.sleep(0.1)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

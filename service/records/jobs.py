@@ -85,14 +85,20 @@ def get_job(db: Database, actor: Actor, job_id: str) -> dict:
     return job
 
 
-def list_jobs(db: Database, actor: Actor) -> list[dict]:
+def list_jobs(db: Database, actor: Actor, *, page: int = 1, per_page: int = 50) -> dict:
+    """A page of the team's batches, newest first (deleted ones left out): ``{"items",
+    "total", "page", "pages"}``."""
+    per_page = max(1, min(per_page, 500))
+    where = (Job.team_id == actor.team_id, Job.status != "deleted")
     with db.reading() as s:
-        jobs = [_view(db, s, j) for j in
-                s.scalars(select(Job).where(Job.team_id == actor.team_id, Job.status != "deleted")
-                          .order_by(Job.created_at.desc()).limit(100))]
+        total = s.scalar(select(func.count()).select_from(Job).where(*where)) or 0
+        pages = max(1, -(-total // per_page))
+        page = max(1, min(page, pages))
+        jobs = [_view(db, s, j) for j in s.scalars(select(Job).where(*where).order_by(Job.created_at.desc(), Job.id)
+                                                   .offset((page - 1) * per_page).limit(per_page))]
     db.audit_read(user_id=actor.user_id, username=actor.username, action="job.list",
-                  target=f"team:{actor.team_id}", detail=f"{len(jobs)} jobs")
-    return jobs
+                  target=f"team:{actor.team_id}", detail=f"{len(jobs)} of {total} jobs, page {page}")
+    return {"items": jobs, "total": total, "page": page, "pages": pages}
 
 
 def cancel_job(db: Database, actor: Actor, job_id: str) -> tuple[dict, list[int]]:

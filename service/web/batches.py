@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -21,20 +21,22 @@ from .pages import PageUser, _error, _page, login_redirect
 router = APIRouter(include_in_schema=False)
 
 
-def _packs_page(request: Request, user, csrf: str, *, message: str | None = None, status: int = 200) -> Response:
+def _packs_page(request: Request, user, csrf: str, *, message: str | None = None, status: int = 200,
+                page: int = 1) -> Response:
     try:
-        jobs = list_jobs(get_db(request), user)
+        found = list_jobs(get_db(request), user, page=page)
     except StepDownError as exc:
         return _error(request, exc, user, csrf)
     return _page(request, "packs.html", {"user": user, "csrf": csrf, "packs": request.app.state.packs.all(),
-                                          "registry": request.app.state.registry, "jobs": jobs, "message": message,
+                                          "registry": request.app.state.registry, "jobs": found["items"],
+                                          "found": found, "link": lambda n: f"/packs?page={n}", "message": message,
                                           "titles": {p.id: p.title for p in request.app.state.packs.all()}},
                  status)
 
 
 @router.get("/packs")
-def packs_page(request: Request, session: PageUser) -> Response:
-    return _packs_page(request, *session)
+def packs_page(request: Request, session: PageUser, page: Annotated[int, Query(ge=1, le=1_000_000)] = 1) -> Response:
+    return _packs_page(request, *session, page=page)
 
 
 @router.get("/packs/{pack_id}/template.xlsx")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -44,9 +44,15 @@ async def start(request: Request, pack_id: str, user: ApiUser, db: Db,
     return await run_in_threadpool(request.app.state.jobs.submit, user, pack_id, raw)
 
 
-@router.get("/jobs", response_model=list[JobOut])
-def jobs(user: ApiUser, db: Db) -> list[dict]:
-    return list_jobs(db, user)
+@router.get("/jobs", response_model=list[JobOut],
+            responses={200: {"headers": {"X-Total-Count": {"description": "How many batches in all",
+                                                           "schema": {"type": "integer"}}}}})
+def jobs(response: Response, user: ApiUser, db: Db, page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+         per_page: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict]:
+    """Newest first, a page at a time (``X-Total-Count`` says how many in all)."""
+    found = list_jobs(db, user, page=page, per_page=per_page)
+    response.headers["X-Total-Count"] = str(found["total"])
+    return found["items"] if found["page"] == page else []
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut)
