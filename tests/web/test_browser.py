@@ -378,3 +378,68 @@ def test_the_api_docs_work_with_no_internet(server, page):
     page.goto(f"{base}/api/docs")
     page.get_by_text("/api/documents", exact=True).first.wait_for(timeout=20_000)
     assert page.locator(".opblock").count() > 20 and elsewhere == []
+
+
+def test_every_page_state_passes_axe(server, page, tmp_path):
+    """axe-core on each page and each state a person meets (lists, a review with problems and an
+    earlier upload, a warning before download, errors at fields, administration, error pages)."""
+    import re as regex
+
+    from tests.conftest import load_sample
+
+    base, app = server
+    db = app.state.db
+    admin = records.create_user(db, "ada.admin", PASSWORD, role="admin", team="Browser Team")
+    case = records.create_case(db, admin, {"su_number": "SU-EX-A1", "child_name": "Ari Example",
+                                           "date_of_birth": "2015-02-01"})
+    long = records.create_case(db, admin, {"su_number": "SU-EX-A2", "child_name": "L" * 1000})
+    closed = records.create_case(db, admin, {"su_number": "SU-EX-A3", "child_name": "Cai Example"})
+    records.cases.set_closed(db, admin, closed["id"], True)
+    data = {**load_sample("ramp"), "su_number": "SU-EX-A1", "child_name": None}
+    raw = service.generate_document(REGISTRY.get("ramp"), data)
+    first = records.receive_submission(db, admin, REGISTRY, raw)["id"]
+    second = records.receive_submission(db, admin, REGISTRY, raw)["id"]
+    records.discard_submission(db, admin, first)
+
+    page.goto(f"{base}/login")
+    accessible(page)
+    page.get_by_label("Username").fill("ada.admin")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base}/")
+    for path in ("/", "/forms/ramp", "/cases", "/cases?closed=1", f"/cases/{case['id']}", "/cases?q=01/02/2015",
+                 "/upload", "/submissions", "/submissions?status=discarded", f"/submissions/{second}",
+                 f"/submissions/{first}", "/packs", "/manage", "/admin", f"/admin/users/{admin.user_id}",
+                 "/admin/teams", "/admin/access", "/account", "/no/such/page", f"/cases/{closed['id']}"):
+        page.goto(f"{base}{path}")
+        accessible(page)
+    # states reached by sending a form
+    page.goto(f"{base}/forms/ramp?case={long['id']}")
+    page.get_by_role("button", name="Download the form").click()
+    page.get_by_role("heading", name="Some of the case's details will not go into this form").wait_for()
+    accessible(page)
+    page.goto(f"{base}/cases/{case['id']}")
+    page.get_by_label("Date of birth").fill("31/02/2015")
+    page.get_by_role("button", name="Save changes").click()
+    page.locator(".field-error").wait_for()
+    accessible(page)
+    page.goto(f"{base}/upload")
+    bad = tmp_path / "not-a-form.docx"
+    bad.write_bytes(b"PK\x03\x04 not really")
+    page.get_by_label("Completed form").set_input_files(str(bad))
+    page.get_by_role("button", name="Upload and read").click()
+    page.locator(".error-summary").wait_for()
+    accessible(page)
+    page.goto(f"{base}/admin")
+    page.get_by_label("Username").fill("x")
+    page.get_by_role("button", name="Add the user").click()
+    page.locator(".error-summary").wait_for()
+    accessible(page)
+    page.goto(f"{base}/account")
+    page.get_by_label("Your current password").fill("not the password at all")
+    page.get_by_label("A new password").fill("a brand new long password")
+    page.get_by_label("The new password again").fill("a brand new long password")
+    page.get_by_role("button", name="Change the password").click()
+    page.locator(".error-summary").wait_for()
+    accessible(page)
+    assert regex.search(r"current password is not right", page.content())
