@@ -11,13 +11,14 @@ import io
 import json
 import os
 import signal
+import socket
 import zipfile
 
 import pytest
 from sqlalchemy import create_engine, select
 
 from service.store.models import JobPart
-from tests.jobs.cluster import Cluster, Redis
+from tests.jobs.cluster import PASSWORD, Cluster, Redis
 from tests.packs.test_crash import _left_after
 from tests.packs.test_packs import PACKS, _csv, _row
 from tests.web.test_processes import _tree
@@ -87,6 +88,40 @@ def test_a_batch_is_built_on_both_workers_and_downloaded_whole(cluster):
     builders = {p.worker for p in _parts(cluster, job_id)}
     assert len(builders) == 2, builders  # each worker built some
     assert not (cluster.tmp / "files" / "jobs" / job_id).exists()  # parts gone once assembled
+
+
+def test_a_batch_started_from_the_web_page_is_built_by_the_workers(cluster):
+    """As a person does it: logged in with a password, the spreadsheet sent from the packs page,
+    the progress page followed, the ZIP downloaded; the parts built by the worker processes."""
+    import re
+
+    import httpx
+
+    def csrf(html: str) -> str:
+        return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+    with httpx.Client(base_url=f"http://127.0.0.1:{cluster.port}", timeout=30) as browser:
+        page = browser.get("/login")
+        r = browser.post("/login", data={"username": "sam.worker", "password": PASSWORD, "csrf": csrf(page.text)})
+        assert r.status_code == 303
+        packs = browser.get("/packs")
+        r = browser.post(f"/packs/{PACK.id}/jobs", data={"csrf": csrf(packs.text)},
+                         files={"file": ("week.csv", _csv([_row(i) for i in range(1, 21)], PACK))})
+        assert r.status_code == 303 and r.headers["location"].startswith("/jobs/")
+        job_id = r.headers["location"].rsplit("/", 1)[1]
+        job = cluster.wait(job_id)
+        assert job["status"] == "done" and job["done"] == 20
+        assert "Download the ZIP" in browser.get(f"/jobs/{job_id}").text
+        download = browser.get(f"/jobs/{job_id}/download")
+        assert download.status_code == 200 and download.content.startswith(b"PK")
+    _whole(cluster, job_id, rows=20)
+    assert {p.worker for p in _parts(cluster, job_id)} <= {w for w in _worker_names(cluster)}
+
+
+def _worker_names(c: Cluster) -> set[str]:
+    """The names the worker processes record on the parts they build (host:pid)."""
+    host = socket.gethostname()
+    return {f"{host}:{child}" for proc in c.workers.values() for child in [proc.pid, *_tree(proc.pid)]}
 
 
 def test_a_worker_killed_mid_batch_leaves_nothing_behind_and_the_batch_completes(cluster):

@@ -106,7 +106,7 @@ def test_new_user_journey(server, page, tmp_path):
     accessible(page)
 
     # a case, entered once
-    page.get_by_role("link", name="Cases").click()
+    page.get_by_role("link", name="Cases", exact=True).click()
     page.get_by_label("SU number (required)").fill("SU-EX-4001")
     page.get_by_label("Child's name").fill("Elis Example")
     page.get_by_label("Social worker", exact=True).fill("Jo Sample")
