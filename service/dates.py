@@ -124,12 +124,16 @@ def utc_stamp(when: datetime | None = None) -> str:
 UK = ZoneInfo("Europe/London")
 
 
+def in_uk(moment: datetime) -> datetime:
+    """A stored moment (UTC, aware or naive) as the wall-clock time in England and Wales."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(UK)
+
+
 def uk_moment(moment: datetime | str | None) -> str:
-    """A stored moment (UTC, aware or not, or its ISO text) as people here read it: UK time,
-    DD/MM/YYYY HH:MM. Nothing: ''."""
+    """A stored moment (or its ISO text) as people here read it: UK time, DD/MM/YYYY HH:MM.
+    Nothing: ''."""
     if moment is None or moment == "":
         return ""
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-    return aware.astimezone(UK).strftime("%d/%m/%Y %H:%M")
+    return in_uk(moment).strftime("%d/%m/%Y %H:%M")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import unicodedata
 import uuid
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Callable, Literal
 
 from sqlalchemy import select
 
@@ -104,11 +104,10 @@ def list_cases(db: Database, actor: Actor, *, search: str | None = None, closed:
         state = Case.closed_at.is_not(None) if closed else Case.closed_at.is_(None)
         cases = [_view(db, c) for c in
                  s.scalars(select(Case).where(Case.team_id == actor.team_id, state).order_by(Case.su_number))]
-    words = bool(search)
-    if words:
+    if search:
         cases = list(filter(_matches(search), cases))
     db.audit_read(user_id=actor.user_id, username=actor.username, action="case.list",
-                  target=f"team:{actor.team_id}", detail=f"{len(cases)} cases" + (" (search)" if words else ""))
+                  target=f"team:{actor.team_id}", detail=f"{len(cases)} cases" + (" (search)" if search else ""))
     return cases
 
 
@@ -162,26 +161,20 @@ def case_history(db: Database, actor: Actor, case_id: str) -> list[dict]:
 
 
 def prefill_for_case(db: Database, actor: Actor, spec: FormSpec, case_id: str, *,
-                     use: bool = True) -> tuple[dict, list[dict]]:
+                     use: Literal["always", "if_complete"] = "always") -> tuple[dict, list[dict]]:
     """The form's data from the case, and the fields left empty because the case's value does
-    not fit them (``case_mapping.left_out``: path and message each). ``use``: the form is being
-    made now, so the case page lists it (``note_form_made`` does it later otherwise)."""
+    not fit them (``case_mapping.left_out``: path and message each). The case page lists the
+    form as made from the case (``use``): always, or only if nothing was left out (a page that
+    first warns the person, who may then not download it)."""
     with db.session() as s:
         case = load_case(db, s, actor, case_id, "case.prefill")
-        if use:
+        values = db.sealer.loads(case.values)
+        data, skipped = prefill_from_case(spec, values)
+        if use == "always" or not skipped:
             s.add(CaseUse(case_id=case.id, kind="form", what=spec.id, user_id=actor.user_id, at=_now()))
         record(s, db.sealer, user_id=actor.user_id, username=actor.username, action="case.prefill",
                target=f"case:{case.id}", detail=f"form {spec.id}")
-        values = db.sealer.loads(case.values)
-        data, skipped = prefill_from_case(spec, values)
         return data, left_out(spec, values, skipped)
-
-
-def note_form_made(db: Database, actor: Actor, spec: FormSpec, case_id: str) -> None:
-    """The form prefilled earlier (``use=False``) was made after all: list it on the case page."""
-    with db.session() as s:
-        case = load_case(db, s, actor, case_id, "case.prefill")
-        s.add(CaseUse(case_id=case.id, kind="form", what=spec.id, user_id=actor.user_id, at=_now()))
 
 
 def case_uses(db: Database, actor: Actor, case_id: str) -> list[dict]:

@@ -12,13 +12,13 @@ filter as dates; the header row has an autofilter and stays in view.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from io import BytesIO
 
 from sqlalchemy import select
 
 from ..convert import display
-from ..dates import UK
+from ..dates import in_uk
 from ..errors import StepDownError
 from ..shape import value_at
 from ..spec.model import DateField, DateTimeField, FormSpec, GroupField, RepeatField
@@ -34,8 +34,7 @@ DATE_FORMAT, DATETIME_FORMAT = "DD/MM/YYYY", "DD/MM/YYYY HH:MM"
 
 def _uk(moment: datetime) -> datetime:
     """A moment as the wall-clock time in England and Wales (Excel cells hold no time zone)."""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-    return aware.astimezone(UK).replace(tzinfo=None)
+    return in_uk(moment).replace(tzinfo=None)
 
 
 def _columns(spec: FormSpec) -> list[tuple[str, str, object]]:

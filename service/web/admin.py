@@ -90,79 +90,69 @@ def user_page(request: Request, session: PageUser, user_id: int, done: str | Non
     return _user_page(request, user, csrf, user_id, done=done)
 
 
-def _change(request: Request, session: tuple, csrf: str, user_id: int, change: Callable[[], object], done: str) -> Response:
-    """Run one change to a user and come back to their page, or show it with the problem."""
+def _change(request: Request, session: tuple, csrf: str, user_id: int, act: Callable[[], Response]) -> Response:
+    """Run one change to a user (``act`` makes it and gives the answer); on a problem, the user's
+    page says it (refusals and users out of reach get the error page)."""
     user, token = session
     try:
         check_csrf(token, csrf)
-        change()
+        return act()
     except StepDownError as exc:
         if exc.code in ("forbidden", "csrf_failed") or status_for(exc) == 404:
             return _error(request, exc, user, token)
         return _user_page(request, user, token, user_id, error=exc, status=status_for(exc))
-    return _done(f"/admin/users/{user_id}", done)
 
 
 @router.post("/admin/users/{user_id}/role")
 def change_role(request: Request, session: PageUser, user_id: int, csrf: Csrf,
                 role: Annotated[str, Form(max_length=20)]) -> Response:
-    return _change(request, session, csrf, user_id, lambda: admin.set_role(get_db(request), session[0], user_id, role),
-                   "role")
+    def act() -> Response:
+        admin.set_role(get_db(request), session[0], user_id, role)
+        return _done(f"/admin/users/{user_id}", "role")
+    return _change(request, session, csrf, user_id, act)
 
 
 @router.post("/admin/users/{user_id}/active")
 def change_active(request: Request, session: PageUser, user_id: int, csrf: Csrf,
                   active: Annotated[str, Form(pattern="^(yes|no)$")]) -> Response:
-    return _change(request, session, csrf, user_id,
-                   lambda: admin.set_active(get_db(request), session[0], user_id, active == "yes"),
-                   "active" if active == "yes" else "inactive")
+    def act() -> Response:
+        admin.set_active(get_db(request), session[0], user_id, active == "yes")
+        return _done(f"/admin/users/{user_id}", "active" if active == "yes" else "inactive")
+    return _change(request, session, csrf, user_id, act)
 
 
 @router.post("/admin/users/{user_id}/unlock")
 def unlock(request: Request, session: PageUser, user_id: int, csrf: Csrf) -> Response:
-    return _change(request, session, csrf, user_id, lambda: admin.unlock_user(get_db(request), session[0], user_id),
-                   "unlocked")
+    def act() -> Response:
+        admin.unlock_user(get_db(request), session[0], user_id)
+        return _done(f"/admin/users/{user_id}", "unlocked")
+    return _change(request, session, csrf, user_id, act)
 
 
 @router.post("/admin/users/{user_id}/team")
 def change_team(request: Request, session: PageUser, user_id: int, csrf: Csrf,
                 team: Annotated[str, Form(max_length=120)]) -> Response:
-    user, token = session
-    try:
-        check_csrf(token, csrf)
-        moved = admin.move_user(get_db(request), user, user_id, team)
-    except StepDownError as exc:
-        if exc.code in ("forbidden", "csrf_failed") or status_for(exc) == 404:
-            return _error(request, exc, user, token)
-        return _user_page(request, user, token, user_id, error=exc, status=status_for(exc))
-    return _page(request, "admin_moved.html", {"user": user, "csrf": token, "moved": moved})
+    def act() -> Response:
+        moved = admin.move_user(get_db(request), session[0], user_id, team)
+        return _page(request, "admin_moved.html", {"user": session[0], "csrf": session[1], "moved": moved})
+    return _change(request, session, csrf, user_id, act)
 
 
 @router.post("/admin/users/{user_id}/password")
 def reset_password(request: Request, session: PageUser, user_id: int, csrf: Csrf) -> Response:
-    user, token = session
-    try:
-        check_csrf(token, csrf)
-        _, password = admin.reset_password(get_db(request), user, user_id)
-    except StepDownError as exc:
-        if exc.code in ("forbidden", "csrf_failed") or status_for(exc) == 404:
-            return _error(request, exc, user, token)
-        return _user_page(request, user, token, user_id, error=exc, status=status_for(exc))
-    return _user_page(request, user, token, user_id, shown={"password": password})
+    def act() -> Response:
+        _, password = admin.reset_password(get_db(request), session[0], user_id)
+        return _user_page(request, *session, user_id, shown={"password": password})
+    return _change(request, session, csrf, user_id, act)
 
 
 @router.post("/admin/users/{user_id}/tokens")
 def token_for(request: Request, session: PageUser, user_id: int, csrf: Csrf, name: Annotated[str, Form(max_length=80)],
               days: Annotated[str, Form(max_length=20)] = "90") -> Response:
-    user, token = session
-    try:
-        check_csrf(token, csrf)
-        made = admin.token_for(get_db(request), user, user_id, name, _days(days))
-    except StepDownError as exc:
-        if exc.code in ("forbidden", "csrf_failed") or status_for(exc) == 404:
-            return _error(request, exc, user, token)
-        return _user_page(request, user, token, user_id, error=exc, status=status_for(exc))
-    return _user_page(request, user, token, user_id, shown={"token": made}, status=201)
+    def act() -> Response:
+        made = admin.token_for(get_db(request), session[0], user_id, name, _days(days))
+        return _user_page(request, *session, user_id, shown={"token": made}, status=201)
+    return _change(request, session, csrf, user_id, act)
 
 
 def _days(days: str) -> int | None:

@@ -21,7 +21,7 @@ from ..case_record import ATTRIBUTES, BY_KEY, LABELS, values_from_text
 from ..dates import uk_moment
 from ..errors import AccessError, StepDownError
 from ..records import case_history, create_case, get_case, list_cases, list_submissions, update_case
-from ..records.cases import case_uses, note_form_made, set_closed
+from ..records.cases import case_uses, set_closed
 from .api.documents import MEDIA, document_data, make_document
 from .deps import check_csrf, get_db, page_session
 from .errors import status_for
@@ -116,14 +116,11 @@ def download(request: Request, session: PageUser, form_id: str, csrf: Annotated[
     user, token = session
     try:
         check_csrf(token, csrf)
-        db = get_db(request)
-        spec, prefill, left = document_data(db, request.app.state.registry, user, form_id, None, case_id or None,
-                                            use=False)
+        spec, prefill, left = document_data(get_db(request), request.app.state.registry, user, form_id, None,
+                                            case_id or None, use="always" if anyway == "yes" else "if_complete")
         if left and anyway != "yes":
             return _form_page(request, user, token, form_id, chosen=case_id, fmt=format, left=left)
         raw, name = make_document(spec, prefill, format)
-        if case_id:
-            note_form_made(db, user, spec, case_id)
     except StepDownError as exc:
         return _error(request, exc, user, token)
     return Response(raw, media_type=MEDIA[format], headers={"Content-Disposition": f'attachment; filename="{name}"'})

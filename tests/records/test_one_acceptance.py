@@ -13,20 +13,10 @@ import pytest
 import service
 from service import records
 from service.errors import Conflict
-from service.settings import Settings
-from service.store import Database
 from tests.conftest import REGISTRY, load_sample
 
 SPEC = REGISTRY.get("ramp")
 DOC_ID = "0b7e1c2a-8d5f-4e3b-9a61-2f4c6d8e0a11"
-
-
-@pytest.fixture
-def db(database_url, tmp_path):
-    database = Database(Settings(database_url=database_url, data_dir=str(tmp_path)))
-    database.migrate()
-    yield database
-    database.dispose()
 
 
 @pytest.fixture

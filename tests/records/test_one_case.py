@@ -16,14 +16,6 @@ from service.store.models import Case
 
 
 @pytest.fixture
-def db(database_url, tmp_path):
-    database = Database(Settings(database_url=database_url, data_dir=str(tmp_path)))
-    database.migrate()
-    yield database
-    database.dispose()
-
-
-@pytest.fixture
 def sam(db):
     return records.create_user(db, "sam.worker", "a long test password", role="practitioner", team="North Team")
 

@@ -22,10 +22,10 @@ MEDIA = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml
 
 
 def document_data(db, registry, user, form: str, data: dict | None, case_id: str | None, *,
-                  use: bool = True) -> tuple[FormSpec, dict, list[dict]]:
+                  use: str = "always") -> tuple[FormSpec, dict, list[dict]]:
     """The form, what to prefill it with (the case's values, read and audited, under ``data``)
     and the case values left out because they do not fit the form (``case_mapping.left_out``).
-    ``use``: the document will be made now (the case page lists it)."""
+    ``use``: when the case page lists the document as made (``prefill_for_case``)."""
     spec = registry.get(form)
     prefill: dict = {}
     left: list[dict] = []
