@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+import service
+
 from service.cli import main
 from tests.conftest import FORM_IDS, ROOT, SAMPLES, schema_validator
 
@@ -26,7 +28,8 @@ def test_forms_lists_all_seven(capsys):
     lines = out.strip().splitlines()
     assert len(lines) == 7
     for form_id in FORM_IDS:
-        assert any(line.split()[0] == form_id and "1.0.0" in line for line in lines)
+        current = service.default_registry().get(form_id).version
+        assert any(line.split()[:2] == [form_id, current] for line in lines)
     code, out, _ = run(capsys, "forms", "--json")
     assert {f["id"] for f in json.loads(out)} == set(FORM_IDS)
 
@@ -48,7 +51,7 @@ def test_schema_is_draft_2020_12_and_accepts_sample(capsys, form_id):
 def test_validate_sample_exit_0(capsys, form_id):
     code, out, _ = run(capsys, "validate", form_id, str(SAMPLES / f"{form_id}.json"))
     assert code == 0
-    assert out.startswith(f"{form_id} 1.0.0: valid, 0 errors")
+    assert out.startswith(f"{form_id} {service.default_registry().get(form_id).version}: valid, 0 errors")
 
 
 def test_validate_invalid_exit_1_with_paths(capsys, tmp_path):

@@ -99,11 +99,18 @@ def validate_cmd(ctx: click.Context, form: str, data: str, partial: bool, as_jso
               help="Branded header, footer and logo (Word and PDF): the organisation's own (auto), none, or a shell file.")
 @click.option("--layout", "layout_path", metavar="FILE.docx",
               help="Fill a designer's own Word layout (see check-layout) instead of ours.")
+@click.option("--spec-version", metavar="VERSION", help="An earlier published version of the form (default: current).")
 @click.pass_context
 def generate_cmd(ctx: click.Context, form: str, data_path: str | None, fmt: str, out: str, shell: str,
-                 layout_path: str | None) -> None:
+                 layout_path: str | None, spec_version: str | None) -> None:
     """Write a fillable FORM document (Word or PDF), blank or prefilled from --data."""
-    spec = _registry(ctx).get(form)
+    registry = _registry(ctx)
+    spec = registry.get(form)
+    if spec_version:
+        spec = registry.version(form, spec_version)
+        if spec is None:
+            raise service.DataError(f"{form} has no version {spec_version[:20]!r}; its versions: "
+                                    f"{', '.join(registry.versions(form))}")
     data = _read_data(data_path) if data_path else None
     if data is not None and not isinstance(data, dict):
         raise service.DataError(f"{data_path} should hold a JSON object of field values")
@@ -276,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     return rv if isinstance(rv, int) else 0
 
 
-from . import operations  # noqa: E402,F401  (registers its commands on ``cli``)
+from . import operations, specs  # noqa: E402,F401  (register their commands on ``cli``)
 
 if __name__ == "__main__":
     sys.exit(main())

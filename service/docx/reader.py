@@ -23,7 +23,7 @@ from functools import cached_property
 from lxml import etree
 
 from ..errors import DocumentError
-from ..extract import Extraction, expected_form, finish
+from ..extract import Extraction, expected_form, finish, spec_to_read
 from ..layout import RepeatPlan, TablePlan, plan
 from ..shape import complete, set_at
 from ..spec.model import FormSpec
@@ -65,7 +65,7 @@ def extract_docx(raw: bytes, registry, *, form: str | None = None) -> DocxExtrac
     if not form_id:
         raise DocumentError("This Word document was not made by Step Down Forms (it carries no form identity). "
                             "Say which form it is to read it by its layout.", "not_our_form")
-    spec = registry.get(form_id)
+    spec = spec_to_read(registry, form_id, identity.version)  # the version it was made from, if kept
     document = pkg.xml("word/document.xml")
     body = document.find(qn("w:body")) if document is not None else None
     if body is None:
@@ -82,7 +82,7 @@ def extract_docx(raw: bytes, registry, *, form: str | None = None) -> DocxExtrac
         document_id=identity.document_id, generated=identity.generated, data=data, sources=reading.sources,
         stray_text=reading.stray,
     )
-    return finish(spec, result, reading.issues)
+    return finish(registry, spec, result, reading.issues)
 
 
 def read_body(spec: FormSpec, body: etree._Element, index: ControlIndex, reader: FieldReader) -> dict:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..convert import choice_value, parse
 from ..errors import DocumentError, Unreadable
-from ..extract import Extraction, expected_form, finish
+from ..extract import Extraction, expected_form, finish, spec_to_read
 from ..identity import AUTHOR, NAMES, Identity
 from ..limits import check_document_size
 from ..shape import complete, empty_value, set_at
@@ -36,7 +36,7 @@ def extract_pdf(raw: bytes, registry, *, form: str | None = None) -> Extraction:
         _refuse_a_word_copy(parsed["info"], registry, identity.form)
     if not form_id:
         raise DocumentError("This PDF was not made by Step Down Forms (it carries no form identity).", "not_our_form")
-    spec = registry.get(form_id)
+    spec = spec_to_read(registry, form_id, identity.version)  # the version it was made from, if kept
     if not fields:
         raise DocumentError("The PDF has no form fields left (it was flattened or printed to PDF); the values "
                             "cannot be read from it.", "flattened_pdf")
@@ -47,7 +47,7 @@ def extract_pdf(raw: bytes, registry, *, form: str | None = None) -> Extraction:
                             f"read with version {spec.version}.", "warning"))
     result = Extraction(form=spec.id, spec_version=spec.version, document_version=version,
                         document_id=identity.document_id, generated=identity.generated, data=data, sources=sources)
-    return finish(spec, result, issues)
+    return finish(registry, spec, result, issues)
 
 
 WORD_PROCESSORS = ("word", "libreoffice", "openoffice", "writer", "pages", "google docs")

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from ..convert import display
 from ..dates import in_uk
 from ..errors import StepDownError
+from ..extract import up_to_date
 from ..shape import value_at
 from ..spec.model import DateField, DateTimeField, FormSpec, GroupField, RepeatField
 from ..store import Database, record
@@ -89,8 +90,11 @@ def write_cell(ws, row: int, column: int, value: object) -> None:
         cell.value = value
 
 
-def register_xlsx(db: Database, actor: Actor, spec: FormSpec) -> bytes:
-    """Accepted submissions of ``spec`` in the actor's team (managers and admins only)."""
+def register_xlsx(db: Database, actor: Actor, registry, form_id: str) -> bytes:
+    """Accepted submissions of the form in the actor's team (managers and admins only), in the
+    columns of its current version; a submission accepted under an earlier version has its
+    answers moved by the versions' migrations (the version it was accepted in is listed)."""
+    spec = registry.get(form_id)
     from openpyxl import Workbook  # deferred: it takes 0.17 s to load, and only registers need it
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
@@ -116,7 +120,8 @@ def register_xlsx(db: Database, actor: Actor, spec: FormSpec) -> bytes:
             write_cell(ws, 1, c, header)
             ws.cell(row=1, column=c).font = Font(bold=True)
         for r, (sub, su, accepted_by) in enumerate(rows, 2):
-            data = db.sealer.loads(sub.result)["data"]
+            result = db.sealer.loads(sub.result)
+            data = up_to_date(registry, result, sub.spec_version)["data"]
             values = [sub.id, sub.document_id or "", su, _uk(sub.accepted_at), accepted_by,
                       sub.spec_version]
             values += [_cell_text(f, value_at(data, path)) for _, path, f in columns]

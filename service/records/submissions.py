@@ -22,6 +22,7 @@ from ..case_record import su_key
 from .duplicates import check_acceptable, earlier_uploads
 from ..documents import extract_document
 from ..errors import Conflict, DocumentError, RecordInvalid
+from ..extract import up_to_date
 from ..spec.model import FormSpec
 from ..store import Database, record
 from ..store.models import Case, Submission, User
@@ -113,7 +114,7 @@ def _load(db: Database, s, actor: Actor, submission_id: str, action: str) -> Sub
 def get_submission(db: Database, actor: Actor, registry, submission_id: str) -> dict:
     with db.reading() as s:
         sub = _load(db, s, actor, submission_id, "submission.read")
-        result = db.sealer.loads(sub.result)
+        result = up_to_date(registry, db.sealer.loads(sub.result), sub.spec_version)
         case = s.get(Case, sub.case_id) if sub.case_id else None
         uploader = s.get(User, sub.uploaded_by)
         view = {**_summary(sub, uploader.username if uploader else None), "result": result,  # + uploads, acceptance
@@ -194,7 +195,7 @@ def _accept(db: Database, actor: Actor, registry, submission_id: str, *, case_id
         sub = _load(db, s, actor, submission_id, "submission.accept")
         if sub.status == "accepted":
             raise Conflict("This submission has already been accepted.", "already_accepted")
-        result = db.sealer.loads(sub.result)
+        result = up_to_date(registry, db.sealer.loads(sub.result), sub.spec_version)
         if sub.error_count:
             raise Conflict(f"The form has {sub.error_count} errors; correct the document and upload it again "
                            "before accepting it.", "submission_invalid")

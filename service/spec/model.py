@@ -19,6 +19,7 @@ from typing import Annotated, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from ..case_record import CASE_KEYS
+from .migrations import Migration
 from .rules import Rule
 
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
@@ -237,6 +238,9 @@ class FormSpec(_Model):
     option_sets: dict[Key, list[Option]] = Field(default_factory=dict)
     sections: list[Section] = Field(min_length=1)
     rules: list[Rule] = Field(default_factory=list)
+    migration: Migration | None = Field(
+        default=None, description="How data of the version before this one becomes this version's data."
+    )
 
     # -- navigation -----------------------------------------------------------------------
     @property

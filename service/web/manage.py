@@ -36,7 +36,7 @@ def register(request: Request, session: PageUser, form_id: str) -> Response:
     user, csrf = session
     try:
         spec = request.app.state.registry.get(form_id)
-        book = register_xlsx(get_db(request), user, spec)
+        book = register_xlsx(get_db(request), user, request.app.state.registry, spec.id)
     except StepDownError as exc:
         return _error(request, exc, user, csrf)
     return Response(book, media_type=XLSX,

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..case_record import LABELS
 from ..errors import StepDownError
+from ..spec.diff import describe_applied
 from ..records import (
     accept_submission, discard_submission, get_submission, list_cases, list_submissions, receive_submission,
 )
@@ -87,6 +88,7 @@ def _submission_page(request: Request, user, csrf: str, submission_id: str, mess
     spec = registry.get(sub["form"])
     return _page(request, "submission.html", {
         "user": user, "csrf": csrf, "sub": sub, "spec": spec, "sections": review(spec, sub["result"]),
+        "migrated": describe_applied(sub["result"]["migration"]) if sub["result"].get("migration") else [],
         "labels": LABELS, "cases": cases, "message": message}, status)
 
 

@@ -3,6 +3,8 @@ and agenda item, in the seed's order (the lists below are transcribed from ../sh
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import REGISTRY
 
 
@@ -82,8 +84,9 @@ def test_ramp_psychology_and_anxiety_states():
         assert [f.type for f in level.fields] == ["longtext", "list", "list"]
 
 
-def test_stability_meeting_template():
-    spec = REGISTRY.get("placement-stability-meeting")
+@pytest.mark.parametrize("version", ["1.0.0", "1.1.0"])
+def test_stability_meeting_template(version):
+    spec = REGISTRY.version("placement-stability-meeting", version)
     assert spec.organisation == "South Gloucestershire Council"
     first = spec.sections[0]
     assert {"Name of Child", "Date", "Present"} <= set(labels(first.fields))
@@ -106,7 +109,8 @@ def test_stability_meeting_template():
     ]
     assert spec.sections[-1].heading == "Date for next Stability meeting (within 3 months)"
     actions = field(spec, "actions")
-    assert labels(actions.fields) == ["Action", "Who", "When"]
+    # 1.1.0 adds a status to each action, to follow it from one meeting to the next
+    assert labels(actions.fields) == ["Action", "Who", "When"] + (["Status"] if version == "1.1.0" else [])
 
 
 def test_unplanned_endings_follow_guidance_order():

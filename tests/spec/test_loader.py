@@ -38,11 +38,17 @@ def test_minimal_spec_loads():
     assert [f.key for f in spec.fields] == ["child_name", "when", "then", "colour"]
 
 
-@pytest.mark.parametrize("form_id", FORM_IDS)
-def test_every_shipped_spec_loads(form_id):
-    spec = load_spec_file(ROOT / "form_specs" / f"{form_id}.yaml")
-    assert spec.id == form_id
-    assert spec.version.count(".") == 2
+VERSION_FILES = sorted((ROOT / "form_specs").glob("*/[0-9]*.yaml"))
+
+
+@pytest.mark.parametrize("path", VERSION_FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_every_shipped_spec_version_loads(path):
+    spec = load_spec_file(path)
+    assert (spec.id, spec.version) == (path.parent.name, path.stem)
+
+
+def test_every_form_has_a_version_file():
+    assert {p.parent.name for p in VERSION_FILES} == set(FORM_IDS)
 
 
 CASES = [

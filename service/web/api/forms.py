@@ -33,5 +33,5 @@ def get_schema(form_id: str, user: ApiUser, registry: Forms) -> dict:
             responses={200: {"content": {XLSX: {}}, "description": "The register workbook"}})
 def register(form_id: str, user: ApiUser, db: Db, registry: Forms) -> Response:
     spec = registry.get(form_id)
-    return Response(register_xlsx(db, user, spec), media_type=XLSX,
+    return Response(register_xlsx(db, user, registry, spec.id), media_type=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{spec.id}-register.xlsx"'})

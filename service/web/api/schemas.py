@@ -138,7 +138,7 @@ class Acceptance(BaseModel):
 
 
 class SubmissionOut(SubmissionSummary):
-    result: dict[str, Any] = Field(description="The extraction: data, sources, errors, warnings")
+    result: dict[str, Any] = Field(description="The extraction: data, sources, errors, warnings, and the migration if the document was of an earlier version")
     case_values: list[CaseValueComparison]
     uploads: list[EarlierUpload] | None = Field(
         default=None, description="The team's other uploads of the same document (same file, or same document id); "
