@@ -201,11 +201,12 @@ def pack_template_cmd(ctx: click.Context, pack_id: str, out: str) -> None:
     click.echo(f"wrote {out}")
 
 
-def _team_cases(team: str) -> dict[str, dict]:
-    """SU number -> case values of ``team``, read once (and the read audited)."""
+def _team_cases(team: str, registry, pack) -> tuple[dict[str, dict], dict[str, dict]]:
+    """SU key -> case values of ``team``, and -> the last meeting's records, read once (and the
+    read audited)."""
     from ..records.jobs import team_case_values  # deferred: the database layer (see the top)
 
-    return team_case_values(_database(), team)
+    return team_case_values(_database(), team, registry, pack)
 
 
 @cli.command("pack")
@@ -237,11 +238,11 @@ def pack_cmd(ctx: click.Context, pack_id: str, input_path: str | None, out: str,
         bar.set_postfix_str(f"row {row}")
         bar.update(done - bar.n)
 
-    cases = _team_cases(team) if team else None
+    cases, history = _team_cases(team, registry, pack) if team else (None, {})
     lookup = (lambda su: cases.get(su_key(su))) if cases is not None else None
     try:
         result = run_batch(pack, registry, raw, out, workers=workers, formats=chosen, progress=progress,
-                           case_lookup=lookup)
+                           case_lookup=lookup, history_lookup=lambda su: history.get(su_key(su)))
     finally:
         bar.close()
     failed = result.rows - result.built
@@ -283,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     return rv if isinstance(rv, int) else 0
 
 
-from . import operations, specs  # noqa: E402,F401  (register their commands on ``cli``)
+from . import operations, versions  # noqa: E402,F401  (register their commands on ``cli``)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -27,6 +27,9 @@ def cover_docx(cover, generated: datetime | None = None) -> bytes:
     if cover.warnings:
         body.append(oxml.paragraph(text="Timescales and checks", style="Heading1"))
         body += [oxml.paragraph(text="⚠ " + w) for w in cover.warnings]
+    for heading, lines in cover.sections:
+        body.append(oxml.paragraph(text=heading, style="Heading1"))
+        body += [oxml.paragraph(text=line) for line in lines]
     body.append(oxml.paragraph(text="Invited", style="Heading1"))
     if cover.invitees:
         w2 = [TEXT_WIDTH // 2, TEXT_WIDTH - TEXT_WIDTH // 2]

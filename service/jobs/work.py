@@ -35,6 +35,7 @@ from ..packs.batch import BatchResult, BatchZip, meeting_folder, meetings_for
 from ..packs.build import Stamp, build_pack
 from ..packs.meeting import Meeting, RowProblem
 from ..records.accounts import Actor
+from ..records.history import meeting_history
 from ..records.jobs import ACTIVE, job_name, parts_folder, view
 from ..records.reading import reading_slot
 from ..store import Database, record
@@ -112,6 +113,7 @@ class _Claim:
     meetings: list[dict]
     cases: dict[str, dict]
     attempt: int
+    history: dict[str, dict]  # SU key -> the last meeting's records and the case's changes since
 
 
 def _part(s, job_id: str, number: int) -> JobPart | None:
@@ -146,11 +148,12 @@ def _claim(w: Workshop, job_id: str, number: int) -> _Claim | None:
         keys = sorted({su_key(m["values"]["su_number"]) for m in meetings if m["values"].get("su_number")})
         rows = s.scalars(select(Case).where(Case.team_id == job.team_id, Case.su_key.in_(keys))).all() if keys else []
         cases = {c.su_key: db.sealer.loads(c.values) for c in rows}
+        history = meeting_history(db, s, w.registry, w.packs.get(job.pack), {c.id: c.su_key for c in rows})
         if cases:
             _note_packs(s, job, [c.id for c in rows])
             record(s, db.sealer, user_id=job.user_id, username="(batch)", action="case.prefill",
                    target=f"job:{job_id}", detail=f"{len(cases)} team cases for part {number}")
-        return _Claim(job.pack, job.created_at, meetings, cases, part.attempts + 1)
+        return _Claim(job.pack, job.created_at, meetings, cases, part.attempts + 1, history)
 
 
 def _note_packs(s, job: Job, case_ids: list[str]) -> None:
@@ -196,8 +199,9 @@ def run_part(w: Workshop, job_id: str, number: int) -> Outcome:
             for plain in claim.meetings:
                 meeting = Meeting.from_plain(pack, plain)
                 su = meeting.values.get("su_number")
-                built = build_pack(pack, w.registry, meeting, case_values=claim.cases.get(su_key(su)) if su else None,
-                                   stamp=stamp)
+                key = su_key(su) if su else None
+                built = build_pack(pack, w.registry, meeting, case_values=claim.cases.get(key) if key else None,
+                                   stamp=stamp, history=claim.history.get(key) if key else None)
                 for f in built.files:
                     z.writestr(zipfile.ZipInfo(f"{meeting.row}/{f.name}", date_time=made), f.data)
                 entries.append({"row": meeting.row, "folder": meeting_folder(pack, meeting, built),

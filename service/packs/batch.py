@@ -100,9 +100,11 @@ def _init_worker(specs_folder: str, parent: int) -> None:
     _worker_state["packs"] = packs_in(specs_folder)
 
 
-def _build_in_worker(pack_id: str, meeting: Meeting, case_values: dict | None, formats: tuple[str, ...]) -> BuiltPack:
+def _build_in_worker(pack_id: str, meeting: Meeting, case_values: dict | None, formats: tuple[str, ...],
+                     history: dict | None = None) -> BuiltPack:
     registry, packs = _worker_state["registry"], _worker_state["packs"]
-    return build_pack(packs.get(pack_id), registry, meeting, case_values=case_values, formats=formats)
+    return build_pack(packs.get(pack_id), registry, meeting, case_values=case_values, formats=formats,
+                      history=history)
 
 
 # -- the ZIP ----------------------------------------------------------------------------------
@@ -160,10 +162,11 @@ def meeting_folder(pack: PackSpec, meeting: Meeting, built: BuiltPack) -> str:
 
 def run_batch(pack: PackSpec, registry: Registry, raw: bytes | None, out: str | Path, *, workers: int = 2,
               formats: tuple[str, ...] = ("docx", "pdf"), progress: Progress | None = None,
-              cancel: threading.Event | None = None, case_lookup: Callable[[str], dict | None] | None = None
-              ) -> BatchResult:
+              cancel: threading.Event | None = None, case_lookup: Callable[[str], dict | None] | None = None,
+              history_lookup: Callable[[str], dict | None] | None = None) -> BatchResult:
     """Every meeting of ``raw`` built into one ZIP at ``out``, in this process's workers (the
-    command line's batch; the service builds batches in parts, ``service.jobs``)."""
+    command line's batch; the service builds batches in parts, ``service.jobs``). The lookups
+    give a child's case values and last meeting (``history.py``) by SU number."""
     out = Path(out)
     meetings, problems, total = meetings_for(pack, registry, raw)
     result = BatchResult(pack.id, rows=total, problems=problems)
@@ -173,7 +176,8 @@ def run_batch(pack: PackSpec, registry: Registry, raw: bytes | None, out: str | 
             archive = BatchZip(file, pack, result)
             try:
                 count = len(meetings)
-                for meeting, built in _built(pack, registry, meetings, workers, formats, cancel, case_lookup):
+                for meeting, built in _built(pack, registry, meetings, workers, formats, cancel, case_lookup,
+                                               history_lookup):
                     archive.add(meeting_folder(pack, meeting, built), meeting.row,
                                 [(f.name, f.data) for f in built.files], built.warnings)
                     if progress:
@@ -190,17 +194,21 @@ def run_batch(pack: PackSpec, registry: Registry, raw: bytes | None, out: str | 
     return result
 
 
-def _built(pack, registry, meetings, workers, formats, cancel, case_lookup):
+def _built(pack, registry, meetings, workers, formats, cancel, case_lookup, history_lookup=None):
     """(meeting, built pack) in row order, built in ``workers`` processes (or here, for 0)."""
     def case_for(m: Meeting):
         su = m.values.get("su_number")
         return case_lookup(str(su)) if case_lookup and su else None
 
+    def history_for(m: Meeting):
+        su = m.values.get("su_number")
+        return history_lookup(str(su)) if history_lookup and su else None
+
     if workers <= 0:
         for m in meetings:
             if cancel is not None and cancel.is_set():
                 raise Cancelled("The batch was cancelled.")
-            yield m, build_pack(pack, registry, m, case_values=case_for(m), formats=formats)
+            yield m, build_pack(pack, registry, m, case_values=case_for(m), formats=formats, history=history_for(m))
         return
     context = multiprocessing.get_context("spawn")  # never fork a process that may hold threads and locks
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
@@ -214,7 +222,7 @@ def _built(pack, registry, meetings, workers, formats, cancel, case_lookup):
                     raise Cancelled("The batch was cancelled.")
                 while next_submit < len(meetings) and len(pending) + len(done) < workers * IN_FLIGHT_PER_WORKER:
                     m = meetings[next_submit]
-                    pending[next_submit] = pool.submit(_build_in_worker, pack.id, m, case_for(m), formats)
+                    pending[next_submit] = pool.submit(_build_in_worker, pack.id, m, case_for(m), formats, history_for(m))
                     next_submit += 1
                 if next_yield in pending:
                     finished, _ = wait(list(pending.values()), timeout=0.5, return_when=FIRST_COMPLETED)

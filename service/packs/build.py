@@ -1,8 +1,10 @@
 """One pack: the cover sheet and each form, as fillable Word and PDF, prefilled from the meeting
 row and the child's case, plus one combined PDF with a bookmark per document.
 
-Prefill order, later winning: the child's case (latest accepted values), the case columns of
-the row, then the meeting values the pack maps onto each form. A value that does not fit its
+Prefill order, later winning: for a recurring meeting, the child's last accepted record of the
+form (``history.py``: actions carried forward, the last meeting's date); the child's case
+(latest accepted values), the case columns of the row, then the meeting values the pack maps
+onto each form. A value that does not fit its
 field is left out and reported as a warning; it never stops the pack.
 """
 
@@ -25,6 +27,7 @@ from ..spec.durations import breach, elapsed
 from ..spec.model import ChoiceField, DateField, DateTimeField, FormSpec, RepeatField
 from ..validation import validate
 from .combine import combine_pdfs
+from .history import cover_sections, last_meeting_date, merge, start_from_last
 from .meeting import Meeting
 from .model import PackForm, PackSpec
 
@@ -40,6 +43,7 @@ class Cover:
     agenda: list[str]
     documents: list[str]
     warnings: list[str]
+    sections: list[tuple[str, list[str]]] = field(default_factory=list)  # heading, lines: the last meeting
 
 
 @dataclass(frozen=True)
@@ -83,8 +87,12 @@ def case_values_for(meeting: Meeting, case_values: dict | None) -> tuple[dict, l
     return values, warnings
 
 
-def form_prefill(spec: FormSpec, item: PackForm, meeting: Meeting, values: dict) -> tuple[dict, list[str]]:
+def form_prefill(spec: FormSpec, item: PackForm, meeting: Meeting, values: dict,
+                 start: dict | None = None) -> tuple[dict, list[str]]:
+    """``start``: the data the form starts from (the last meeting's), under everything else."""
     data, skipped = prefill_from_case(spec, values)
+    if start:
+        data = merge(start, data)
     warnings = [f"{spec.title}: {said['message']}" for said in left_out(spec, values, skipped)]
     for path, key in item.prefill.items():
         raw = meeting.get(key)
@@ -115,10 +123,19 @@ def form_prefill(spec: FormSpec, item: PackForm, meeting: Meeting, values: dict)
     return data, warnings
 
 
-def timescale_warnings(pack: PackSpec, meeting: Meeting) -> list[str]:
+def timescale_warnings(pack: PackSpec, meeting: Meeting, last_meeting: date | None = None) -> list[str]:
+    """``last_meeting``: when the child's last meeting of this pack was, if known."""
+    def get(key: str) -> object:
+        return last_meeting if key == "last_meeting_date" else meeting.get(key)
+
     out = []
     for t in pack.timescales:
-        start, end = meeting.get(t.start), meeting.get(t.end)
+        start, end = get(t.start), get(t.end)
+        if t.during is not None:
+            since = get(t.during.start)
+            if not isinstance(since, date) or not isinstance(end, date) or \
+                    breach(since, end, within=t.during.within) is not None:
+                continue  # the timescale applies only during that time
         if isinstance(start, date) and isinstance(end, date):
             found = breach(start, end, within=t.within, at_least=t.at_least)
             if found is not None:
@@ -162,10 +179,11 @@ def _details(pack: PackSpec, meeting: Meeting) -> list[tuple[str, str]]:
 
 
 def build_pack(pack: PackSpec, registry: Registry, meeting: Meeting, *, case_values: dict | None = None,
-               formats: tuple[str, ...] = ("docx", "pdf"), combined: bool = True, stamp: Stamp | None = None
-               ) -> BuiltPack:
+               formats: tuple[str, ...] = ("docx", "pdf"), combined: bool = True, stamp: Stamp | None = None,
+               history: dict | None = None) -> BuiltPack:
     """``stamp``: build the same bytes as any other build with the same stamp (new ids and now
-    by default)."""
+    by default). ``history``: the child's last accepted records and case changes since
+    (``history.py``), for a recurring meeting."""
     built = BuiltPack(folder_name(meeting, f"row-{meeting.row}"))
 
     def made(name: str) -> dict:
@@ -175,16 +193,23 @@ def build_pack(pack: PackSpec, registry: Registry, meeting: Meeting, *, case_val
     if pack.kind == "per_option":
         return _option_pack(pack, registry, meeting, built, formats, made)
     values, built.warnings = case_values_for(meeting, case_values)
-    built.warnings += timescale_warnings(pack, meeting)
-    forms = []
+    built.warnings += timescale_warnings(pack, meeting, last_meeting_date(pack, history))
+    forms, action_lines = [], []
+    records = (history or {}).get("records", {})
     for n, item in enumerate(pack.forms, start=1):
         spec = registry.get(item.form)
-        data, warnings = form_prefill(spec, item, meeting, values)
+        start = None
+        if item.from_last is not None and item.form in records:
+            start, lines = start_from_last(spec, item.from_last, records[item.form])
+            if item is pack.last_meeting_form:
+                action_lines = lines
+        data, warnings = form_prefill(spec, item, meeting, values, start)
         built.warnings += warnings
         forms.append((n, spec, data))
     titles = [spec.title for _, spec, _ in forms]
     cover = Cover(pack.title, pack.purpose, _details(pack, meeting), list(meeting.values.get("invitees") or []),
-                  agenda_for(pack, registry), titles, list(built.warnings))
+                  agenda_for(pack, registry), titles, list(built.warnings),
+                  cover_sections(pack, registry, history, action_lines))
     pdfs = []
     if "docx" in formats:
         built.files.append(PackFile("00-cover-sheet.docx", cover_docx(cover, stamp.made if stamp else None)))

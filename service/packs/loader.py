@@ -9,7 +9,7 @@ from ..errors import SpecError, UnknownFormError, UnknownPackError
 from ..spec.loader import load_model_text  # the same safe YAML reading as the form specs
 from ..spec.registry import Catalogue, Registry, default_registry, registry_for
 from ..spec.model import ChoiceField, GroupField, RepeatField
-from .model import PackSpec
+from .model import FromLast, PackSpec
 
 PEOPLE_ROW_KEYS = ("name", "role")
 
@@ -39,6 +39,8 @@ def _check_against_forms(pack: PackSpec, registry: Registry, file: str) -> None:
                 if not isinstance(f, RepeatField) or not set(PEOPLE_ROW_KEYS) <= {s.key for s in f.fields}:
                     raise SpecError(f"a people column fills a table with name and role columns; {path!r} is not one",
                                     file=file, location=where)
+        if item.from_last is not None:
+            _check_from_last(item.from_last, spec, file, f"forms[{i}].from_last")
     if pack.agenda_from:
         try:
             registry.get(pack.agenda_from)
@@ -50,6 +52,33 @@ def _check_against_forms(pack: PackSpec, registry: Registry, file: str) -> None:
         if ref is None or not isinstance(ref.field, ChoiceField):
             raise SpecError(f"{pack.per_option.form} has no choice field {pack.per_option.field!r}", file=file,
                             location="per_option.field")
+
+
+def _check_from_last(rule: FromLast, spec, file: str, where: str) -> None:
+    def field(path: str, types: tuple[str, ...], what: str):
+        ref = spec.field_at(path)
+        if ref is None or ref.in_repeat is not None or ref.field.type not in types:
+            raise SpecError(f"{spec.id} has no {what} {path!r} outside its tables", file=file, location=where)
+        return ref.field
+
+    field(rule.date, ("date", "datetime"), "date field")
+    if rule.into:
+        field(rule.into, ("date",), "date field")
+    for path in [] if rule.copy_fields == "all" else rule.copy_fields:
+        if spec.field_at(path) is None:
+            raise SpecError(f"{spec.id} has no field {path!r} to copy", file=file, location=where)
+    if rule.actions:
+        a = rule.actions
+        rows = field(a.rows, ("repeat",), "table")
+        status = next((f for f in rows.fields if f.key == a.status), None)
+        if not isinstance(status, ChoiceField):
+            raise SpecError(f"{a.rows!r} has no choice column {a.status!r}", file=file, location=where)
+        values = {o.value for o in status.choices}
+        for value in [*a.done, a.carried]:
+            if value not in values:
+                raise SpecError(f"{a.status!r} has no option {value!r}", file=file, location=where)
+        if a.summary:
+            field(a.summary, ("text", "longtext"), "text field")
 
 
 class PackRegistry(Catalogue[PackSpec]):

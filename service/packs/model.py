@@ -63,20 +63,56 @@ CASE_COLUMNS = [Column(key=a.key, label=a.label, type=_COLUMN_TYPE[a.kind], help
                 for a in ATTRIBUTES if a.in_rows]
 
 
+Path = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$", max_length=200)]
+
+
+class CarryActions(_Model):
+    """The last meeting's actions brought into this one: those not done start as carried; every
+    one, with its status, is listed on the cover sheet (and in ``summary`` if given)."""
+
+    rows: Path = Field(description="the form's table of actions")
+    status: Key = Field(description="its status column (a choice)")
+    done: list[Key] = Field(default_factory=lambda: ["done"], description="status values that mean done")
+    carried: Key = Field(default="carried", description="the status a carried action starts with")
+    summary: Path | None = Field(default=None, description="a text field that lists the last meeting's actions")
+
+
+class FromLast(_Model):
+    """A recurring meeting: the form starts from the child's last accepted record of it."""
+
+    date: Path = Field(description="the last record's field saying when the last meeting was")
+    into: Path | None = Field(default=None, description="this form's field that shows the last meeting's date")
+    copy_fields: list[Path] | Literal["all"] = Field(
+        default_factory=list, alias="copy", description="fields whose last answers are this meeting's starting point "
+                                                        "(all: the whole record, for a plan that is reviewed)")
+    actions: CarryActions | None = None
+
+
 class PackForm(_Model):
     form: Slug
     prefill: dict[str, Key] = Field(default_factory=dict,
                                     description="form field path -> meeting column (a people column fills a table)")
+    from_last: FromLast | None = None
+
+
+class During(_Model):
+    """A timescale that applies only for a while: from a column's date, for a duration."""
+
+    start: Key
+    within: DurationField
 
 
 class Timescale(_Model):
-    """A check on the meeting row, said on the cover sheet when it fails."""
+    """A check on the meeting row, said on the cover sheet when it fails. ``start`` and ``end``
+    are columns, or ``last_meeting_date``: when the child's last meeting of this pack was (from
+    the last accepted record of its first ``from_last`` form)."""
 
     id: Slug
     start: Key
     end: Key
     within: DurationField | None = None
     at_least: DurationField | None = None
+    during: During | None = None
     message: Text
 
     @model_validator(mode="after")
@@ -123,6 +159,11 @@ class PackSpec(_Model):
         extra = [c for c in self.columns if c.key not in {s.key for s in STANDARD_COLUMNS}]
         return standard + extra + [c for c in CASE_COLUMNS if c.key not in own]
 
+    @property
+    def last_meeting_form(self) -> PackForm | None:
+        """The form whose last accepted record says when the child's last meeting was."""
+        return next((f for f in self.forms if f.from_last is not None), None)
+
     @model_validator(mode="after")
     def _consistent(self) -> "PackSpec":
         keys = [c.key for c in self.all_columns]
@@ -137,9 +178,13 @@ class PackSpec(_Model):
         for item in self.since:
             if item.column not in keys:
                 raise ValueError(f"'since' names {item.column!r}, which is not a column")
+        recurring = self.last_meeting_form is not None
         for t in self.timescales:
-            for key in (t.start, t.end):
-                if key not in keys and key != "meeting_at":
+            for key in (t.start, t.end) + ((t.during.start,) if t.during else ()):
+                if key == "last_meeting_date" and not recurring:
+                    raise ValueError(f"timescale {t.id!r} uses the last meeting's date, but no form of the pack "
+                                     "starts from the last record (from_last)")
+                if key not in keys and key not in ("meeting_at", "last_meeting_date"):
                     raise ValueError(f"timescale {t.id!r} uses {key!r}, which is not a column")
         if (self.kind == "per_option") != (self.per_option is not None):
             raise ValueError("a per_option pack says which form field to go through, and only such a pack does")

@@ -51,6 +51,9 @@ def cover_pdf(cover) -> bytes:
     if cover.warnings:
         rows.append(text_row("Timescales and checks", fonts.BOLD, 13, 10, True, TITLE_COLOUR, roles=("H2",)))
         rows += [text_row("! " + w, fonts.REGULAR, SIZE, 2, False, WARN) for w in cover.warnings]
+    for heading, lines in cover.sections:
+        rows.append(text_row(heading, fonts.BOLD, 13, 10, True, TITLE_COLOUR, roles=("H2",)))
+        rows += [text_row(line, fonts.REGULAR, SIZE, 2, False) for line in lines]
     rows.append(text_row("Invited", fonts.BOLD, 13, 10, True, TITLE_COLOUR, roles=("H2",)))
     if cover.invitees:
         half = [TEXT_W / 2, TEXT_W / 2]

@@ -19,6 +19,7 @@ from ..store import Database, record
 from ..store.models import Case, Job, JobPart, Team
 from .access import load_for_team
 from .accounts import Actor
+from .history import meeting_history
 
 ACTIVE = ("queued", "running")
 
@@ -63,18 +64,21 @@ def _load(db: Database, s, actor: Actor, job_id: str, action: str) -> Job:
     return load_for_team(db, s, actor, Job, job_id, action)
 
 
-def team_case_values(db: Database, team: str) -> dict[str, dict]:
+def team_case_values(db: Database, team: str, registry=None, pack=None) -> tuple[dict[str, dict], dict[str, dict]]:
     """SU number (as ``case_record.su_key`` compares it) -> latest case values of a team (by
-    name), for prefilling a batch from the command line; one audit entry says how many cases
-    were made available."""
+    name), for prefilling a batch from the command line, and (given the forms and the pack) SU
+    key -> the last meeting's records and the case's changes since (``history.py``); one audit
+    entry says how many cases were made available."""
     with db.session() as s:
         row = s.scalar(select(Team).where(Team.name == " ".join(team.split())))
         if row is None:
             raise NotFound(f"There is no team called {team}.")
-        cases = {c.su_key: db.sealer.loads(c.values) for c in s.scalars(select(Case).where(Case.team_id == row.id))}
+        rows = s.scalars(select(Case).where(Case.team_id == row.id)).all()
+        cases = {c.su_key: db.sealer.loads(c.values) for c in rows}
+        history = meeting_history(db, s, registry, pack, {c.id: c.su_key for c in rows}) if pack else {}
         record(s, db.sealer, user_id=None, username="(command line)", action="case.prefill",
                target=f"team:{row.id}", detail=f"{len(cases)} team cases for a batch")
-        return cases
+        return cases, history
 
 
 def get_job(db: Database, actor: Actor, job_id: str) -> dict:
