@@ -7,6 +7,9 @@
                               by the versions' declared migrations; what each step did, per field,
                               and every value dropped on the way ({"from", "to", "steps",
                               "dropped"}); None when no migration was needed
+    audience                  for a version made for one audience (carers, family, child): whose;
+                              the fields it could not contain are empty, listed in ``hidden``,
+                              not reported as missing, and never taken into the case
     document_id, generated    from the document's identity properties
     data                      every field of the form, in the canonical shape (service.shape)
     sources                   for each filled field path, where its value came from:
@@ -25,6 +28,7 @@ from dataclasses import dataclass, field
 from .errors import DocumentError
 from .shape import complete
 from .spec import migrations
+from .spec.audiences import hidden_paths, restricted
 from .spec.model import FormSpec
 from .validation import Issue, validate
 
@@ -41,6 +45,8 @@ class Extraction:
     errors: list[Issue] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)
     migration: dict | None = None
+    audience: str | None = None
+    hidden: list[str] = field(default_factory=list)
 
     @property
     def valid(self) -> bool:
@@ -51,6 +57,7 @@ class Extraction:
             "form": self.form, "spec_version": self.spec_version, "document_version": self.document_version,
             "document_id": self.document_id, "generated": self.generated, "valid": self.valid,
             "data": self.data, "sources": self.sources, "migration": self.migration,
+            "audience": self.audience, "hidden": self.hidden,
             "errors": [i.to_dict() for i in self.errors], "warnings": [i.to_dict() for i in self.warnings],
         }
 
@@ -69,10 +76,16 @@ def expected_form(expected: str | None, declared: str | None) -> str | None:
     return expected or declared
 
 
-def spec_to_read(registry, form_id: str, version: str | None) -> FormSpec:
+def spec_to_read(registry, form_id: str, version: str | None, audience: str | None = None) -> FormSpec:
     """The spec to read a document with: the version it was made from if the service keeps it,
-    else the current one (and the differences are reported by the reader)."""
-    return registry.version(form_id, version) or registry.get(form_id)
+    else the current one (and the differences are reported by the reader); for a version made
+    for one audience, that version's fields only."""
+    spec = registry.version(form_id, version) or registry.get(form_id)
+    try:
+        return restricted(spec, audience)
+    except ValueError:
+        raise DocumentError(f"This document says it was made for an audience we do not know "
+                            f"({str(audience)[:40]!r}).", "unknown_audience") from None
 
 
 def finish(registry, read_with: FormSpec, extraction: Extraction, reading_issues: list[Issue]) -> Extraction:
@@ -80,15 +93,28 @@ def finish(registry, read_with: FormSpec, extraction: Extraction, reading_issues
     issues, then validate against the current version; a field with a reading error is not
     reported again as empty."""
     spec = registry.get(read_with.id)
+    audience = read_with.restricted_to
+    if audience:  # the full version's shape: what this audience's version could not hold stays empty
+        full = registry.version(read_with.id, read_with.version) or spec
+        extraction.data = complete(full, extraction.data)
+        extraction.audience = audience
     if read_with.version != spec.version:
         reading_issues = _upgrade(registry.chain(read_with.id, read_with.version), extraction, reading_issues)
+    hidden = hidden_paths(spec, audience) if audience else []
+    extraction.hidden = hidden
     unreadable = {i.path for i in reading_issues if i.severity == "error"}
     report = validate(spec, extraction.data)
     for issue in reading_issues:
         (extraction.errors if issue.severity == "error" else extraction.warnings).append(issue)
-    extraction.errors += [e for e in report.errors if not (e.code == "required" and e.path in unreadable)]
-    extraction.warnings += report.warnings
+    extraction.errors += [e for e in report.errors if not (e.code == "required" and e.path in unreadable)
+                          and not _under_any(e.path, hidden)]
+    extraction.warnings += [w for w in report.warnings if not _under_any(w.path, hidden)]
     return extraction
+
+
+def _under_any(path: str, prefixes: list[str]) -> bool:
+    generic = migrations.INDEX.sub("[]", path)
+    return any(generic == p or generic.startswith(p + ".") or generic.startswith(p + "[]") for p in prefixes)
 
 
 def _upgrade(chain: list[FormSpec], extraction: Extraction, issues: list[Issue]) -> list[Issue]:

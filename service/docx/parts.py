@@ -127,8 +127,9 @@ def custom_props(identity: Identity) -> bytes:
 
 def data_xml(spec: FormSpec, data: dict, identity: Identity) -> bytes:
     """The custom XML part: every field of the form, filled from ``data`` (complete shape)."""
+    audience = f" audience={quoteattr(identity.audience)}" if identity.audience else ""
     out = [XML_DECL, f'<sdf:form xmlns:sdf="{NS["sdf"]}" form={quoteattr(spec.id)} version={quoteattr(spec.version)} '
-                     f'document={quoteattr(identity.document_id or "")}>']
+                     f'document={quoteattr(identity.document_id or "")}{audience}>']
     _data_fields(spec.fields, data, out)
     out.append("</sdf:form>")
     return "".join(out).encode()
@@ -267,7 +268,7 @@ def read_custom_props(root: etree._Element | None) -> Identity:
 
 
 def data_root_identity(root: etree._Element) -> Identity:
-    return Identity(root.get("form"), root.get("version"), root.get("document"))
+    return Identity(root.get("form"), root.get("version"), root.get("document"), None, root.get("audience"))
 
 
 def read_data_part(spec: FormSpec, root: etree._Element) -> dict[str, object]:

@@ -65,7 +65,7 @@ def extract_docx(raw: bytes, registry, *, form: str | None = None) -> DocxExtrac
     if not form_id:
         raise DocumentError("This Word document was not made by Step Down Forms (it carries no form identity). "
                             "Say which form it is to read it by its layout.", "not_our_form")
-    spec = spec_to_read(registry, form_id, identity.version)  # the version it was made from, if kept
+    spec = spec_to_read(registry, form_id, identity.version, identity.audience)  # its version, for its audience
     document = pkg.xml("word/document.xml")
     body = document.find(qn("w:body")) if document is not None else None
     if body is None:

@@ -21,8 +21,9 @@ from ..dates import iso, long_date
 from ..documents import generate_document
 from ..docx.cover import cover_docx
 from ..pdf.cover import cover_pdf
-from ..shape import set_at
+from ..shape import complete, set_at
 from ..spec import Registry
+from ..spec.audiences import has_fields_for, restricted
 from ..spec.durations import breach, elapsed
 from ..spec.model import ChoiceField, DateField, DateTimeField, FormSpec, RepeatField
 from ..validation import validate
@@ -193,7 +194,8 @@ def build_pack(pack: PackSpec, registry: Registry, meeting: Meeting, *, case_val
     if pack.kind == "per_option":
         return _option_pack(pack, registry, meeting, built, formats, made)
     values, built.warnings = case_values_for(meeting, case_values)
-    built.warnings += timescale_warnings(pack, meeting, last_meeting_date(pack, history))
+    timescales = timescale_warnings(pack, meeting, last_meeting_date(pack, history))
+    built.warnings += timescales
     forms, action_lines = [], []
     records = (history or {}).get("records", {})
     for n, item in enumerate(pack.forms, start=1):
@@ -206,27 +208,41 @@ def build_pack(pack: PackSpec, registry: Registry, meeting: Meeting, *, case_val
         data, warnings = form_prefill(spec, item, meeting, values, start)
         built.warnings += warnings
         forms.append((n, spec, data))
-    titles = [spec.title for _, spec, _ in forms]
-    cover = Cover(pack.title, pack.purpose, _details(pack, meeting), list(meeting.values.get("invitees") or []),
-                  agenda_for(pack, registry), titles, list(built.warnings),
-                  cover_sections(pack, registry, history, action_lines))
+    for audience in pack.audiences:
+        _audience_files(pack, registry, meeting, built, forms, formats, combined, made, stamp, audience,
+                        cover_sections(pack, registry, history, action_lines, audience),
+                        built.warnings if audience == "professionals" else timescales)
+    return built
+
+
+def _audience_files(pack: PackSpec, registry: Registry, meeting: Meeting, built: BuiltPack, forms: list,
+                    formats: tuple[str, ...], combined: bool, made, stamp: Stamp | None, audience: str,
+                    sections: list, warnings: list[str]) -> None:
+    """One audience's cover sheet, forms and combined PDF: professionals' at the top of the
+    meeting's folder, each other audience's in a folder of its own, holding only the forms with
+    something for it, each made from the form as that audience may have it (audiences.py)."""
+    folder = "" if audience == "professionals" else f"{audience}/"
+    mine = [(n, restricted(spec, audience), data) for n, spec, data in forms if has_fields_for(spec, audience)]
+    cover = Cover(pack.title if not folder else f"{pack.title} – the version for {audience}", pack.purpose,
+                  _details(pack, meeting), list(meeting.values.get("invitees") or []), agenda_for(pack, registry),
+                  [spec.title for _, spec, _ in mine], list(warnings), sections)
     pdfs = []
     if "docx" in formats:
-        built.files.append(PackFile("00-cover-sheet.docx", cover_docx(cover, stamp.made if stamp else None)))
+        built.files.append(PackFile(f"{folder}00-cover-sheet.docx", cover_docx(cover, stamp.made if stamp else None)))
     cover_pdf_bytes = cover_pdf(cover) if "pdf" in formats else None
     if cover_pdf_bytes:
-        built.files.append(PackFile("00-cover-sheet.pdf", cover_pdf_bytes))
+        built.files.append(PackFile(f"{folder}00-cover-sheet.pdf", cover_pdf_bytes))
         pdfs.append(("Cover sheet", cover_pdf_bytes))
-    for n, spec, data in forms:
+    for n, spec, data in mine:
+        shown = complete(spec, data) if folder else data  # only what this version of the form holds
         for fmt in formats:
-            name = f"{n:02d}-{spec.id}.{fmt}"
-            raw = generate_document(spec, data or None, format=fmt, shell="auto", **made(name))
+            name = f"{folder}{n:02d}-{spec.id}.{fmt}"
+            raw = generate_document(spec, shown or None, format=fmt, shell="auto", **made(name))
             built.files.append(PackFile(name, raw, spec.id))
             if fmt == "pdf":
                 pdfs.append((spec.title, raw))
     if combined and pdfs:
-        built.files.append(PackFile("meeting-pack.pdf", combine_pdfs(pdfs)))
-    return built
+        built.files.append(PackFile(f"{folder}meeting-pack.pdf", combine_pdfs(pdfs)))
 
 
 def _option_pack(pack: PackSpec, registry: Registry, meeting: Meeting, built: BuiltPack,

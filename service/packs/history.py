@@ -16,6 +16,7 @@ from datetime import date, datetime
 from ..convert import display
 from ..dates import in_uk, iso_date, iso_datetime, long_date
 from ..shape import set_at, value_at
+from ..spec.audiences import visible_paths
 from ..spec.model import FormSpec
 from .model import FromLast, PackSpec
 
@@ -79,12 +80,18 @@ def last_meeting_date(pack: PackSpec, history: dict | None) -> date | None:
     return as_date(value_at(record["data"], item.from_last.date)) if record else None
 
 
-def cover_sections(pack: PackSpec, registry, history: dict | None, action_lines: list[str]) -> list[tuple[str, list[str]]]:
+def cover_sections(pack: PackSpec, registry, history: dict | None, action_lines: list[str],
+                   audience: str = "professionals") -> list[tuple[str, list[str]]]:
     """The cover sheet's "last meeting" and "changed since" sections (none for a pack that does
-    not start from the last meeting)."""
+    not start from the last meeting). Another audience than professionals gets the last
+    meeting's actions only if its version of the form has them, and not the case's changes."""
     item = pack.last_meeting_form
     if item is None:
         return []
+    rule = item.from_last
+    if audience != "professionals" and (rule.actions is None or
+                                        rule.actions.rows not in visible_paths(registry.get(item.form), audience)):
+        action_lines = []
     record = (history or {}).get("records", {}).get(item.form)
     title = registry.get(item.form).title
     if record is None:
@@ -97,6 +104,8 @@ def cover_sections(pack: PackSpec, registry, history: dict | None, action_lines:
     if action_lines:
         last.append("Its actions, and their status:")
         last += [f"• {line}" for line in action_lines]
+    if audience != "professionals":
+        return [("The last meeting", last)]
     changes = (history or {}).get("changes", [])
     said = [_change_line(c, registry) for c in changes[:MAX_CHANGES]]
     if len(changes) > MAX_CHANGES:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 
 from ..case_record import ATTRIBUTES, LABELS
 from ..spec.durations import Duration
+from ..spec.model import Audience
 
 Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
 Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$", max_length=80)]
@@ -146,6 +147,10 @@ class PackSpec(_Model):
     forms: list[PackForm] = Field(min_length=1)
     timescales: list[Timescale] = Field(default_factory=list)
     since: list[Since] = Field(default_factory=list)
+    audiences: list[Audience] = Field(
+        default_factory=lambda: ["professionals"],
+        description="Whom the pack is built for: professionals get everything, each other audience a folder of "
+                    "its own with only what it may see (the forms' field audiences)")
     per_option: PerOption | None = None
 
     @property
@@ -188,6 +193,10 @@ class PackSpec(_Model):
                     raise ValueError(f"timescale {t.id!r} uses {key!r}, which is not a column")
         if (self.kind == "per_option") != (self.per_option is not None):
             raise ValueError("a per_option pack says which form field to go through, and only such a pack does")
+        if "professionals" not in self.audiences or len(set(self.audiences)) != len(self.audiences):
+            raise ValueError("audiences lists each audience once, professionals among them")
+        if self.kind == "per_option" and self.audiences != ["professionals"]:
+            raise ValueError("a per_option pack is for professionals only")
         if self.agenda and self.agenda_from:
             raise ValueError("give an agenda or agenda_from, not both")
         return self

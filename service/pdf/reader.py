@@ -36,7 +36,7 @@ def extract_pdf(raw: bytes, registry, *, form: str | None = None) -> Extraction:
         _refuse_a_word_copy(parsed["info"], registry, identity.form)
     if not form_id:
         raise DocumentError("This PDF was not made by Step Down Forms (it carries no form identity).", "not_our_form")
-    spec = spec_to_read(registry, form_id, identity.version)  # the version it was made from, if kept
+    spec = spec_to_read(registry, form_id, identity.version, identity.audience)  # its version, for its audience
     if not fields:
         raise DocumentError("The PDF has no form fields left (it was flattened or printed to PDF); the values "
                             "cannot be read from it.", "flattened_pdf")

@@ -61,8 +61,12 @@ def load_spec_file(path: str | Path) -> FormSpec:
 
 
 def load_spec_text(raw: bytes | str, *, file: str = "<spec>") -> FormSpec:
-    return load_model_text(raw, FormSpec, file=file,
+    spec = load_model_text(raw, FormSpec, file=file,
                            shape="a spec is a YAML mapping (id, title, version, sections, ...)")
+    if spec.restricted_to is not None:
+        raise SpecError("restricted_to is set by the service on the version made for one audience; give fields "
+                        "an audience instead", file=file, location="restricted_to")
+    return spec
 
 
 def load_model_text(raw: bytes | str, model, *, file: str, shape: str):

@@ -28,6 +28,11 @@ OptionValue = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_
 Text = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 SemVer = Annotated[str, StringConstraints(pattern=r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")]
 
+# Who may see a field, besides professionals (who see everything): a pack is built for each
+# audience it names, and an audience's documents contain only what it may see (audiences.py).
+Audience = Literal["professionals", "carers", "family", "child"]
+AUDIENCES: tuple[str, ...] = ("professionals", "carers", "family", "child")
+
 # Longest value any text field may hold, whatever its spec says: a guard against abuse, far
 # above what a real answer needs.
 HARD_MAX_LENGTH = 100_000
@@ -50,6 +55,10 @@ class _FieldBase(_Model):
     placeholder: str | None = None
     case: Key | None = Field(
         default=None, description="The case-record attribute that can prefill this field."
+    )
+    audience: list[Audience] | None = Field(
+        default=None, description="Who may see it (professionals always may); default: as its section or table, "
+                                  "else professionals only."
     )
 
     @property
@@ -206,6 +215,7 @@ class Section(_Model):
     columns: int = Field(default=1, ge=1, le=4, description="Label/value pairs per table row.")
     agenda: list[Text] = Field(default_factory=list, description="A numbered list shown, not filled.")
     fields: list[AnyField] = Field(default_factory=list)
+    audience: list[Audience] | None = Field(default=None, description="Who may see its fields (see _FieldBase).")
 
     @model_validator(mode="after")
     def _has_content(self) -> "Section":
@@ -240,6 +250,9 @@ class FormSpec(_Model):
     rules: list[Rule] = Field(default_factory=list)
     migration: Migration | None = Field(
         default=None, description="How data of the version before this one becomes this version's data."
+    )
+    restricted_to: Audience | None = Field(
+        default=None, description="Set by audiences.restricted() on the copy made for one audience; never in a file."
     )
 
     # -- navigation -----------------------------------------------------------------------

@@ -23,7 +23,7 @@ PACK = PACKS.get("placement-stability-meeting")
 SU = "SU-EX-7001"
 
 
-def _last_meeting(shop, actor, case_id: str) -> str:
+def _last_meeting(shop, actor, case_id: str, **over) -> str:
     """A stability meeting on 1 September 2026, accepted into the case: three actions."""
     data = {**load_sample("placement-stability-meeting"), "su_number": SU, "child_name": "Rowan1 Example",
             "requested_at": "2026-08-31T10:00", "meeting_at": "2026-09-01T10:00", "next_meeting_date": "2026-11-20",
@@ -32,7 +32,7 @@ def _last_meeting(shop, actor, case_id: str) -> str:
             "actions": [{"action": "Book the school meeting", "who": "Worker A", "when": "2026-09-10", "status": "done"},
                         {"action": "Find a weekend activity", "who": "Worker B", "when": "2026-10-01", "status": "new"},
                         {"action": "Refer to the carers' group", "who": "Worker C", "when": "2026-09-20",
-                         "status": "not_done"}]}
+                         "status": "not_done"}], **over}
     raw = service.generate_document(REGISTRY.get(PACK.id), data, format="docx")
     sub = records.receive_submission(shop.db, actor, REGISTRY, raw, case_id=case_id)
     assert sub["errors"] == 0, sub["result"]["errors"]

@@ -141,6 +141,25 @@ def test_review_highlights_errors_and_warnings(world):
     assert "disabled" in r.text  # a form with errors cannot be accepted
 
 
+def test_review_says_whose_version_and_which_version_a_document_is(world):
+    """A family's version (questions it could not hold named as such) made from version 1.0.0
+    of the form (read with it, its answers moved to the current version)."""
+    from service.spec.audiences import restricted
+
+    _login(world)
+    family = restricted(REGISTRY.get("placement-stability-meeting"), "family")
+    raw = service.generate_document(family, {"child_name": "Test Child"}, format="pdf")
+    upload = world.client.get("/upload")
+    r = world.client.post("/upload", data={"csrf": _csrf(upload.text)}, files={"file": ("f.pdf", raw)})
+    assert r.status_code == 200 and "The version for family" in r.text
+    assert re.search(r"This document was made for family: \d+\s+questions of the form\s+were not in it", r.text)
+    old = REGISTRY.version("placement-stability-meeting", "1.0.0")
+    r = world.client.post("/upload", data={"csrf": _csrf(upload.text)},
+                          files={"file": ("o.docx", service.generate_document(old, {"child_name": "Test Child"}))})
+    assert "Made from version 1.0.0 of the form" in r.text
+    assert "“Status” is new, and empty" in r.text
+
+
 def test_logout_ends_the_session(world):
     _login(world)
     page = world.client.get("/")

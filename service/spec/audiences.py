@@ -1,0 +1,120 @@
+"""Who may see which fields, and the version of a form made for one audience.
+
+A field's ``audience`` lists who may see it besides professionals (who see everything); a field
+without one takes its table's or group's, then its section's, else it is for professionals
+only. :func:`restricted` is the form as one audience may have it: the fields it may not see are
+not in it at all (no control, no data part element, no PDF field, no rule about them), and each
+section that lost some says how many questions are not included in this version. Documents are
+generated from, and read back with, that spec; their identity names the audience.
+"""
+
+from __future__ import annotations
+
+from .model import AUDIENCES, FormSpec
+
+NOT_INCLUDED = "not included in this version"
+
+
+def _allowed(declared: list[str] | None, inherited: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(declared) if declared is not None else inherited
+
+
+def visible_paths(spec: FormSpec, audience: str) -> set[str]:
+    """Field paths (``actions[].who`` for a cell) that ``audience`` may see."""
+    out: set[str] = set()
+
+    def walk(fields, prefix: str, inherited: tuple[str, ...]) -> None:
+        for f in fields:
+            allowed = _allowed(f.audience, inherited)
+            path = prefix + f.key
+            if audience == "professionals" or audience in allowed:
+                out.add(path)
+            if f.is_container:
+                walk(f.fields, path + ("[]." if f.type == "repeat" else "."), allowed)
+
+    for section in spec.sections:
+        walk(section.fields, "", _allowed(section.audience, ("professionals",)))
+    return out
+
+
+def hidden_paths(spec: FormSpec, audience: str) -> list[str]:
+    """Top-level-first paths of the fields ``audience`` may not see (outside rows and groups
+    only the outermost one)."""
+    shown = visible_paths(spec, audience)
+    hidden = [ref.path for ref in spec.walk() if ref.path not in shown]
+    return [p for p in hidden if not any(p.startswith(h + ".") or p.startswith(h + "[].") for h in hidden if h != p)]
+
+
+_MADE: dict[tuple[int, str], tuple[FormSpec, FormSpec]] = {}  # (id of the spec, audience) -> (spec, its copy)
+
+
+def _restricted(spec: FormSpec, audience: str) -> FormSpec:
+    made = _MADE.get((id(spec), audience))
+    if made is not None and made[0] is spec:
+        return made[1]
+    if len(_MADE) > 256:
+        _MADE.clear()
+    narrowed = _narrow(spec, audience)
+    _MADE[(id(spec), audience)] = (spec, narrowed)
+    return narrowed
+
+
+def _narrow(spec: FormSpec, audience: str) -> FormSpec:
+    shown = visible_paths(spec, audience)
+    raw = spec.model_dump(by_alias=True, exclude={"rules", "migration"})
+
+    def prune(fields: list[dict], prefix: str) -> tuple[list[dict], int]:
+        kept, lost = [], 0
+        for f in fields:
+            path = prefix + f["key"]
+            if path not in shown:
+                lost += 1
+                continue
+            if f["type"] in ("group", "repeat"):
+                inner, gone = prune(f["fields"], path + ("[]." if f["type"] == "repeat" else "."))
+                if not inner:
+                    lost += 1
+                    continue
+                f["fields"], lost = inner, lost + (1 if gone else 0)
+            kept.append(f)
+        return kept, lost
+
+    for section in raw["sections"]:
+        section["fields"], lost = prune(section["fields"], "")
+        if lost:
+            note = (f"This section is {NOT_INCLUDED}." if not section["fields"] else
+                    f"{lost} question{'s' if lost != 1 else ''} of this section {'are' if lost != 1 else 'is'} "
+                    f"{NOT_INCLUDED}.")
+            section["guidance"] = f"{section['guidance']} {note}".strip() if section["fields"] else note
+            if not section["fields"]:
+                section["agenda"] = []
+    raw["restricted_to"] = audience
+    raw["subtitle"] = " – ".join(x for x in (raw.get("subtitle"), f"the version for {_noun(audience)}") if x)
+    narrowed = FormSpec.model_validate(raw)
+    rules = []
+    for rule in spec.rules:
+        try:
+            rule.check_against(narrowed)
+        except ValueError:
+            continue  # a rule about a field this audience does not have
+        rules.append(rule)
+    narrowed.rules = rules
+    return narrowed
+
+
+def restricted(spec: FormSpec, audience: str | None) -> FormSpec:
+    """``spec`` as ``audience`` may have it; professionals (or no audience) get ``spec`` itself."""
+    if audience is None or audience == "professionals":
+        return spec
+    if audience not in AUDIENCES:
+        raise ValueError(f"unknown audience {audience!r}; known: {', '.join(AUDIENCES)}")
+    return _restricted(spec, audience)
+
+
+def has_fields_for(spec: FormSpec, audience: str) -> bool:
+    return audience == "professionals" or any(ref.in_repeat is None for ref in spec.walk()
+                                              if ref.path in visible_paths(spec, audience))
+
+
+def _noun(audience: str) -> str:
+    return {"carers": "carers", "family": "the family", "child": "the child"}.get(audience, audience)
