@@ -17,7 +17,7 @@ import service
 from service import records
 from service.spec.audiences import NOT_INCLUDED, hidden_paths, restricted
 from tests.conftest import REGISTRY, load_sample
-from tests.jobs.test_next_meeting import PACK, SU, _last_meeting, _pack_files
+from tests.jobs.test_next_meeting import SU, _last_meeting, _pack_files
 from tests.packs.test_packs import _row
 from tests.tools import require
 
