@@ -20,6 +20,8 @@ from ..case_record import su_key
 from ..packs import packs_for
 from ..packs.batch import run_batch
 from ..packs.template import template_xlsx
+from ..spec.audiences import only_what_it_holds, restricted
+from ..spec.model import AUDIENCES
 
 # The service's own commands import the database and web layers when they run: those take half a
 # second to a second to load, which every document command would otherwise pay.
@@ -100,9 +102,11 @@ def validate_cmd(ctx: click.Context, form: str, data: str, partial: bool, as_jso
 @click.option("--layout", "layout_path", metavar="FILE.docx",
               help="Fill a designer's own Word layout (see check-layout) instead of ours.")
 @click.option("--spec-version", metavar="VERSION", help="An earlier published version of the form (default: current).")
+@click.option("--audience", type=click.Choice(AUDIENCES), default="professionals", show_default=True,
+              help="Whose version: another audience's holds only the fields it may see.")
 @click.pass_context
 def generate_cmd(ctx: click.Context, form: str, data_path: str | None, fmt: str, out: str, shell: str,
-                 layout_path: str | None, spec_version: str | None) -> None:
+                 layout_path: str | None, spec_version: str | None, audience: str) -> None:
     """Write a fillable FORM document (Word or PDF), blank or prefilled from --data."""
     registry = _registry(ctx)
     spec = registry.get(form)
@@ -114,13 +118,17 @@ def generate_cmd(ctx: click.Context, form: str, data_path: str | None, fmt: str,
     data = _read_data(data_path) if data_path else None
     if data is not None and not isinstance(data, dict):
         raise service.DataError(f"{data_path} should hold a JSON object of field values")
+    if audience != "professionals":
+        spec = restricted(spec, audience)
+        data = only_what_it_holds(spec, data) if data is not None else None
     shell_arg: bytes | str | None = None if shell == "none" else ("auto" if shell == "auto" else _read_document(shell))
     if fmt == "pdf" and layout_path:
         raise service.DataError("--layout applies to Word documents only")
     layout = _read_document(layout_path) if layout_path else None
     document = service.generate_document(spec, data, format=fmt, shell=shell_arg, layout=layout)
     _write_atomically(Path(out), document)
-    click.echo(f"wrote {out} ({spec.id} {spec.version}, {len(document):,} bytes)")
+    whose = f", for {audience}" if audience != "professionals" else ""
+    click.echo(f"wrote {out} ({spec.id} {spec.version}{whose}, {len(document):,} bytes)")
 
 
 @cli.command("extract")

@@ -21,9 +21,9 @@ from ..dates import iso, long_date
 from ..documents import generate_document
 from ..docx.cover import cover_docx
 from ..pdf.cover import cover_pdf
-from ..shape import complete, set_at
+from ..shape import set_at
 from ..spec import Registry
-from ..spec.audiences import has_fields_for, restricted
+from ..spec.audiences import has_fields_for, only_what_it_holds, restricted
 from ..spec.durations import breach, elapsed
 from ..spec.model import ChoiceField, DateField, DateTimeField, FormSpec, RepeatField
 from ..validation import validate
@@ -234,7 +234,7 @@ def _audience_files(pack: PackSpec, registry: Registry, meeting: Meeting, built:
         built.files.append(PackFile(f"{folder}00-cover-sheet.pdf", cover_pdf_bytes))
         pdfs.append(("Cover sheet", cover_pdf_bytes))
     for n, spec, data in mine:
-        shown = complete(spec, data) if folder else data  # only what this version of the form holds
+        shown = only_what_it_holds(spec, data) if folder else data
         for fmt in formats:
             name = f"{folder}{n:02d}-{spec.id}.{fmt}"
             raw = generate_document(spec, shown or None, format=fmt, shell="auto", **made(name))

@@ -112,9 +112,30 @@ def restricted(spec: FormSpec, audience: str | None) -> FormSpec:
 
 
 def has_fields_for(spec: FormSpec, audience: str) -> bool:
-    return audience == "professionals" or any(ref.in_repeat is None for ref in spec.walk()
-                                              if ref.path in visible_paths(spec, audience))
+    """Whether ``audience``'s version of the form has anything in it."""
+    return audience == "professionals" or bool(visible_paths(spec, audience))
 
 
 def _noun(audience: str) -> str:
     return {"carers": "carers", "family": "the family", "child": "the child"}.get(audience, audience)
+
+
+def only_what_it_holds(spec: FormSpec, data: dict | None) -> dict:
+    """``data`` with only the fields ``spec`` (an audience's version) has, nothing filled in
+    that was not there: a prefill stays a prefill."""
+    def keep(fields, obj: object) -> dict:
+        if not isinstance(obj, dict):
+            return {}
+        out = {}
+        for f in fields:
+            if f.key not in obj:
+                continue
+            value = obj[f.key]
+            if f.type == "group":
+                value = keep(f.fields, value)
+            elif f.type == "repeat" and isinstance(value, list):
+                value = [keep(f.fields, row) for row in value]
+            out[f.key] = value
+        return out
+
+    return keep(spec.fields, data or {})

@@ -154,3 +154,18 @@ def test_a_spec_file_cannot_claim_to_be_restricted(tmp_path):
     text = (REGISTRY.folder / "placement-stability-meeting" / "1.1.0.yaml").read_text()
     with pytest.raises(service.SpecError, match="restricted_to is set by the service"):
         load_spec_text(text + "restricted_to: family\n")
+
+
+def test_the_command_line_makes_an_audiences_version(tmp_path, capsys):
+    from service.cli import main
+
+    out = tmp_path / "family.docx"
+    sample = tmp_path / "psm.json"
+    sample.write_text((REGISTRY.folder.parent / "samples" / "placement-stability-meeting.json").read_text())
+    assert main(["generate", "placement-stability-meeting", "--data", str(sample), "--audience", "family",
+                 "--out", str(out)]) == 0
+    assert ", for family," in capsys.readouterr().out
+    overview = load_sample("placement-stability-meeting")["overview"]
+    assert not _holds(out.read_bytes(), overview[:30])  # the sample's overview is not for the family
+    result = service.extract_document(out.read_bytes(), REGISTRY)
+    assert result.audience == "family" and result.data["working_well"]

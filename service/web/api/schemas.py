@@ -138,7 +138,9 @@ class Acceptance(BaseModel):
 
 
 class SubmissionOut(SubmissionSummary):
-    result: dict[str, Any] = Field(description="The extraction: data, sources, errors, warnings, and the migration if the document was of an earlier version")
+    result: dict[str, Any] = Field(description="The extraction: data, sources, errors, warnings; the migration if "
+                                               "the document was of an earlier version; the audience and the fields "
+                                               "hidden from it if it was made for one")
     case_values: list[CaseValueComparison]
     uploads: list[EarlierUpload] | None = Field(
         default=None, description="The team's other uploads of the same document (same file, or same document id); "
