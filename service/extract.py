@@ -145,7 +145,10 @@ def _migrate(chain: list[FormSpec], data: dict, sources: dict, issues: list[Issu
 def up_to_date(registry, result: dict, spec_version: str) -> dict:
     """A stored extraction (``Extraction.to_dict``) read when ``spec_version`` was current, in the
     form's current version: a form published since moves its data by the same migrations, the
-    steps added to ``migration``; unchanged if it is current (or its version is not kept)."""
+    steps added to ``migration``; unchanged if it is current (or its version is not kept, or
+    its answers were removed when it was discarded)."""
+    if "form" not in result or "data" not in result:
+        return result
     current = registry.get(result["form"])
     if spec_version == current.version or registry.version(current.id, spec_version) is None:
         return result
