@@ -4,7 +4,9 @@ A field's ``audience`` lists who may see it besides professionals (who see every
 without one takes its table's or group's, then its section's, else it is for professionals
 only. :func:`restricted` is the form as one audience may have it: the fields it may not see are
 not in it at all (no control, no data part element, no PDF field, no rule about them), and each
-section that lost some says how many questions are not included in this version. Documents are
+section that lost some says how many questions are not included in this version. The child's
+version uses the plain words a spec gives (``plain_label``, ``plain_heading``,
+``plain_guidance``) and leaves out guidance and help written for staff. Documents are
 generated from, and read back with, that spec; their identity names the audience.
 """
 
@@ -79,8 +81,13 @@ def _narrow(spec: FormSpec, audience: str) -> FormSpec:
             kept.append(f)
         return kept, lost
 
+    child = audience == "child"
     for section in raw["sections"]:
         section["fields"], lost = prune(section["fields"], "")
+        if child:  # the child's version is in plain words: staff guidance and help are left out
+            section["heading"] = section.get("plain_heading") or section["heading"]
+            section["guidance"] = section.get("plain_guidance") or ""
+            _plain(section["fields"])
         if lost:
             note = (f"This section is {NOT_INCLUDED}." if not section["fields"] else
                     f"{lost} question{'s' if lost != 1 else ''} of this section {'are' if lost != 1 else 'is'} "
@@ -88,6 +95,12 @@ def _narrow(spec: FormSpec, audience: str) -> FormSpec:
             section["guidance"] = f"{section['guidance']} {note}".strip() if section["fields"] else note
             if not section["fields"]:
                 section["agenda"] = []
+    raw["sections"] = [s for s in raw["sections"] if s["fields"] or s["agenda"] or s["guidance"]]
+    if child:  # plain and short: only the child's own sections, and one word about the rest
+        kept = [s for s in raw["sections"] if s["fields"]]
+        if len(kept) < len(raw["sections"]) and kept:
+            kept[0]["guidance"] = f"Some parts of the meeting's record are {NOT_INCLUDED}. {kept[0]['guidance']}".strip()
+        raw["sections"] = kept or raw["sections"]
     raw["restricted_to"] = audience
     raw["subtitle"] = " – ".join(x for x in (raw.get("subtitle"), f"the version for {_noun(audience)}") if x)
     narrowed = FormSpec.model_validate(raw)
@@ -100,6 +113,14 @@ def _narrow(spec: FormSpec, audience: str) -> FormSpec:
         rules.append(rule)
     narrowed.rules = rules
     return narrowed
+
+
+def _plain(fields: list[dict]) -> None:
+    for f in fields:
+        f["label"] = f.get("plain_label") or f["label"]
+        f["help"] = ""
+        if f["type"] in ("group", "repeat"):
+            _plain(f["fields"])
 
 
 def restricted(spec: FormSpec, audience: str | None) -> FormSpec:

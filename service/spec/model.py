@@ -60,6 +60,7 @@ class _FieldBase(_Model):
         default=None, description="Who may see it (professionals always may); default: as its section or table, "
                                   "else professionals only."
     )
+    plain_label: Text | None = Field(default=None, description="The question in plain words, for the child's version.")
 
     @property
     def is_container(self) -> bool:
@@ -216,6 +217,8 @@ class Section(_Model):
     agenda: list[Text] = Field(default_factory=list, description="A numbered list shown, not filled.")
     fields: list[AnyField] = Field(default_factory=list)
     audience: list[Audience] | None = Field(default=None, description="Who may see its fields (see _FieldBase).")
+    plain_heading: Text | None = Field(default=None, description="The heading in plain words, for the child's version.")
+    plain_guidance: str = Field(default="", description="Guidance in plain words, for the child's version.")
 
     @model_validator(mode="after")
     def _has_content(self) -> "Section":

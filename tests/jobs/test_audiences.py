@@ -130,9 +130,22 @@ def test_a_restricted_form_carries_its_audience_and_only_its_fields(fmt):
     assert result.data["working_well"] == data["working_well"] and result.data["overview"] is None
     child = restricted(SPEC, "child")
     # a rule about a field the version lacks goes with it
-    assert {r.id for r in child.rules} == {"next-meeting-within-3-months", "minutes-within-3-working-days"}
+    assert {r.id for r in child.rules} == {"next-meeting-within-3-months"}
     assert [f.key for f in child.fields] == ["child_name", "meeting_at", "child_views_good", "child_views_worrying",
-                                             "next_meeting_date", "minutes_circulated_date"]
+                                             "next_meeting_date"]
+
+
+def test_the_childs_version_is_in_plain_words():
+    child = restricted(SPEC, "child")
+    assert [f.label for f in child.fields] == ["Your name", "When we met", "What is going well for you?",
+                                               "What is worrying you?", "When we will meet again"]
+    assert [s.heading for s in child.sections] == ["About the meeting", "What you told us", "Our next meeting"]
+    raw = service.generate_document(child, {"child_views_good": "Baking at weekends"}, format="docx")
+    xml = zipfile.ZipFile(io.BytesIO(raw)).read("word/document.xml").decode()
+    assert "What you told us" in xml and f"Some parts of the meeting's record are {NOT_INCLUDED}" in xml
+    assert "must be available to the meeting" not in xml and "Reason for the meeting" not in xml  # staff words
+    result = service.extract_document(raw, REGISTRY)
+    assert result.audience == "child" and result.data["child_views_good"] == "Baking at weekends"
 
 
 def test_an_unknown_audience_is_refused_by_name():

@@ -158,3 +158,18 @@ def test_the_command_line_batch_starts_from_the_last_meeting_too(tmp_path, monke
     form = service.extract_document(_read(zipfile.ZipFile(out), "01-placement-stability-meeting.docx"), REGISTRY).data
     assert form["last_meeting_date"] == "2026-09-01" and len(form["actions"]) == 2
     db.dispose()
+
+
+def test_an_introductions_review_starts_from_the_plan_as_last_accepted():
+    pack = PACKS.get("getting-to-know-you-meeting")
+    last = load_sample("getting-to-know-you-plan")
+    history = {"records": {"getting-to-know-you-plan": {"data": last, "accepted_at": "2026-11-20T09:00:00+00:00",
+                                                         "document_id": None, "submission_id": "s2"}},
+               "changes": []}
+    built = build_pack(pack, REGISTRY, _meeting(pack, match_agreed="25/11/2026"), history=history, formats=("docx",))
+    plan = service.extract_document(next(f.data for f in built.files if f.form == "getting-to-know-you-plan"),
+                                    REGISTRY).data
+    assert plan["steps"] == complete(REGISTRY.get("getting-to-know-you-plan"), last)["steps"] and plan["steps"]
+    assert plan["meeting_date"] == "2026-12-02"  # this meeting's date, from the row, on top of the last
+    cover = next(f.data for f in built.files if f.name == "00-cover-sheet.docx")
+    assert "The last meeting" in zipfile.ZipFile(io.BytesIO(cover)).read("word/document.xml").decode()
