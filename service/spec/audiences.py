@@ -12,6 +12,7 @@ generated from, and read back with, that spec; their identity names the audience
 
 from __future__ import annotations
 
+from ..cache import PerObject
 from .model import AUDIENCES, FormSpec
 
 NOT_INCLUDED = "not included in this version"
@@ -47,18 +48,11 @@ def hidden_paths(spec: FormSpec, audience: str) -> list[str]:
     return [p for p in hidden if not any(p.startswith(h + ".") or p.startswith(h + "[].") for h in hidden if h != p)]
 
 
-_MADE: dict[tuple[int, str], tuple[FormSpec, FormSpec]] = {}  # (id of the spec, audience) -> (spec, its copy)
+def _narrowing(audience: str) -> PerObject:
+    return PerObject(lambda spec: _narrow(spec, audience), limit=256)
 
 
-def _restricted(spec: FormSpec, audience: str) -> FormSpec:
-    made = _MADE.get((id(spec), audience))
-    if made is not None and made[0] is spec:
-        return made[1]
-    if len(_MADE) > 256:
-        _MADE.clear()
-    narrowed = _narrow(spec, audience)
-    _MADE[(id(spec), audience)] = (spec, narrowed)
-    return narrowed
+_MADE = {audience: _narrowing(audience) for audience in AUDIENCES}  # each spec's version per audience, made once
 
 
 def _narrow(spec: FormSpec, audience: str) -> FormSpec:
@@ -129,7 +123,7 @@ def restricted(spec: FormSpec, audience: str | None) -> FormSpec:
         return spec
     if audience not in AUDIENCES:
         raise ValueError(f"unknown audience {audience!r}; known: {', '.join(AUDIENCES)}")
-    return _restricted(spec, audience)
+    return _MADE[audience].get(spec)
 
 
 def has_fields_for(spec: FormSpec, audience: str) -> bool:

@@ -22,6 +22,8 @@ from ..dates import uk_moment
 from ..errors import AccessError, StepDownError
 from ..records import case_history, create_case, get_case, list_cases, list_submissions, update_case
 from ..records.cases import case_uses, set_closed
+from ..spec.audiences import has_fields_for
+from ..spec.model import AUDIENCES
 from .api.documents import MEDIA, document_data, make_document
 from .deps import check_csrf, get_db, page_session
 from .errors import status_for
@@ -95,21 +97,24 @@ def form_page(request: Request, session: PageUser, form_id: str, case: str | Non
 
 
 def _form_page(request: Request, user, csrf: str, form_id: str, *, chosen: str | None = None, fmt: str = "docx",
-               left: list[dict] | None = None) -> Response:
+               left: list[dict] | None = None, audience: str = "professionals") -> Response:
     try:
         spec = request.app.state.registry.get(form_id)
         cases = list_cases(get_db(request), user)
     except StepDownError as exc:
         return _error(request, exc, user, csrf)
     return _page(request, "form.html", {"user": user, "csrf": csrf, "spec": spec, "cases": cases, "chosen": chosen,
-                                         "format": fmt, "left": left or []})
+                                         "format": fmt, "left": left or [], "audience": audience,
+                                         "audiences": [a for a in AUDIENCES if has_fields_for(spec, a)]})
 
 
 @router.post("/forms/{form_id}/download")
 def download(request: Request, session: PageUser, form_id: str, csrf: Annotated[str, Form(max_length=100)],
              format: Annotated[str, Form(pattern="^(docx|pdf)$")] = "docx",
              case_id: Annotated[str, Form(max_length=36)] = "",
-             anyway: Annotated[str, Form(max_length=3)] = "") -> Response:
+             anyway: Annotated[str, Form(max_length=3)] = "",
+             audience: Annotated[str, Form(pattern="^(professionals|carers|family|child)$")] = "professionals"
+             ) -> Response:
     """The form, prefilled. If some of the case's values cannot go into it (too long for a
     field, not one of its choices), the page says which first, and the person downloads it
     anyway or changes the case: nothing is left out without their knowing."""
@@ -117,9 +122,10 @@ def download(request: Request, session: PageUser, form_id: str, csrf: Annotated[
     try:
         check_csrf(token, csrf)
         spec, prefill, left = document_data(get_db(request), request.app.state.registry, user, form_id, None,
-                                            case_id or None, use="always" if anyway == "yes" else "if_complete")
+                                            case_id or None, use="always" if anyway == "yes" else "if_complete",
+                                            audience=audience)
         if left and anyway != "yes":
-            return _form_page(request, user, token, form_id, chosen=case_id, fmt=format, left=left)
+            return _form_page(request, user, token, form_id, chosen=case_id, fmt=format, left=left, audience=audience)
         raw, name = make_document(spec, prefill, format)
     except StepDownError as exc:
         return _error(request, exc, user, token)

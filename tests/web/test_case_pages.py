@@ -103,6 +103,30 @@ def test_a_case_value_too_long_for_the_form_is_warned_about_before_download_and_
     assert api.status_code == 200 and api.headers["x-prefill-left-out"] == "child_name"
 
 
+def test_a_case_form_for_the_family_holds_only_what_the_family_may_see(world):
+    import service
+    from tests.conftest import REGISTRY
+
+    sam = _person(world, "sam.worker")
+    case_id = _add(sam, su_number="SU-EX-61", child_name="Ari Example").headers["location"].rsplit("/", 1)[1]
+    form = "placement-stability-meeting"
+    page = sam.get(f"/forms/{form}?case={case_id}").text
+    assert "Whose version" in page and 'value="family"' in page
+    assert "Whose version" not in sam.get(f"/forms/ramp?case={case_id}").text  # nothing in the RAMP for others
+    r = sam.post(f"/forms/{form}/download", data={"csrf": _csrf(page), "case_id": case_id, "format": "pdf",
+                                                   "audience": "family"})
+    assert r.status_code == 200 and r.content.startswith(b"%PDF-")
+    assert r.headers["content-disposition"] == f'attachment; filename="{form}-family.pdf"'  # no SU in it either
+    assert b"SU-EX-61" not in r.content
+    result = service.extract_document(r.content, REGISTRY)
+    assert result.audience == "family" and result.data["child_name"] == "Ari Example" and "su_number" in result.hidden
+    api = world.post("worker", "/api/documents", json={"form": form, "case_id": case_id, "audience": "child",
+                                                       "data": {"overview": "not for the child"}})
+    child = service.extract_document(api.content, REGISTRY)
+    assert child.audience == "child" and child.data["overview"] is None
+    assert world.post("worker", "/api/documents", json={"form": form, "audience": "neighbours"}).status_code == 422
+
+
 def test_download_names_carry_the_form_and_a_safe_su_number(world):
     from service.web.api.documents import download_name
     from tests.conftest import REGISTRY

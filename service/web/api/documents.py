@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from ... import generate_document
 from ...case_mapping import case_values_from
 from ...records import prefill_for_case
+from ...spec.audiences import only_what_it_holds, restricted
 from ...spec.model import FormSpec
 from ..deps import ApiUser, Db, Forms
 from ..work import on_core
@@ -22,17 +23,18 @@ MEDIA = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml
 
 
 def document_data(db, registry, user, form: str, data: dict | None, case_id: str | None, *,
-                  use: str = "always") -> tuple[FormSpec, dict, list[dict]]:
-    """The form, what to prefill it with (the case's values, read and audited, under ``data``)
-    and the case values left out because they do not fit the form (``case_mapping.left_out``).
-    ``use``: when the case page lists the document as made (``prefill_for_case``)."""
-    spec = registry.get(form)
+                  use: str = "always", audience: str = "professionals") -> tuple[FormSpec, dict, list[dict]]:
+    """The form (as ``audience`` may have it), what to prefill it with (the case's values, read
+    and audited, under ``data``; only what that version holds) and the case values left out
+    because they do not fit the form (``case_mapping.left_out``). ``use``: when the case page
+    lists the document as made (``prefill_for_case``)."""
+    spec = restricted(registry.get(form), audience)
     prefill: dict = {}
     left: list[dict] = []
     if case_id:
         prefill, left = prefill_for_case(db, user, spec, case_id, use=use)
     if data:
-        prefill = _merge(prefill, data)
+        prefill = only_what_it_holds(spec, _merge(prefill, data)) if spec.restricted_to else _merge(prefill, data)
     return spec, prefill, left
 
 
@@ -44,7 +46,8 @@ def download_name(spec: FormSpec, prefill: dict, fmt: str) -> str:
     """The form's id and the child's SU number (letters, digits and '-' only): never a name."""
     su = case_values_from(spec, prefill).get("su_number") if prefill else None
     safe = re.sub(r"[^A-Za-z0-9]+", "-", str(su or "")).strip("-")[:40]
-    return f"{spec.id}-{safe}.{fmt}" if safe else f"{spec.id}.{fmt}"
+    stem = f"{spec.id}-{spec.restricted_to}" if spec.restricted_to else spec.id
+    return f"{stem}-{safe}.{fmt}" if safe else f"{stem}.{fmt}"
 
 
 def _merge(base: dict, over: dict) -> dict:
@@ -61,9 +64,9 @@ def _merge(base: dict, over: dict) -> dict:
 async def generate(body: GenerateRequest, user: ApiUser, db: Db, registry: Forms) -> Response:
     if body.case_id:  # the database, in the thread pool; the document alone takes the core
         spec, prefill, left = await run_in_threadpool(document_data, db, registry, user, body.form, body.data,
-                                                      body.case_id)
+                                                      body.case_id, audience=body.audience)
     else:
-        spec, prefill, left = document_data(db, registry, user, body.form, body.data, None)
+        spec, prefill, left = document_data(db, registry, user, body.form, body.data, None, audience=body.audience)
     raw, name = await on_core(make_document, spec, prefill, body.format)
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     if left:  # the case values the form could not take, by field path (the page says why, in words)

@@ -35,6 +35,8 @@ class GenerateRequest(_In):
     format: Literal["docx", "pdf"] = "docx"
     data: dict[str, Any] | None = Field(default=None, description="Prefill data; overrides the case's values")
     case_id: str | None = Field(default=None, max_length=36, description="Prefill from this case of your team")
+    audience: Literal["professionals", "carers", "family", "child"] = Field(
+        default="professionals", description="Whose version: another audience's holds only the fields it may see")
 
 
 def _case_field(attribute: Attribute, required: bool):
