@@ -113,8 +113,8 @@ def finish(registry, read_with: FormSpec, extraction: Extraction, reading_issues
 
 
 def _under_any(path: str, prefixes: list[str]) -> bool:
-    generic = migrations.INDEX.sub("[]", path)
-    return any(generic == p or generic.startswith(p + ".") or generic.startswith(p + "[]") for p in prefixes)
+    generic = _generic(path)
+    return any(migrations.under(generic, p) for p in prefixes)
 
 
 def _upgrade(chain: list[FormSpec], extraction: Extraction, issues: list[Issue]) -> list[Issue]:

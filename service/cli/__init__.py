@@ -246,11 +246,11 @@ def pack_cmd(ctx: click.Context, pack_id: str, input_path: str | None, out: str,
         bar.set_postfix_str(f"row {row}")
         bar.update(done - bar.n)
 
-    cases, history = _team_cases(team, registry, pack) if team else (None, {})
-    lookup = (lambda su: cases.get(su_key(su))) if cases is not None else None
+    cases, history = _team_cases(team, registry, pack) if team else ({}, {})
+    lookups = {"case_lookup": lambda su: cases.get(su_key(su)),
+               "history_lookup": lambda su: history.get(su_key(su))} if team else {}
     try:
-        result = run_batch(pack, registry, raw, out, workers=workers, formats=chosen, progress=progress,
-                           case_lookup=lookup, history_lookup=lambda su: history.get(su_key(su)))
+        result = run_batch(pack, registry, raw, out, workers=workers, formats=chosen, progress=progress, **lookups)
     finally:
         bar.close()
     failed = result.rows - result.built

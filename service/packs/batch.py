@@ -196,13 +196,15 @@ def run_batch(pack: PackSpec, registry: Registry, raw: bytes | None, out: str | 
 
 def _built(pack, registry, meetings, workers, formats, cancel, case_lookup, history_lookup=None):
     """(meeting, built pack) in row order, built in ``workers`` processes (or here, for 0)."""
-    def case_for(m: Meeting):
+    def by_su(m: Meeting, lookup):
         su = m.values.get("su_number")
-        return case_lookup(str(su)) if case_lookup and su else None
+        return lookup(str(su)) if lookup and su else None
+
+    def case_for(m: Meeting):
+        return by_su(m, case_lookup)
 
     def history_for(m: Meeting):
-        su = m.values.get("su_number")
-        return history_lookup(str(su)) if history_lookup and su else None
+        return by_su(m, history_lookup)
 
     if workers <= 0:
         for m in meetings:

@@ -13,6 +13,7 @@ generated from, and read back with, that spec; their identity names the audience
 from __future__ import annotations
 
 from ..cache import PerObject
+from .migrations import under
 from .model import AUDIENCES, FormSpec
 
 NOT_INCLUDED = "not included in this version"
@@ -45,7 +46,7 @@ def hidden_paths(spec: FormSpec, audience: str) -> list[str]:
     only the outermost one)."""
     shown = visible_paths(spec, audience)
     hidden = [ref.path for ref in spec.walk() if ref.path not in shown]
-    return [p for p in hidden if not any(p.startswith(h + ".") or p.startswith(h + "[].") for h in hidden if h != p)]
+    return [p for p in hidden if not any(under(p, h) for h in hidden if h != p)]
 
 
 def _narrowing(audience: str) -> PerObject:

@@ -8,7 +8,7 @@ further apart, each step is described in turn.
 
 from __future__ import annotations
 
-from .migrations import Drop, MapOptions, Migration, Rename, Split, new_path
+from .migrations import Drop, MapOptions, Rename, Split, added_paths, migration_of, moves, new_path
 from .model import FormSpec
 
 _LIMITS = ("max_length", "max_items", "min_items", "item_max_length", "minimum", "maximum", "min_rows", "max_rows")
@@ -27,33 +27,28 @@ def describe(chain: list[FormSpec]) -> list[str]:
 
 
 def describe_step(old: FormSpec, new: FormSpec) -> list[str]:
-    migration = new.migration or Migration(**{"from": old.version})
+    migration = migration_of(old, new)
+    moved = moves(migration)
     out: list[str] = []
-    moved: dict[str, str | None] = {}
     for change in migration.changes:
         if isinstance(change, Rename):
-            moved[change.rename] = change.to
             out.append(f"renamed: {_name(old, change.rename)} is now {_name(new, change.to)}")
             if change.map:
                 out.append(_options_mapped(old, change.rename, change.map))
         elif isinstance(change, MapOptions):
             out.append(_options_mapped(old, change.field, change.map))
         elif isinstance(change, Drop):
-            moved[change.drop] = None
             out.append(f"dropped: {_name(old, change.drop)} ({change.reason.rstrip('.')}); its answers are not "
                        "carried over, and are kept with each upload that had them")
         elif isinstance(change, Split):
-            moved[change.split] = change.into[0]
             out.append(f"split: {_name(old, change.split)} into " + ", ".join(_name(new, p) for p in change.into)
                        + f", at “{change.on}”")
-    targets = {new_path(ref.path, moved) for ref in old.walk()}
-    split_targets = {p for c in migration.changes if isinstance(c, Split) for p in c.into}
-    for ref in new.walk():
-        if ref.path not in targets and ref.path not in split_targets:
-            parent = ref.path.rsplit(".", 1)[0].removesuffix("[]") if "." in ref.path else None
-            if parent and parent not in targets and new.field_at(parent) is not None:
-                continue  # inside a container that is itself new
-            out.append(f"added: {_name(new, ref.path)} ({ref.field.type}{', required' if ref.field.required else ''})")
+    added = added_paths(old, new)
+    for path in added:
+        parent = path.rsplit(".", 1)[0].removesuffix("[]") if "." in path else None
+        if parent not in added:  # not inside a container that is itself new
+            f = new.field_at(path).field
+            out.append(f"added: {_name(new, path)} ({f.type}{', required' if f.required else ''})")
     for ref in old.walk():
         target = new_path(ref.path, moved)
         after = new.field_at(target) if target else None
@@ -104,23 +99,22 @@ def _field_changes(a, b, name: str) -> list[str]:
 
 
 def _section_changes(old: FormSpec, new: FormSpec) -> list[str]:
-    before = {s.id: s for s in old.sections}
-    after = {s.id: s for s in new.sections}
-    out = [f"section added: “{s.heading}”" for i, s in after.items() if i not in before]
-    out += [f"section removed: “{s.heading}”" for i, s in before.items() if i not in after]
-    out += [f"section heading: “{before[i].heading}” is now “{s.heading}”" for i, s in after.items()
-            if i in before and before[i].heading != s.heading]
-    return out
+    return _by_id("section", old.sections, new.sections, lambda s: f"“{s.heading}”",
+                  lambda a, b: f"section heading: “{a.heading}” is now “{b.heading}”" if a.heading != b.heading else None)
 
 
 def _rule_changes(old: FormSpec, new: FormSpec) -> list[str]:
-    before = {r.id: r for r in old.rules}
-    after = {r.id: r for r in new.rules}
-    out = [f"rule added: {r.message}" for i, r in after.items() if i not in before]
-    out += [f"rule removed: {r.message}" for i, r in before.items() if i not in after]
-    out += [f"rule changed: {r.message}" for i, r in after.items()
-            if i in before and before[i].model_dump() != r.model_dump()]
-    return out
+    return _by_id("rule", old.rules, new.rules, lambda r: r.message,
+                  lambda a, b: f"rule changed: {b.message}" if a.model_dump() != b.model_dump() else None)
+
+
+def _by_id(noun: str, old_items, new_items, said, changed) -> list[str]:
+    """Items (sections, rules) added, removed, and changed (``changed`` gives the line or None)."""
+    before = {x.id: x for x in old_items}
+    after = {x.id: x for x in new_items}
+    out = [f"{noun} added: {said(x)}" for i, x in after.items() if i not in before]
+    out += [f"{noun} removed: {said(x)}" for i, x in before.items() if i not in after]
+    return out + [line for i, x in after.items() if i in before and (line := changed(before[i], x))]
 
 
 def describe_applied(migration: dict) -> list[str]:

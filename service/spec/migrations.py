@@ -76,8 +76,37 @@ def _source(change) -> str:
         or change.split
 
 
-def _under(path: str, prefix: str) -> bool:
+def under(path: str, prefix: str) -> bool:
+    """``path`` is the field ``prefix`` or inside it (a group's member, a table's cell)."""
     return path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "[]")
+
+
+def migration_of(old, new) -> Migration:
+    """``new``'s migration from ``old``: the one it declares, or none (only additions)."""
+    return new.migration or Migration(**{"from": old.version})
+
+
+def moves(migration: Migration) -> dict[str, str | None]:
+    """Old path (a field, or a container and all in it) -> its new path; None: dropped. A split
+    field goes to its first part."""
+    out: dict[str, str | None] = {}
+    for change in migration.changes:
+        if isinstance(change, Rename):
+            out[change.rename] = change.to
+        elif isinstance(change, Drop):
+            out[change.drop] = None
+        elif isinstance(change, Split):
+            out[change.split] = change.into[0]
+    return out
+
+
+def added_paths(old, new) -> list[str]:
+    """The fields of ``new`` that no field of ``old`` becomes, in document order."""
+    migration = migration_of(old, new)
+    moved = moves(migration)
+    targets = {new_path(ref.path, moved) for ref in old.walk()}
+    targets |= {p for change in migration.changes if isinstance(change, Split) for p in change.into}
+    return [ref.path for ref in new.walk() if ref.path not in targets]
 
 
 # -- checking a migration against the two versions ------------------------------------------------
@@ -85,10 +114,10 @@ def _under(path: str, prefix: str) -> bool:
 def check(old, new) -> None:
     """Raise ValueError naming the problem if migrating ``old`` data to ``new`` could lose an
     answer without saying so, or names a field or option that is not there."""
-    migration = new.migration or Migration(**{"from": old.version})
+    migration = migration_of(old, new)
     if migration.from_ != old.version:
         raise ValueError(f"its migration is from version {migration.from_}, but the version before it is {old.version}")
-    moved: dict[str, str | None] = {}  # old path prefix -> new path prefix (None: dropped)
+    moved = moves(migration)
     mapped: dict[str, OptionMap] = {}
     for i, change in enumerate(migration.changes):
         where = f"migration.changes[{i}]"
@@ -99,15 +128,12 @@ def check(old, new) -> None:
         if isinstance(change, Rename):
             _check_target(new, change.to, where)
             _check_types(old_ref.field, new.field_at(change.to).field, where)
-            moved[src] = change.to
             if change.map:
                 mapped[change.to] = change.map
         elif isinstance(change, MapOptions):
             _check_target(new, src, where)
             mapped[src] = change.map
-        elif isinstance(change, Drop):
-            moved[src] = None
-        else:
+        elif isinstance(change, Split):
             if old_ref.field.type not in TEXT_TYPES:
                 raise ValueError(f"{where}: only text can be split; {src!r} is {old_ref.field.type}")
             for target in change.into:
@@ -116,7 +142,6 @@ def check(old, new) -> None:
                     raise ValueError(f"{where}: {target!r} is not a text field")
                 if new.field_at(target).in_repeat != old_ref.in_repeat:
                     raise ValueError(f"{where}: {target!r} is not in the same rows as {src!r}")
-            moved[src] = change.into[0]
     for ref in old.walk():
         target = new_path(ref.path, moved)
         if target is None:
@@ -163,7 +188,7 @@ def _check_options(old_ref, new_ref, mapping: OptionMap, v_old: str, v_new: str)
 
 def new_path(path: str, moved: dict[str, str | None]) -> str | None:
     """Where an old field path goes, following renamed or dropped fields and their containers."""
-    best = max((p for p in moved if _under(path, p)), key=len, default=None)
+    best = max((p for p in moved if under(path, p)), key=len, default=None)
     if best is None:
         return path
     if moved[best] is None:
@@ -238,7 +263,7 @@ def apply(old, new, data: dict, sources: dict[str, str]) -> tuple[dict, dict[str
     """``data`` (canonical for ``old``) moved to ``new``'s fields by ``new``'s migration.
     Returns the new data (not yet completed to ``new``'s shape), the sources under their new
     paths, and the step: ``{"from", "to", "changes": [...], "dropped": {concrete path: value}}``."""
-    migration = new.migration or Migration(**{"from": old.version})
+    migration = migration_of(old, new)
     flat = flatten(copy.deepcopy(data))
     srcs = dict(sources)
     changes: list[dict] = []
@@ -266,19 +291,8 @@ def apply(old, new, data: dict, sources: dict[str, str]) -> tuple[dict, dict[str
                             "values": sum(1 for v in gone.values() if _filled(v))})
         else:
             changes.append(_split(flat, srcs, change, label))
-    added = [ref.path for ref in new.walk() if not _in_old(ref.path, old, migration)]
-    changes += [{"path": p, "change": "added", "label": new.field_at(p).field.label} for p in added]
+    changes += [{"path": p, "change": "added", "label": new.field_at(p).field.label} for p in added_paths(old, new)]
     return unflatten(flat), srcs, {"from": old.version, "to": new.version, "changes": changes, "dropped": dropped}
-
-
-def _in_old(path: str, old, migration: Migration) -> bool:
-    targets = set()
-    for change in migration.changes:
-        if isinstance(change, Rename):
-            targets.add(change.to)
-        elif isinstance(change, Split):
-            targets.update(change.into)
-    return old.field_at(path) is not None or any(_under(path, t) for t in targets)
 
 
 def _move(flat: dict, srcs: dict, src: str, to: str) -> int:

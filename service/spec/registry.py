@@ -24,7 +24,7 @@ from typing import ClassVar, Generic, Protocol, TypeVar
 from ..errors import SpecError, StepDownError, UnknownFormError
 from . import migrations
 from .published import PUBLISHED, read_published
-from .loader import load_spec_file
+from .loader import load_spec_file, load_spec_text
 from .model import FormSpec
 
 DEFAULT_SPECS_DIR = Path(__file__).resolve().parents[2] / "form_specs"
@@ -114,7 +114,7 @@ class Registry(Catalogue[FormSpec]):
         if name in published and hashlib.sha256(raw).hexdigest() != published[name]:
             raise SpecError(f"version {path.stem} was changed after it was published; publish the change as a new "
                             "version (with a migration from this one) instead", file=str(path))
-        spec = load_spec_file(path)
+        spec = load_spec_text(raw, file=str(path))  # the bytes just checked, not read again
         if spec.id != path.parent.name:
             raise SpecError(f"the folder is {path.parent.name!r} but the spec's id is {spec.id!r}", file=str(path),
                             location="id")
