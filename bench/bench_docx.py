@@ -7,8 +7,12 @@ document. Medians of many runs on one core.
 
     .venv/bin/python bench/bench_docx.py [--runs 200] [--json out.json]
 
-Targets (issue 3): generation at most 1/10 of docxtpl's time; extraction of the Key Criteria
-form at 500 documents per second per core or better.
+Beside each figure, in the same run, its floor: for extraction, opening the zip and parsing
+``word/document.xml`` with lxml (what any reader of the form must do); for generation, writing the
+same parts into a zip at the writer's compression level (what any writer of these bytes must do).
+
+Targets (issue 17): extraction and generation at most 2x their floors for every form; generation
+at most 1/20 of docxtpl's time. (Issue 3's: 1/10 of docxtpl, Key Criteria read at 500/s a core.)
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 import service  # noqa: E402
 from service.docx import extract_docx, generate_docx  # noqa: E402
 from service.docx.ns import qn  # noqa: E402
+from service.docx.package import write_package  # noqa: E402
 
 
 def docxtpl_template(raw: bytes) -> tuple[bytes, dict]:
@@ -107,23 +112,30 @@ def main() -> int:
         read = lambda: extract_docx(raw, registry)  # noqa: E731
         extract = median_ms(read, args.runs)
         lo, hi = SPREAD[read]
-        rows.append({"form": form_id, "controls": len(context), "generate_ms": round(ours, 2),
+        package = zipfile.ZipFile(BytesIO(raw))
+        parts = [(info.filename, package.read(info)) for info in package.infolist()]
+        zip_floor = median_ms(lambda: write_package(parts), args.runs)
+        parse_floor = median_ms(lambda: etree.fromstring(zipfile.ZipFile(BytesIO(raw)).read("word/document.xml")),
+                                args.runs)
+        rows.append({"form": form_id, "controls": len(context), "generate_ms": round(ours, 3),
                      "docxtpl_ms": round(theirs, 2), "ratio": round(ours / theirs, 3),
-                     "extract_ms": round(extract, 2), "extract_per_s": round(1000 / extract),
+                     "zip_floor_ms": round(zip_floor, 3), "generate_x_floor": round(ours / zip_floor, 2),
+                     "extract_ms": round(extract, 3), "extract_per_s": round(1000 / extract),
+                     "parse_floor_ms": round(parse_floor, 3), "extract_x_floor": round(extract / parse_floor, 2),
                      "extract_spread_ms": [round(lo, 2), round(hi, 2)]})
 
-    print(f"{'form':30} {'controls':>8} {'ours ms':>8} {'docxtpl ms':>11} {'ratio':>6} {'extract ms':>11} "
-          f"{'docs/s':>7}  extract spread over {REPEATS} repeats")
+    print(f"{'form':30} {'ctrls':>5} {'gen ms':>7} {'zip ms':>7} {'x zip':>6} {'docxtpl':>8} {'ratio':>6} "
+          f"{'read ms':>8} {'parse ms':>9} {'x parse':>8} {'docs/s':>7}  read spread")
     for r in rows:
         lo, hi = r["extract_spread_ms"]
-        print(f"{r['form']:30} {r['controls']:>8} {r['generate_ms']:>8.2f} {r['docxtpl_ms']:>11.2f} "
-              f"{r['ratio']:>6.3f} {r['extract_ms']:>11.2f} {r['extract_per_s']:>7}  {lo:.2f}-{hi:.2f} ms")
-    kc = next(r for r in rows if r["form"] == "key-criteria")
-    gen_ok = all(r["ratio"] <= 0.1 for r in rows)
-    ext_ok = kc["extract_per_s"] >= 500
-    print(f"\ngeneration at most 1/10 of docxtpl: {'met' if gen_ok else 'NOT met'} "
-          f"(worst ratio {max(r['ratio'] for r in rows):.3f})")
-    print(f"Key Criteria extraction >= 500/s per core: {'met' if ext_ok else 'NOT met'} ({kc['extract_per_s']}/s)")
+        print(f"{r['form']:30} {r['controls']:>5} {r['generate_ms']:>7.2f} {r['zip_floor_ms']:>7.2f} "
+              f"{r['generate_x_floor']:>6.2f} {r['docxtpl_ms']:>8.2f} {r['ratio']:>6.3f} {r['extract_ms']:>8.2f} "
+              f"{r['parse_floor_ms']:>9.2f} {r['extract_x_floor']:>8.2f} {r['extract_per_s']:>7}  {lo:.2f}-{hi:.2f} ms")
+    worst = {key: max(r[key] for r in rows) for key in ("ratio", "generate_x_floor", "extract_x_floor")}
+    for label, key, limit in (("generation at most 1/20 of docxtpl", "ratio", 0.05),
+                              ("generation at most 2x writing its zip", "generate_x_floor", 2.0),
+                              ("extraction at most 2x unzipping and parsing", "extract_x_floor", 2.0)):
+        print(f"{label}: {'met' if worst[key] <= limit else 'NOT met'} (worst {worst[key]:.3f})")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
     return 0
