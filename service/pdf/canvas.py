@@ -15,6 +15,7 @@ being filled (a row's roles, a table's rows and cells), everything else is an ar
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable
 
 from ..brand import Brand
@@ -60,6 +61,14 @@ def wrap(value: str, font: str, size: float, width: float) -> list[str]:
             line, used = [word], ww
         lines.append(" ".join(line))
     return lines
+
+
+@lru_cache(maxsize=4096)
+def wrap_spec_text(value: str, font: str, size: float, width: float) -> tuple[str, ...]:
+    """``wrap`` for text that comes from a spec (titles, headings, help, labels): the same few
+    hundred strings in every document of a form, so each is laid out once a process. Never for
+    a document's values, which are not kept once their document is made."""
+    return tuple(wrap(value, font, size, width))
 
 
 def _cut(face: fonts.Face, word: str, size: float, width: float) -> list[str]:
@@ -195,10 +204,11 @@ class Row:
 
 
 def text_row(value: str, font: str, size: float, space_before: float, keep: bool, colour=(0, 0, 0), *,
-             roles: tuple[str, ...] = ("P",), group: object = None, group_role: str = "") -> Row:
+             roles: tuple[str, ...] = ("P",), group: object = None, group_role: str = "",
+             from_spec: bool = False) -> Row:
     """A paragraph across the text width, tagged with ``roles`` (outermost first: ("H2",), or
-    ("LI", "LBody") for a list item)."""
-    lines = wrap(value, font, size, TEXT_W)
+    ("LI", "LBody") for a list item). ``from_spec``: the text is the spec's (wrap_spec_text)."""
+    lines = (wrap_spec_text if from_spec else wrap)(value, font, size, TEXT_W)
     height = space_before + len(lines) * size * 1.25 + 4
 
     def draw(c: Canvas, y: float) -> None:

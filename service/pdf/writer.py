@@ -38,7 +38,7 @@ from ..spec.model import (
 from . import fonts
 from .canvas import (
     GREY, HEADER_FILL, LABEL_FILL, MARGIN, PAD, SUBTITLE_COLOUR, TITLE_COLOUR, Canvas, Row, paginate, space,
-    text_row, wrap, write_pages,
+    text_row, wrap, wrap_spec_text, write_pages,
 )
 from .names import (
     ACROFORM, AP, AS, BTN, CH, COMBO, DA, DR, FF, FIELDS, FT, INFO_CREATOR, INFO_PRODUCER, INFO_SUBJECT, INFO_TITLE,
@@ -191,18 +191,18 @@ def _rows(spec: FormSpec, values: dict) -> list[Row]:
     rows: list[Row] = []
     for block in plan(spec):
         if isinstance(block, TitleBlock):  # the title is the first heading; a form's sections are the next level
-            rows.append(text_row(block.title, fonts.BOLD, 17, 0, True, TITLE_COLOUR, roles=("H1",)))
+            rows.append(text_row(block.title, fonts.BOLD, 17, 0, True, TITLE_COLOUR, roles=("H1",), from_spec=True))
             for line in filter(None, (block.subtitle, block.organisation)):
-                rows.append(text_row(line, fonts.REGULAR, 11, 0, True, SUBTITLE_COLOUR))
+                rows.append(text_row(line, fonts.REGULAR, 11, 0, True, SUBTITLE_COLOUR, from_spec=True))
         elif isinstance(block, HeadingBlock):
             size = 13 if block.level == 1 else 11
-            rows.append(text_row(block.text, fonts.BOLD, size, 10, True, TITLE_COLOUR, roles=(f"H{block.level + 1}",)))
+            rows.append(text_row(block.text, fonts.BOLD, size, 10, True, TITLE_COLOUR, roles=(f"H{block.level + 1}",), from_spec=True))
         elif isinstance(block, TextBlock):
-            rows.append(text_row(block.text, fonts.ITALIC, 8.5, 0, True, GREY))
+            rows.append(text_row(block.text, fonts.ITALIC, 8.5, 0, True, GREY, from_spec=True))
         elif isinstance(block, AgendaBlock):
             for i, item in enumerate(block.items, 1):
                 rows.append(text_row(f"{i}.  {item}", fonts.REGULAR, 9.5, 0, False, roles=("LI", "LBody"), group=block,
-                                     group_role="L"))
+                                     group_role="L", from_spec=True))
         elif isinstance(block, TablePlan):
             widths = [w / 20 for w in block.widths]
             for r, cells in enumerate(block.rows):
@@ -220,7 +220,7 @@ def _table_row(cells: list, widths: list[float], values: dict, *, header: bool =
     for i, cell in enumerate(cells):
         w = widths[i] if i < len(widths) else widths[-1]
         if isinstance(cell, Label):
-            label_lines[i] = wrap(cell.text, fonts.BOLD, LABEL_SIZE, w - 2 * PAD) if cell.text else []
+            label_lines[i] = wrap_spec_text(cell.text, fonts.BOLD, LABEL_SIZE, w - 2 * PAD) if cell.text else ()
             heights.append(len(label_lines[i]) * 11 + 2 * PAD)
         else:
             value = value_at(values, cell.path) if names is None else values.get(cell.field.key)
