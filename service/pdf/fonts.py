@@ -3,10 +3,12 @@ accents, Greek and Cyrillic.
 
 Text is written as glyph ids (Identity-H encoding), and fonts are embedded as subsets that keep
 every glyph at its original id (fontTools, ``retain_gids``), so encoding a string never depends
-on which subset the document ends up with. A subset holds whole blocks of 128 code points: the
-blocks a document uses, plus ASCII, Latin-1 and the punctuation and currency blocks for the
-regular face. Subsetting takes about 0.2 s, so each subset is made once per process and its
-objects are cached as bytes; most documents share one.
+on which subset the document ends up with. A subset holds a fixed set of characters (ASCII and
+the common quotes, dashes and currency signs; for the regular face, which viewers also draw
+typed values in, Latin-1 and Latin Extended-A too: Welsh ŵ ŷ and the letters of most European
+names) plus whole blocks of 128 code points for any other character the document uses.
+Subsetting takes about 0.1 s, so each subset is made once per process and its objects are
+cached as bytes; most documents share one.
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ from ..errors import InstallationError
 
 REGULAR, BOLD, ITALIC = "DejaVuSans", "DejaVuSans-Bold", "DejaVuSans-Oblique"
 _FOLDERS = [Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"), Path("/usr/local/share/fonts")]
-# Blocks every subset holds: ASCII; for the regular face, which viewers also draw typed values
-# in, Latin-1, Latin Extended-A (Welsh ŵ ŷ, and the letters of most European names),
-# punctuation and currency.
-_ALWAYS = {REGULAR: frozenset({0, 1, 2, 0x40, 0x41}), BOLD: frozenset({0}), ITALIC: frozenset({0})}
+# What every subset holds. The whole punctuation and currency blocks (about 150 glyphs, 6 KB a
+# file) came in for one en dash; these are the ones forms and names use.
+_COMMON = frozenset(range(0x20, 0x7F)) | frozenset(map(ord, "‘’‚“”„–—…•€£·×"))
+_ALWAYS = {REGULAR: _COMMON | frozenset(range(0xA0, 0x180)), BOLD: _COMMON, ITALIC: _COMMON}
 BLOCK = 7  # code point >> BLOCK is the block
 
 
@@ -105,17 +107,21 @@ class Embedding:
 
 
 def blocks_of(name: str, text_chars: set[str]) -> frozenset[int]:
-    return _ALWAYS[name] | {ord(ch) >> BLOCK for ch in text_chars}
+    """The blocks a subset of ``name`` needs beyond what every subset holds."""
+    always = _ALWAYS[name]
+    return frozenset({ord(ch) >> BLOCK for ch in text_chars if ord(ch) not in always})
 
 
 @lru_cache(maxsize=32)
 def embedding(name: str, blocks: frozenset[int]) -> Embedding:
-    """The subset of ``name`` holding every glyph of ``blocks``, glyph ids unchanged."""
+    """The subset of ``name`` holding what every subset of it holds and every glyph of
+    ``blocks``, glyph ids unchanged."""
     from fontTools import subset  # deferred: fontTools takes 0.17 s to load
     from fontTools.ttLib import TTFont
 
     f = face(name)
-    cps = sorted(cp for cp in f.gid_of if cp >> BLOCK in blocks)
+    always = _ALWAYS[name]
+    cps = sorted(cp for cp in f.gid_of if cp in always or cp >> BLOCK in blocks)
     options = subset.Options()
     options.retain_gids = True
     options.notdef_outline = True

@@ -4,6 +4,7 @@ stays linear, and font subsets that hold every character a document uses."""
 from __future__ import annotations
 
 import subprocess
+import zlib
 from io import BytesIO
 
 import pytest
@@ -101,6 +102,26 @@ def test_subsets_are_made_once_and_shared():
     made = fonts.embedding.cache_info().misses
     generate_pdf(spec, {})
     assert fonts.embedding.cache_info().misses == made
+
+
+def _subset_characters(name: str, blocks: frozenset) -> set[str]:
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(BytesIO(zlib.decompress(fonts.embedding(name, blocks).font_file)))
+    return {chr(cp) for cp in font.getBestCmap()}
+
+
+def test_a_subset_holds_the_common_characters_and_only_the_other_blocks_a_document_uses():
+    # an en dash, curly quotes and a pound sign need no block of their own (the whole
+    # punctuation block came in for one dash before)
+    assert fonts.blocks_of(fonts.BOLD, set("Key criteria – the child’s “needs” £5")) == frozenset()
+    assert fonts.blocks_of(fonts.BOLD, set("per mille ‰")) == {0x2030 >> fonts.BLOCK}
+    bold = _subset_characters(fonts.BOLD, frozenset())
+    assert set("AZaz09–’“”£€") <= bold and "‰" not in bold and "é" not in bold
+    assert "‰" in _subset_characters(fonts.BOLD, frozenset({0x2030 >> fonts.BLOCK}))
+    # the regular face, which viewers draw typed values in, holds Latin-1 and Latin Extended-A
+    regular = _subset_characters(fonts.REGULAR, fonts.blocks_of(fonts.REGULAR, set("Siân Ŵyn Łukasz Ştefan")))
+    assert set("âŴŵŷŶŁłŞşéñüß–’") <= regular and "‰" not in regular
 
 
 @pytest.mark.parametrize("form_id", sorted(REGISTRY.ids()))
