@@ -150,3 +150,17 @@ def test_a_heading_never_ends_a_page(rows):
     assert [r for page in pages for r in page] == made
     for page in pages[:-1]:
         assert not page[-1].keep_with_next or sum(r.height for r in page) > TOP - BOTTOM
+
+
+def test_a_specs_text_is_laid_out_once_and_no_value_is_kept():
+    from service.pdf.canvas import wrap_spec_text
+
+    spec = REGISTRY.get("key-criteria")
+    generate_pdf(spec, {"child_name": "Example Child"})
+    kept = wrap_spec_text.cache_info().currsize
+    hits = wrap_spec_text.cache_info().hits
+    long_value = "A long example answer that wraps over several lines of its box. " * 6
+    generate_pdf(spec, {"child_name": "Another Example", "preferred_area": long_value,
+                        "matching_criteria": [{"criterion": "same_school", "comment": long_value}]})
+    assert wrap_spec_text.cache_info().hits > hits  # the labels and headings came from the cache
+    assert wrap_spec_text.cache_info().currsize == kept  # and nothing of the second document's values was added
