@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from functools import lru_cache
 
 from ..brand import shell_context
 from ..cache import PerObject
@@ -58,22 +59,11 @@ class _Body:
         return oxml.document("".join(parts_))
 
     def _block(self, block, values: dict) -> str:
-        if isinstance(block, TitleBlock):
-            out = oxml.paragraph(text=block.title, style="Title")
-            if block.subtitle:
-                out += oxml.paragraph(text=block.subtitle, style="Subtitle")
-            return out + oxml.paragraph(text=block.organisation, style="Subtitle")
-        if isinstance(block, HeadingBlock):
-            return oxml.paragraph(text=block.text, style=f"Heading{block.level}")
-        if isinstance(block, TextBlock):
-            return oxml.paragraph(text=block.text, style="Guidance")
-        if isinstance(block, AgendaBlock):
-            return "".join(oxml.paragraph(text=f"{i}.\t{item}") for i, item in enumerate(block.items, 1))
         if isinstance(block, TablePlan):
             return self._table(block, values) + oxml.paragraph()
         if isinstance(block, RepeatPlan):
             return self._repeat(block, values) + oxml.paragraph()
-        raise TypeError(type(block).__name__)
+        return _TEXT_BLOCKS.get(block)
 
     # -- tables -------------------------------------------------------------------------
     def _table(self, t: TablePlan, values: dict) -> str:
@@ -138,7 +128,29 @@ class _Body:
         return oxml.paragraph(ctl)
 
 
+def _text_block(block) -> str:
+    """A title, heading, guidance or agenda: the spec's text only, the same in every document."""
+    if isinstance(block, TitleBlock):
+        out = oxml.paragraph(text=block.title, style="Title")
+        if block.subtitle:
+            out += oxml.paragraph(text=block.subtitle, style="Subtitle")
+        return out + oxml.paragraph(text=block.organisation, style="Subtitle")
+    if isinstance(block, HeadingBlock):
+        return oxml.paragraph(text=block.text, style=f"Heading{block.level}")
+    if isinstance(block, TextBlock):
+        return oxml.paragraph(text=block.text, style="Guidance")
+    if isinstance(block, AgendaBlock):
+        return "".join(oxml.paragraph(text=f"{i}.\t{item}") for i, item in enumerate(block.items, 1))
+    raise TypeError(type(block).__name__)
+
+
+# A plan's blocks are made once per spec (layout.plan), so their XML is made once too.
+_TEXT_BLOCKS: PerObject[object, str] = PerObject(_text_block)
+
+
+@lru_cache(maxsize=4096)
 def _label(text: str) -> str:
+    """A label or header cell's paragraph (a spec's text, or a row's number): made once a process."""
     return oxml.paragraph(text=text, style=None, bold=True)
 
 
