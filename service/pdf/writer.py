@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from functools import partial
 
 from ..brand import Brand
 from ..convert import display
@@ -189,20 +190,21 @@ class FormCanvas(Canvas):
 
 def _rows(spec: FormSpec, values: dict) -> list[Row]:
     rows: list[Row] = []
+    spec_text = partial(text_row, from_spec=True)  # titles, headings, help: laid out once a process
     for block in plan(spec):
         if isinstance(block, TitleBlock):  # the title is the first heading; a form's sections are the next level
-            rows.append(text_row(block.title, fonts.BOLD, 17, 0, True, TITLE_COLOUR, roles=("H1",), from_spec=True))
+            rows.append(spec_text(block.title, fonts.BOLD, 17, 0, True, TITLE_COLOUR, roles=("H1",)))
             for line in filter(None, (block.subtitle, block.organisation)):
-                rows.append(text_row(line, fonts.REGULAR, 11, 0, True, SUBTITLE_COLOUR, from_spec=True))
+                rows.append(spec_text(line, fonts.REGULAR, 11, 0, True, SUBTITLE_COLOUR))
         elif isinstance(block, HeadingBlock):
             size = 13 if block.level == 1 else 11
-            rows.append(text_row(block.text, fonts.BOLD, size, 10, True, TITLE_COLOUR, roles=(f"H{block.level + 1}",), from_spec=True))
+            rows.append(spec_text(block.text, fonts.BOLD, size, 10, True, TITLE_COLOUR, roles=(f"H{block.level + 1}",)))
         elif isinstance(block, TextBlock):
-            rows.append(text_row(block.text, fonts.ITALIC, 8.5, 0, True, GREY, from_spec=True))
+            rows.append(spec_text(block.text, fonts.ITALIC, 8.5, 0, True, GREY))
         elif isinstance(block, AgendaBlock):
             for i, item in enumerate(block.items, 1):
-                rows.append(text_row(f"{i}.  {item}", fonts.REGULAR, 9.5, 0, False, roles=("LI", "LBody"), group=block,
-                                     group_role="L", from_spec=True))
+                rows.append(spec_text(f"{i}.  {item}", fonts.REGULAR, 9.5, 0, False, roles=("LI", "LBody"), group=block,
+                                      group_role="L"))
         elif isinstance(block, TablePlan):
             widths = [w / 20 for w in block.widths]
             for r, cells in enumerate(block.rows):
