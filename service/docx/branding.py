@@ -29,7 +29,7 @@ from lxml import etree
 from ..brand import Brand
 from ..errors import DocumentError
 from .ns import CT_FOOTER, RT_FOOTER, qn
-from .oxml import block_text
+from .oxml_read import block_text
 from .package import DocxPackage, parse_xml
 
 DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates_docx"

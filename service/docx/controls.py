@@ -12,7 +12,7 @@ from ..cache import PerObject
 from ..spec.model import FormSpec, GroupField, MultiChoiceField, RepeatField
 from .locate import ancestor
 from .ns import qn
-from .oxml import SdtInfo, read_sdt
+from .oxml_read import SdtInfo, read_sdt
 from .parts import path_from_xpath
 
 _SDT, _TC, _TBL = qn("w:sdt"), qn("w:tc"), qn("w:tbl")

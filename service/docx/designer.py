@@ -28,7 +28,7 @@ from ..spec.model import (
     MultiChoiceField, RepeatField,
 )
 from ..validation import Issue, Report
-from . import oxml, parts
+from . import oxml, oxml_read, parts
 from .ns import CT_CUSTOM_PROPS, CT_CUSTOM_XML_PROPS, RT_CUSTOM_PROPS, RT_CUSTOM_XML, RT_CUSTOM_XML_PROPS, qn
 from .package import DocxPackage, write_package
 
@@ -76,7 +76,7 @@ def check_layout(spec: FormSpec, raw: bytes) -> LayoutCheck:
 
 def _check(spec: FormSpec, pkg: DocxPackage) -> LayoutCheck:
     body = pkg.xml("word/document.xml").find(qn("w:body"))
-    infos = [oxml.read_sdt(e) for e in body.iter(_SDT) if e.find(f".//{_SDT}") is None]
+    infos = [oxml_read.read_sdt(e) for e in body.iter(_SDT) if e.find(f".//{_SDT}") is None]
     result = LayoutCheck(spec.id, spec.version, controls=len(infos))
     expected = _expected(spec)
     seen: dict[str, int] = {}
@@ -151,7 +151,7 @@ def fill_layout(spec: FormSpec, raw: bytes, data: dict | None = None, *, documen
     for repeat in {t.split("[].")[0] for t in _tags(doc) if "[]." in t}:
         _fill_rows(doc, spec, repeat, values.get(repeat) or [])
     for sdt in [e for e in doc.iter(_SDT) if e.find(f".//{_SDT}") is None]:
-        tag = oxml.read_sdt(sdt).tag or ""
+        tag = oxml_read.read_sdt(sdt).tag or ""
         if "[]." in tag or not tag:
             continue
         path, _, option = tag.partition(":")
@@ -187,7 +187,7 @@ def _tags(doc: etree._Element) -> list[str]:
 
 def _fill_rows(doc: etree._Element, spec: FormSpec, repeat: str, rows: list[dict]) -> None:
     """Clone the designer's row once per data row (keeping it as it is when there is no data)."""
-    tagged = [e for e in doc.iter(_SDT) if (oxml.read_sdt(e).tag or "").startswith(repeat + "[].")]
+    tagged = [e for e in doc.iter(_SDT) if (oxml_read.read_sdt(e).tag or "").startswith(repeat + "[].")]
     template = next(tagged[0].iterancestors(_TR), None) if tagged else None
     if template is None or not rows:
         return
@@ -196,7 +196,7 @@ def _fill_rows(doc: etree._Element, spec: FormSpec, repeat: str, rows: list[dict
     for row in rows:
         clone = copy.deepcopy(template)
         for sdt in clone.iter(_SDT):
-            tag = oxml.read_sdt(sdt).tag or ""
+            tag = oxml_read.read_sdt(sdt).tag or ""
             if tag.startswith(repeat + "[]."):
                 col, _, option = tag.split("[].", 1)[1].partition(":")
                 sub = next(s for s in f.fields if s.key == col)

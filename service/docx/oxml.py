@@ -1,8 +1,7 @@
-"""WordprocessingML elements: the one place that builds and reads ``w:`` XML.
+"""WordprocessingML elements: the one place that builds ``w:`` XML (``oxml_read.py`` reads it).
 
 Writers return serialised XML with children in the order the schema requires (ECMA-376
-Part 1, 17.x); a wrong order is what makes Word offer to "repair" a file. Readers work on lxml
-elements. Content controls
+Part 1, 17.x); a wrong order is what makes Word offer to "repair" a file. Content controls
 (``w:sdt``, 17.5.2) are built at run level inside table cells, the kind that survives
 LibreOffice re-saves best (docs/word.md, measured by the tests).
 
@@ -27,13 +26,11 @@ from itertools import count
 
 from lxml import etree
 
-from .ns import NS, qn
+from .ns import NS
 
 CHECKED, UNCHECKED = "\u2612", "\u2610"  # ☒ ☐
 HEADER_SHADE, LABEL_SHADE = "D9E2F3", "F2F2F2"  # table header rows, label cells
 CHECKBOX_FONT = "MS Gothic"
-
-_W_VAL = qn("w:val")
 
 
 def _text(s: str) -> str:
@@ -64,6 +61,10 @@ def run(text: str = "", *, bold: bool = False, style: str | None = None, font: s
 
 
 def _run_text(text: str) -> str:
+    if "\n" not in text and "\t" not in text and "\r" not in text:  # most values: one line, no tabs
+        if not text:
+            return ""
+        return f'<w:t xml:space="preserve">{_text(text)}</w:t>' if text != text.strip() else f"<w:t>{_text(text)}</w:t>"
     out = []
     for i, line in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n")):
         if i:
@@ -97,18 +98,25 @@ class Cell:
 
 def table(rows: list[list[Cell]], widths: list[int], *, header_rows: int = 0) -> str:
     """Table, in schema order: tblPr (style, width, layout, look), tblGrid, rows."""
-    out = ['<w:tbl><w:tblPr><w:tblStyle w:val="FormTable"/>',
-           f'<w:tblW w:w="{sum(widths)}" w:type="dxa"/><w:tblLayout w:type="fixed"/>',
-           '<w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="1" w:lastColumn="0" '
-           'w:noHBand="0" w:noVBand="1"/></w:tblPr><w:tblGrid>']
-    out += [f'<w:gridCol w:w="{w}"/>' for w in widths]
-    out.append("</w:tblGrid>")
-    for i, cells in enumerate(rows):
-        out.append("<w:tr><w:trPr><w:cantSplit/>" + ("<w:tblHeader/>" if i < header_rows else "") + "</w:trPr>")
-        out += [_cell(c) for c in cells]
-        out.append("</w:tr>")
-    out.append("</w:tbl>")
-    return "".join(out)
+    return table_start(widths) + "".join(row(cells, header=i < header_rows) for i, cells in enumerate(rows)) + TABLE_END
+
+
+def table_start(widths: list[int]) -> str:
+    """A table's properties and grid: what comes before its first row."""
+    return ('<w:tbl><w:tblPr><w:tblStyle w:val="FormTable"/>'
+            f'<w:tblW w:w="{sum(widths)}" w:type="dxa"/><w:tblLayout w:type="fixed"/>'
+            '<w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="1" w:lastColumn="0" '
+            'w:noHBand="0" w:noVBand="1"/></w:tblPr><w:tblGrid>'
+            + "".join(f'<w:gridCol w:w="{w}"/>' for w in widths) + "</w:tblGrid>")
+
+
+TABLE_END = "</w:tbl>"
+
+
+def row(cells: list[Cell], *, header: bool = False) -> str:
+    """A table row that never splits across pages; a header row repeats on each page."""
+    return ("<w:tr><w:trPr><w:cantSplit/>" + ("<w:tblHeader/>" if header else "") + "</w:trPr>"
+            + "".join(_cell(c) for c in cells) + "</w:tr>")
 
 
 def _cell(c: Cell) -> str:
@@ -140,32 +148,87 @@ class SdtIds:
         return str(next(self._next))
 
 
-def _sdt_pr(alias: str, tag: str, ids: SdtIds, placeholder: bool, binding: Binding | None, kind: str) -> str:
-    """sdtPr children in schema order: alias, tag, id, lock, showingPlcHdr, dataBinding, then the
-    control's kind (text, dropDownList, date, w14:checkbox)."""
-    out = (f'<w:sdtPr><w:alias w:val="{_attr(alias[:255])}"/><w:tag w:val="{_attr(tag)}"/>'
-           f'<w:id w:val="{ids()}"/><w:lock w:val="sdtLocked"/>')
-    if placeholder:
-        out += "<w:showingPlcHdr/>"
-    if binding is not None:
-        out += binding_element(binding)
-    return out + kind + "</w:sdtPr>"
+class Control:
+    """A content control's markup made once per field: everything but a document's own parts,
+    which ``xml`` fills in: the control's id, the data part's id (bound controls only), whether
+    the placeholder shows, the kind's state and the content. Escaping happens here once.
+
+    sdtPr children are in schema order: alias, tag, id, lock, showingPlcHdr, dataBinding, then
+    the control's kind (text, dropDownList, date, w14:checkbox)."""
+
+    def __init__(self, alias: str, tag: str, xpath: str | None, placeholder: str) -> None:
+        self.head = f'<w:sdt><w:sdtPr><w:alias w:val="{_attr(alias[:255])}"/><w:tag w:val="{_attr(tag)}"/><w:id w:val="'
+        self.bound = (f'<w:dataBinding w:prefixMappings="{_attr(PREFIX_MAPPINGS)}" w:xpath="{_attr(xpath)}" '
+                      'w:storeItemID="') if xpath is not None else ""
+        self.placeholder_run = run(placeholder, style="PlaceholderText")
+
+    def xml(self, sdt_id: str, store_item_id: str, showing: bool, kind: str, content: str) -> str:
+        return "".join((self.head, sdt_id, '"/><w:lock w:val="sdtLocked"/>', "<w:showingPlcHdr/>" if showing else "",
+                        self.bound + _attr(store_item_id) + '"/>' if self.bound else "",
+                        kind, "</w:sdtPr><w:sdtContent>", content, "</w:sdtContent></w:sdt>"))
+
+
+class TextControl(Control):
+    def __init__(self, alias: str, tag: str, xpath: str | None, placeholder: str, *, multiline: bool) -> None:
+        super().__init__(alias, tag, xpath, placeholder)
+        self.kind = '<w:text w:multiLine="1"/>' if multiline else "<w:text/>"
+
+    def render(self, sdt_id: str, store_item_id: str, text: str) -> str:
+        return self.xml(sdt_id, store_item_id, not text, self.kind, run(text) if text else self.placeholder_run)
+
+
+class DropdownControl(Control):
+    def __init__(self, alias: str, tag: str, xpath: str | None, placeholder: str, *, items_xml: str) -> None:
+        super().__init__(alias, tag, xpath, placeholder)
+        self.items = items_xml + "</w:dropDownList>"
+
+    def render(self, sdt_id: str, store_item_id: str, value: str | None, shown: str) -> str:
+        kind = ("<w:dropDownList>" if value is None else f'<w:dropDownList w:lastValue="{_attr(value)}">') + self.items
+        return self.xml(sdt_id, store_item_id, value is None, kind, run(shown) if shown else self.placeholder_run)
+
+
+class DateControl(Control):
+    def __init__(self, alias: str, tag: str, xpath: str | None, placeholder: str, *, with_time: bool) -> None:
+        super().__init__(alias, tag, xpath, placeholder)
+        self.kind = (f'><w:dateFormat w:val="{"dd/MM/yyyy HH:mm" if with_time else "dd/MM/yyyy"}"/>'
+                     f'<w:lid w:val="en-GB"/><w:storeMappedDataAs w:val="{"dateTime" if with_time else "date"}"/>'
+                     '<w:calendar w:val="gregorian"/></w:date>')
+
+    def render(self, sdt_id: str, store_item_id: str, iso: str | None, shown: str) -> str:
+        kind = (f'<w:date w:fullDate="{_attr(full_date(iso))}"' if iso else "<w:date") + self.kind
+        return self.xml(sdt_id, store_item_id, iso is None, kind, run(shown) if shown else self.placeholder_run)
+
+
+_BOX_STATES = (f'<w14:checkedState w14:val="2612" w14:font="{CHECKBOX_FONT}"/>'
+               f'<w14:uncheckedState w14:val="2610" w14:font="{CHECKBOX_FONT}"/></w14:checkbox>')
+_BOX_KIND = {c: f'<w14:checkbox><w14:checked w14:val="{int(c)}"/>' + _BOX_STATES for c in (False, True)}
+_BOX_GLYPH = {c: run(CHECKED if c else UNCHECKED, font=CHECKBOX_FONT) for c in (False, True)}
+
+
+class CheckboxControl(Control):
+    def __init__(self, alias: str, tag: str, xpath: str | None) -> None:
+        super().__init__(alias, tag, xpath, "")
+
+    def render(self, sdt_id: str, store_item_id: str, checked: bool) -> str:
+        return self.xml(sdt_id, store_item_id, False, _BOX_KIND[checked], _BOX_GLYPH[checked])
 
 
 def binding_element(binding: Binding) -> str:
+    """A data binding on its own (a designer's control being bound)."""
     return (f'<w:dataBinding w:prefixMappings="{_attr(PREFIX_MAPPINGS)}" w:xpath="{_attr(binding.xpath)}" '
             f'w:storeItemID="{_attr(binding.store_item_id)}"/>')
 
 
-def _sdt(pr: str, text: str, placeholder: str, font: str | None = None) -> str:
-    content = run(text, font=font) if text else run(placeholder, style="PlaceholderText")
-    return f"<w:sdt>{pr}<w:sdtContent>{content}</w:sdtContent></w:sdt>"
+# The same controls made in one call, for a control used once (tests, a designer's layout).
+
+def _parts(binding: Binding | None) -> tuple[str | None, str]:
+    return (binding.xpath, binding.store_item_id) if binding is not None else (None, "")
 
 
 def text_control(*, alias: str, tag: str, ids: SdtIds, text: str, placeholder: str, multiline: bool,
                  binding: Binding | None = None) -> str:
-    kind = '<w:text w:multiLine="1"/>' if multiline else "<w:text/>"
-    return _sdt(_sdt_pr(alias, tag, ids, not text, binding, kind), text, placeholder)
+    xpath, store = _parts(binding)
+    return TextControl(alias, tag, xpath, placeholder, multiline=multiline).render(ids(), store, text)
 
 
 def dropdown_items(items: list[tuple[str, str]], placeholder: str) -> str:
@@ -176,9 +239,8 @@ def dropdown_items(items: list[tuple[str, str]], placeholder: str) -> str:
 
 def dropdown_control(*, alias: str, tag: str, ids: SdtIds, items_xml: str, value: str | None, shown: str,
                      placeholder: str, binding: Binding | None = None) -> str:
-    last = f' w:lastValue="{_attr(value)}"' if value is not None else ""
-    kind = f"<w:dropDownList{last}>{items_xml}</w:dropDownList>"
-    return _sdt(_sdt_pr(alias, tag, ids, value is None, binding, kind), shown, placeholder)
+    xpath, store = _parts(binding)
+    return DropdownControl(alias, tag, xpath, placeholder, items_xml=items_xml).render(ids(), store, value, shown)
 
 
 def full_date(iso: str) -> str:
@@ -189,18 +251,13 @@ def full_date(iso: str) -> str:
 
 def date_control(*, alias: str, tag: str, ids: SdtIds, iso: str | None, shown: str, placeholder: str,
                  with_time: bool, binding: Binding | None = None) -> str:
-    full = f' w:fullDate="{_attr(full_date(iso))}"' if iso else ""
-    kind = (f'<w:date{full}><w:dateFormat w:val="{"dd/MM/yyyy HH:mm" if with_time else "dd/MM/yyyy"}"/>'
-            f'<w:lid w:val="en-GB"/><w:storeMappedDataAs w:val="{"dateTime" if with_time else "date"}"/>'
-            '<w:calendar w:val="gregorian"/></w:date>')
-    return _sdt(_sdt_pr(alias, tag, ids, iso is None, binding, kind), shown, placeholder)
+    xpath, store = _parts(binding)
+    return DateControl(alias, tag, xpath, placeholder, with_time=with_time).render(ids(), store, iso, shown)
 
 
 def checkbox_control(*, alias: str, tag: str, ids: SdtIds, checked: bool, binding: Binding | None = None) -> str:
-    kind = (f'<w14:checkbox><w14:checked w14:val="{1 if checked else 0}"/>'
-            f'<w14:checkedState w14:val="2612" w14:font="{CHECKBOX_FONT}"/>'
-            f'<w14:uncheckedState w14:val="2610" w14:font="{CHECKBOX_FONT}"/></w14:checkbox>')
-    return _sdt(_sdt_pr(alias, tag, ids, False, binding, kind), CHECKED if checked else UNCHECKED, "", CHECKBOX_FONT)
+    xpath, store = _parts(binding)
+    return CheckboxControl(alias, tag, xpath).render(ids(), store, checked)
 
 
 def document(body: str) -> bytes:
@@ -223,181 +280,3 @@ def fragment(xml: str) -> etree._Element:
     """Parse a serialised fragment (one element) with our namespaces, e.g. for editing tests."""
     wrapped = f'<x xmlns:w="{NS["w"]}" xmlns:r="{NS["r"]}" xmlns:w14="{NS["w14"]}">{xml}</x>'
     return etree.fromstring(wrapped)[0]
-
-
-# -- reading ------------------------------------------------------------------------------
-
-@dataclass
-class SdtInfo:
-    """What one content control says, whatever wrote it (us, Word, LibreOffice)."""
-
-    element: etree._Element
-    kind: str                      # "text", "dropdown", "date", "checkbox", "other"
-    tag: str | None
-    alias: str | None
-    xpath: str | None
-    store_item_id: str | None
-    showing_placeholder: bool
-    text: str                      # the visible content, line breaks as \n
-    checked: bool | None = None
-    multiline: bool = False
-    breaks_beside: int = 0  # line breaks in the control's paragraph but outside it (LibreOffice moves them there)
-    breaks_uncertain: bool = False  # moved breaks put back, but where the blank lines were cannot be known
-    full_date: str | None = None
-    list_element: etree._Element | None = None
-    last_value: str | None = None  # a drop-down's stored value (w:lastValue)
-    glyph_checked: bool | None = None  # a check box's glyph: ticked, unticked, or neither shown
-
-    @property
-    def items(self) -> list[tuple[str, str]]:
-        """A drop-down's (value, display text) pairs, read only when needed."""
-        if self.list_element is None:
-            return []
-        return [(li.get(_ITEM_VALUE, ""), li.get(_ITEM_TEXT, "")) for li in self.list_element if li.tag == _LIST_ITEM]
-
-
-_SDT_PR, _SDT_CONTENT = qn("w:sdtPr"), qn("w:sdtContent")
-_TAG, _ALIAS, _BINDING, _SHOWING = qn("w:tag"), qn("w:alias"), qn("w:dataBinding"), qn("w:showingPlcHdr")
-_XPATH, _STORE = qn("w:xpath"), qn("w:storeItemID")
-_CHECKBOX, _CHECKED_FLAG, _W14_VAL = qn("w14:checkbox"), qn("w14:checked"), qn("w14:val")
-_DROPDOWNS = (qn("w:dropDownList"), qn("w:comboBox"))
-_LIST_ITEM, _ITEM_VALUE, _ITEM_TEXT, _LAST_VALUE = (qn("w:listItem"), qn("w:value"), qn("w:displayText"),
-                                                   qn("w:lastValue"))
-_CHECKED_STATE, _UNCHECKED_STATE = qn("w14:checkedState"), qn("w14:uncheckedState")
-_DATE, _FULL_DATE, _TEXT, _MULTILINE = qn("w:date"), qn("w:fullDate"), qn("w:text"), qn("w:multiLine")
-_OTHER_KINDS = frozenset(qn(f"w:{n}") for n in ("picture", "docPartObj", "docPartList", "equation", "citation",
-                                                  "bibliography", "group"))
-
-
-def read_sdt(sdt: etree._Element) -> SdtInfo:
-    """One pass over the control's properties (this runs for every control of every upload)."""
-    pr = content = None
-    for child in sdt:
-        if child.tag == _SDT_PR:
-            pr = child
-        elif child.tag == _SDT_CONTENT:
-            content = child
-    info = SdtInfo(element=sdt, kind="text", tag=None, alias=None, xpath=None, store_item_id=None,
-                   showing_placeholder=False, text=block_text(content) if content is not None else "")
-    if pr is None:
-        return info
-    for c in pr:
-        t = c.tag
-        if t == _TAG:
-            info.tag = c.get(_W_VAL)
-        elif t == _ALIAS:
-            info.alias = c.get(_W_VAL)
-        elif t == _BINDING:
-            info.xpath, info.store_item_id = c.get(_XPATH), c.get(_STORE)
-        elif t == _SHOWING:
-            info.showing_placeholder = True
-        elif t == _CHECKBOX:
-            info.kind = "checkbox"
-            info.glyph_checked = _glyph_state(c, info.text)
-            flag = next((k.get(_W14_VAL) for k in c if k.tag == _CHECKED_FLAG), None)
-            info.checked = flag in ("1", "true", "on") if flag is not None else info.glyph_checked is True
-        elif t in _DROPDOWNS:
-            info.kind = "dropdown"
-            info.list_element = c
-            info.last_value = c.get(_LAST_VALUE)
-        elif t == _DATE:
-            info.kind = "date"
-            info.full_date = c.get(_FULL_DATE)
-        elif t == _TEXT:
-            info.multiline = c.get(_MULTILINE) in ("1", "true", "on")
-        elif t in _OTHER_KINDS and info.kind == "text":
-            info.kind = "other"
-    if info.kind == "checkbox":
-        info.multiline = False
-    elif info.multiline:
-        paragraph_ = sdt.getparent()
-        if paragraph_ is not None:
-            info.breaks_beside = sum(1 for br in paragraph_.iter(_BR) if br.getparent().getparent() is paragraph_)
-        if "\n" not in info.text:
-            info.text, exact = _relinked_lines(content, info.text, info.breaks_beside)
-            info.breaks_uncertain = not exact
-    return info
-
-
-def _glyph_state(checkbox: etree._Element, text: str) -> bool | None:
-    """Which state the box's glyph shows: the check box declares its two glyphs (☒ and ☐ unless
-    it says otherwise); None when the content shows neither."""
-    glyphs = {True: CHECKED, False: UNCHECKED}
-    for k in checkbox:
-        if k.tag in (_CHECKED_STATE, _UNCHECKED_STATE):
-            try:
-                glyphs[k.tag == _CHECKED_STATE] = chr(int(k.get(_W14_VAL, ""), 16))
-            except ValueError:
-                pass
-    shown = text.strip()
-    for state, glyph in glyphs.items():
-        if shown == glyph:
-            return state
-    return None
-
-
-def _relinked_lines(content: etree._Element | None, text: str, moved: int) -> tuple[str, bool]:
-    """Undo LibreOffice 7.4's damage to multi-line controls; and whether the result is exact.
-
-    LibreOffice writes the lines of a multi-line answer as adjacent ``w:t`` siblings inside one
-    run, which Word itself never writes, with no ``w:br`` between them; a blank line leaves no
-    ``w:t`` of its own. On a re-save without edits, the answer's n breaks stand just before the
-    control in the same paragraph (moved out on import); after an edit, those are the old
-    answer's. Each boundary between two ``w:t`` siblings is certainly a break: with k
-    boundaries, k == n is the whole answer (exact); anything else may have lost blank lines
-    (between lines, or at either end), which the body does not tell (not exact). No boundary at
-    all leaves the text alone: at most blank lines at its ends can be missing."""
-    if content is None:
-        return text, True
-    boundaries: list[etree._Element] = []
-    for r in content.iter(qn("w:r")):
-        kids = [k for k in r if k.tag != qn("w:rPr")]
-        boundaries += [b for a, b in zip(kids, kids[1:]) if a.tag == _T and b.tag == _T]
-    if not boundaries:
-        return text, True
-    parts, current = [], []
-    for r in content.iter(qn("w:r")):
-        for k in r:
-            if k in boundaries:
-                parts.append("".join(current))
-                current = []
-            if k.tag == _T:
-                current.append(k.text or "")
-            elif k.tag == _TAB:
-                current.append("\t")
-    parts.append("".join(current))
-    return "\n".join(parts), len(boundaries) == moved
-
-
-_T, _TAB, _BR, _CR, _P = qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr"), qn("w:p")
-_NOBREAK = qn("w:noBreakHyphen")
-
-
-def block_text(el: etree._Element, *, skip: etree._Element | None = None) -> str:
-    """Visible text under ``el``: paragraphs joined with \\n, w:br as \\n, w:tab as \\t.
-    Deleted (tracked) text is ``w:delText`` and not included; nor is ``skip`` (a content control
-    to leave out)."""
-    # Hold the skipped elements themselves: lxml hands back the same proxy object only while
-    # one is alive, so identity (not id() of a discarded proxy) is what can be compared.
-    skipped = set(skip.iter(_T, _TAB, _BR, _CR, _P, _NOBREAK)) if skip is not None else ()
-    paragraphs: list[str] = []
-    current: list[str] = []
-    started = False
-    for node in el.iter(_T, _TAB, _BR, _CR, _P, _NOBREAK):
-        if skipped and node in skipped:
-            continue
-        tag = node.tag
-        if tag == _T:
-            current.append(node.text or "")
-        elif tag == _P:
-            if started:
-                paragraphs.append("".join(current))
-            current, started = [], True
-        elif tag == _TAB:
-            current.append("\t")
-        elif tag == _NOBREAK:
-            current.append("-")
-        else:
-            current.append("\n")
-    paragraphs.append("".join(current))
-    return "\n".join(paragraphs)

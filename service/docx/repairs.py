@@ -20,7 +20,7 @@ from lxml import etree
 
 from ..errors import DocumentError
 from ..validation import Issue
-from .oxml import SdtInfo
+from .oxml_read import SdtInfo
 from .package import DocxPackage
 
 

@@ -31,7 +31,8 @@ from ..spec.model import (
 from ..validation import Issue
 from .controls import ControlIndex
 from .ns import qn
-from .oxml import CHECKED, SdtInfo, block_text
+from .oxml import CHECKED
+from .oxml_read import SdtInfo, block_text
 from .placeholders import is_placeholder
 from .repairs import line_breaks_from_part
 

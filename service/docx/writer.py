@@ -16,7 +16,7 @@ from ..brand import shell_context
 from ..cache import PerObject
 from ..convert import display
 from ..identity import Identity
-from ..shape import complete, value_at
+from ..shape import complete
 from ..spec.model import (
     CheckboxField, ChoiceField, DateField, DateTimeField, FormSpec, ListField, LongTextField, MultiChoiceField,
 )
@@ -41,91 +41,143 @@ def generate_docx(spec: FormSpec, data: dict | None = None, *, document_id: str 
     brand, mark = (None, None) if shell is None else branded(shell, shell_context(spec, identity),
                                                                  f"{spec.organisation} logo")
     references = brand.section_references(parts.FOOTER_RID) if brand else (("footer", parts.FOOTER_RID),)
-    document = _Body(store_item_id).render(spec, values, references)
+    body = _BODIES.get(spec).render(values, store_item_id)
+    document = oxml.document(body + oxml.section(*references))
     package = (parts.base_parts(document, spec.title, identity.generated, form=True)
                + parts.form_parts(spec, values, identity, store_item_id))
     return write_package(brand.add_to(package, mark, identity.document_id) if brand else package)
 
 
+# -- the body, compiled once per spec ---------------------------------------------------------
+# Two documents of a form differ only in their values, their repeating tables' row counts, their
+# controls' ids and their data part's id. So a form's body is made once per loaded spec as its
+# fixed markup with holes (``_Body.pieces``): a hole for each field's cell and for each repeating
+# table's rows. A document fills the holes in order; the controls' fixed parts (alias, tag,
+# binding, kind, list items, placeholder) are made once too (oxml.Control).
+
+_HOLE = "\x00"  # where a cell's content goes while a table's fixed markup is made; XML can never hold it
+
+
+class _Field:
+    """One field's cell content: its control(s), filled with a document's value."""
+
+    def __init__(self, spec: FormSpec, path: str, f, *, bind: bool) -> None:
+        self.keys = tuple(path.split("."))  # where its value is, outside rows
+        self.field = f
+        label = field_title(spec, path)  # the control's title: what a screen reader announces
+        xpath = (lambda option=None: parts.binding_xpath(path, option)) if bind else (lambda option=None: None)
+        if isinstance(f, MultiChoiceField):
+            self.options = [(o.value, oxml.CheckboxControl(f"{label}: {o.label}", f"{path}:{o.value}", xpath(i)),
+                             oxml.run(" " + o.label)) for i, o in enumerate(f.choices)]
+            self.render = self._options
+        elif isinstance(f, CheckboxField):
+            self.control, self.render = oxml.CheckboxControl(label, path, xpath()), self._box
+        elif isinstance(f, ChoiceField):
+            self.control = oxml.DropdownControl(label, path, xpath(), placeholder_for(f), items_xml=_ITEMS.get(f))
+            self.render = self._shown
+        elif isinstance(f, (DateField, DateTimeField)):
+            self.control = oxml.DateControl(label, path, xpath(), placeholder_for(f),
+                                            with_time=isinstance(f, DateTimeField))
+            self.render = self._shown
+        else:
+            self.control = oxml.TextControl(label, path, xpath(), placeholder_for(f),
+                                            multiline=isinstance(f, (LongTextField, ListField)))
+            self.render = self._text
+
+    def value(self, values: dict) -> object:
+        node: object = values
+        for key in self.keys:
+            node = node.get(key) if isinstance(node, dict) else None
+        return node
+
+    # One of these becomes the field's ``render`` (value, ids, store_item_id) -> its cell's paragraphs.
+    def _options(self, value: object, ids: oxml.SdtIds, store_item_id: str) -> str:
+        chosen = set(value or [])
+        return "".join(oxml.paragraph(control.render(ids(), store_item_id, option in chosen), label_run)
+                       for option, control, label_run in self.options)
+
+    def _box(self, value: object, ids: oxml.SdtIds, store_item_id: str) -> str:
+        return oxml.paragraph(self.control.render(ids(), store_item_id, bool(value)))
+
+    def _shown(self, value: object, ids: oxml.SdtIds, store_item_id: str) -> str:
+        """A drop-down or date: its stored value and the text it shows."""
+        return oxml.paragraph(self.control.render(ids(), store_item_id, value, display(self.field, value)))
+
+    def _text(self, value: object, ids: oxml.SdtIds, store_item_id: str) -> str:
+        return oxml.paragraph(self.control.render(ids(), store_item_id, display(self.field, value)))
+
+
+class _Rows:
+    """A repeating table's rows: as many as the document's data has (or the spec's blank rows)."""
+
+    def __init__(self, spec: FormSpec, r: RepeatPlan) -> None:
+        self.plan, self.keys = r, tuple(r.path.split("."))
+        self.fields = [_Field(spec, f"{r.path}[].{f.key}", f, bind=False) for f in r.field.fields]
+        cells = ([oxml.Cell(_HOLE, r.widths[0], LABEL_SHADE)] if r.field.numbered else []) + [
+            oxml.Cell(_HOLE, w) for w in r.widths[r.offset:r.offset + len(self.fields)]]
+        self.fixed = _split(oxml.row(cells), len(cells))
+
+    def render(self, values: dict, ids: oxml.SdtIds, store_item_id: str) -> str:
+        node: object = values
+        for key in self.keys:
+            node = node.get(key) if isinstance(node, dict) else None
+        filled = node or []
+        out = []
+        fixed, numbered = self.fixed, self.plan.field.numbered
+        for i in range(self.plan.row_count(filled)):
+            row_values = filled[i] if i < len(filled) else {}
+            out.append(fixed[0])
+            holes = iter(fixed[1:])
+            if numbered:
+                out += (_label(str(i + 1)), next(holes))
+            for f in self.fields:
+                out += (f.render(row_values.get(f.field.key), ids, store_item_id), next(holes))
+        return "".join(out)
+
+
 class _Body:
-    def __init__(self, store_item_id: str) -> None:
-        self.store_item_id = store_item_id
-        self.ids = oxml.SdtIds()
+    def __init__(self, spec: FormSpec) -> None:
+        self.pieces: list[str | _Field | _Rows] = []
+        for block in plan(spec):
+            if isinstance(block, TablePlan):
+                self._table(spec, block)
+            elif isinstance(block, RepeatPlan):
+                header = [oxml.Cell(_label(h), w, HEADER_SHADE) for h, w in zip(block.headers, block.widths)]
+                self.pieces += [oxml.table_start(block.widths) + oxml.row(header, header=True), _Rows(spec, block),
+                                oxml.TABLE_END + oxml.paragraph()]
+            else:
+                self.pieces.append(_text_block(block))
 
-    def render(self, spec: FormSpec, values: dict, references: tuple[tuple[str, str], ...]) -> bytes:
-        self.spec = spec
-        parts_ = [self._block(block, values) for block in plan(spec)]
-        parts_.append(oxml.section(*references))
-        return oxml.document("".join(parts_))
-
-    def _block(self, block, values: dict) -> str:
-        if isinstance(block, TablePlan):
-            return self._table(block, values) + oxml.paragraph()
-        if isinstance(block, RepeatPlan):
-            return self._repeat(block, values) + oxml.paragraph()
-        return _TEXT_BLOCKS.get(block)
-
-    # -- tables -------------------------------------------------------------------------
-    def _table(self, t: TablePlan, values: dict) -> str:
-        rows = []
+    def _table(self, spec: FormSpec, t: TablePlan) -> None:
+        rows, fields = [], []
         for cells in t.rows:
             row = []
-            for c, spec_cell in enumerate(cells):
+            for c, cell in enumerate(cells):
                 width = t.widths[c] if c < len(t.widths) else t.widths[-1]
-                if isinstance(spec_cell, Label):
-                    shade = HEADER_SHADE if spec_cell.header else (LABEL_SHADE if spec_cell.text else None)
-                    row.append(oxml.Cell(_label(spec_cell.text), width, shade))
+                if isinstance(cell, Label):
+                    shade = HEADER_SHADE if cell.header else (LABEL_SHADE if cell.text else None)
+                    row.append(oxml.Cell(_label(cell.text), width, shade))
                 else:
-                    row.append(oxml.Cell(self._value_cell(spec_cell.path, spec_cell.field, value_at(values, spec_cell.path),
-                                                          bind=True), width))
+                    row.append(oxml.Cell(_HOLE, width))
+                    fields.append(_Field(spec, cell.path, cell.field, bind=True))
             rows.append(row)
-        return oxml.table(rows, t.widths, header_rows=t.header_rows)
+        fixed = _split(oxml.table(rows, t.widths, header_rows=t.header_rows) + oxml.paragraph(), len(fields))
+        self.pieces.append(fixed[0])
+        for f, after in zip(fields, fixed[1:]):
+            self.pieces += [f, after]
 
-    def _repeat(self, r: RepeatPlan, values: dict) -> str:
-        header = [oxml.Cell(_label(h), w, HEADER_SHADE) for h, w in zip(r.headers, r.widths)]
-        filled = value_at(values, r.path) or []
-        count = r.row_count(filled)
-        rows = [header]
-        for i in range(count):
-            row_values = filled[i] if i < len(filled) else {}
-            cells = []
-            if r.field.numbered:
-                cells.append(oxml.Cell(_label(str(i + 1)), r.widths[0], LABEL_SHADE))
-            for f, w in zip(r.field.fields, r.widths[r.offset:]):
-                cells.append(oxml.Cell(self._value_cell(f"{r.path}[].{f.key}", f, row_values.get(f.key), bind=False), w))
-            rows.append(cells)
-        return oxml.table(rows, r.widths, header_rows=1)
+    def render(self, values: dict, store_item_id: str) -> str:
+        ids = oxml.SdtIds()
+        return "".join([p if p.__class__ is str else
+                        p.render(p.value(values), ids, store_item_id) if p.__class__ is _Field else
+                        p.render(values, ids, store_item_id) for p in self.pieces])
 
-    # -- controls -----------------------------------------------------------------------
-    def _binding(self, path: str, bind: bool, option: int | None = None) -> oxml.Binding | None:
-        return oxml.Binding(self.store_item_id, parts.binding_xpath(path, option)) if bind else None
 
-    def _value_cell(self, path: str, f, value: object, *, bind: bool) -> str:
-        label = field_title(self.spec, path)  # the control's title: what a screen reader announces
-        if isinstance(f, CheckboxField):
-            return oxml.paragraph(oxml.checkbox_control(alias=label, tag=path, ids=self.ids, checked=bool(value),
-                                                        binding=self._binding(path, bind)))
-        if isinstance(f, MultiChoiceField):
-            chosen = set(value or [])
-            return "".join(
-                oxml.paragraph(oxml.checkbox_control(alias=f"{label}: {o.label}", tag=f"{path}:{o.value}", ids=self.ids,
-                                                     checked=o.value in chosen, binding=self._binding(path, bind, i)),
-                               oxml.run(" " + o.label))
-                for i, o in enumerate(f.choices))
-        if isinstance(f, ChoiceField):
-            ctl = oxml.dropdown_control(alias=label, tag=path, ids=self.ids, items_xml=_ITEMS.get(f), value=value,
-                                        shown=display(f, value), placeholder=placeholder_for(f),
-                                        binding=self._binding(path, bind))
-        elif isinstance(f, (DateField, DateTimeField)):
-            ctl = oxml.date_control(alias=label, tag=path, ids=self.ids, iso=value, shown=display(f, value),
-                                    placeholder=placeholder_for(f), with_time=isinstance(f, DateTimeField),
-                                    binding=self._binding(path, bind))
-        else:
-            ctl = oxml.text_control(alias=label, tag=path, ids=self.ids, text=display(f, value),
-                                    placeholder=placeholder_for(f),
-                                    multiline=isinstance(f, (LongTextField, ListField)),
-                                    binding=self._binding(path, bind))
-        return oxml.paragraph(ctl)
+def _split(xml: str, holes: int) -> list[str]:
+    pieces = xml.split(_HOLE)
+    if len(pieces) != holes + 1:
+        raise ValueError("A form's text holds a NUL character, which Word documents cannot hold.")
+    return pieces
 
 
 def _text_block(block) -> str:
@@ -144,8 +196,7 @@ def _text_block(block) -> str:
     raise TypeError(type(block).__name__)
 
 
-# A plan's blocks are made once per spec (layout.plan), so their XML is made once too.
-_TEXT_BLOCKS: PerObject[object, str] = PerObject(_text_block)
+_BODIES: PerObject[FormSpec, _Body] = PerObject(_Body)
 
 
 @lru_cache(maxsize=4096)

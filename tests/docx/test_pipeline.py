@@ -14,7 +14,7 @@ from service.docx import oxml
 from service.docx.controls import ControlIndex
 from service.docx.locate import align, matches, rows, top_tables
 from service.docx.ns import NS, qn
-from service.docx.oxml import read_sdt
+from service.docx.oxml_read import SdtInfo, read_sdt
 from service.docx.package import DocxPackage, write_package
 from service.docx.repairs import line_breaks_from_part, optional_xml
 from service.docx.versions import part_paths, version_issues
@@ -184,7 +184,7 @@ def test_rows_follow_the_designers_column_order_and_skip_copies_of_the_header():
 
 # -- LibreOffice's repairs ----------------------------------------------------------------
 
-def _multiline(text_runs: list[str], moved: int) -> oxml.SdtInfo:
+def _multiline(text_runs: list[str], moved: int) -> SdtInfo:
     w = NS["w"]
     runs = "".join(f"<w:t>{t}</w:t>" for t in text_runs)
     xml = (f'<w:p xmlns:w="{w}"><w:r>{"<w:br/>" * moved}</w:r><w:sdt><w:sdtPr><w:text w:multiLine="1"/></w:sdtPr>'
