@@ -12,7 +12,7 @@ organisation shell, a form we just generated) are opened the same way.
 
 **Writing** (``write_package``): parts in the order given, deflated at level 1 (measured: the
 best size for the time; a form's parts are small XML), with fixed timestamps so the same parts
-give the same bytes.
+give the same bytes; parts that are the same in every document are deflated once a process.
 """
 
 from __future__ import annotations
@@ -168,19 +168,60 @@ class DocxPackage:
 
 
 COMPRESS_LEVEL = 1
-_EPOCH = (1980, 1, 1, 0, 0, 0)
+_DOS_EPOCH = (0, (0 << 9) | (1 << 5) | 1)  # 1980-01-01 00:00:00 as a zip entry's DOS time and date
+_LOCAL = struct.Struct("<4s5H3L2H")
+_CENTRAL = struct.Struct("<4s6H3L5H2L")
+_END = struct.Struct("<4s4H2LH")
+_MADE_BY = 20 | (3 << 8)  # zip 2.0 on Unix, as Python's zipfile writes it
+_ATTRIBUTES = 0o600 << 16  # -rw-------, as zipfile gives parts written from bytes
+_ZIP32 = 0x7FFF_FFFF  # a part, or a whole package, beyond this would need zip64, which no form comes near
+
+
+class FixedPart(bytes):
+    """A part that is the same in every document we write (styles, settings, relationships):
+    deflated once a process, not once a document."""
+
+    def entry(self) -> tuple[int, int, bytes]:
+        try:
+            return self._entry
+        except AttributeError:
+            self._entry = _deflate(self)
+            return self._entry
+
+
+def _deflate(content: bytes) -> tuple[int, int, bytes]:
+    return zlib.crc32(content), len(content), zlib.compress(content, COMPRESS_LEVEL, wbits=-15)
 
 
 def write_package(parts: Mapping[str, bytes | str] | Iterable[tuple[str, bytes | str]]) -> bytes:
-    """A zip package of ``parts`` (name -> content), in the order given."""
-    out = BytesIO()
+    """A zip package of ``parts`` (name -> content), in the order given: every entry deflated,
+    dated 1980-01-01 so the same parts give the same bytes (the bytes Python's zipfile writes).
+
+    Written here rather than through zipfile, whose per-entry work (an object, a compressor, a
+    header written and rewritten) cost more than deflating a whole form's body; a part marked
+    ``FixedPart`` is deflated once a process."""
     items = parts.items() if isinstance(parts, Mapping) else parts
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as z:
-        for name, content in items:
-            info = zipfile.ZipInfo(name, date_time=_EPOCH)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            z.writestr(info, content, compresslevel=COMPRESS_LEVEL)
-    return out.getvalue()
+    out: list[bytes] = []
+    central: list[bytes] = []
+    offset = 0
+    time_, date = _DOS_EPOCH
+    for name, content in items:
+        raw = content.encode("utf-8") if isinstance(content, str) else content
+        crc, size, deflated = raw.entry() if isinstance(raw, FixedPart) else _deflate(raw)
+        try:
+            encoded, flags = name.encode("ascii"), 0
+        except UnicodeEncodeError:
+            encoded, flags = name.encode("utf-8"), 0x800
+        if size > _ZIP32 or offset > _ZIP32:
+            raise ValueError("A package this large would need zip64, which no form's package comes near.")
+        out += (_LOCAL.pack(b"PK\x03\x04", 20, flags, 8, time_, date, crc, len(deflated), size, len(encoded), 0),
+                encoded, deflated)
+        central += (_CENTRAL.pack(b"PK\x01\x02", _MADE_BY, 20, flags, 8, time_, date, crc, len(deflated), size,
+                                  len(encoded), 0, 0, 0, 0, _ATTRIBUTES, offset), encoded)
+        offset += _LOCAL.size + len(encoded) + len(deflated)
+    directory = b"".join(central)
+    out += (directory, _END.pack(b"PK\x05\x06", 0, 0, len(central) // 2, len(central) // 2, len(directory), offset, 0))
+    return b"".join(out)
 
 
 _XML_DECL = re.compile(rb"""^(<\?xml[^>]*?encoding\s*=\s*)(["'])[^"']*\2""")

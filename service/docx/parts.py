@@ -22,7 +22,7 @@ from lxml import etree
 
 from ..identity import AUTHOR, NAMES, Identity
 from ..spec.model import CheckboxField, FormSpec, GroupField, ListField, MultiChoiceField, RepeatField
-from .package import parse_xml
+from .package import FixedPart, parse_xml
 from .ns import (
     CT_APP_PROPS, CT_CORE_PROPS, CT_CUSTOM_PROPS, CT_CUSTOM_XML_PROPS, CT_FOOTER, CT_MAIN, CT_SETTINGS,
     CT_STYLES, FMTID_USER_DEFINED, NS, RT_APP_PROPS, RT_CORE_PROPS, RT_CUSTOM_PROPS, RT_CUSTOM_XML,
@@ -41,7 +41,7 @@ XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 def skeleton() -> dict[str, bytes]:
     """Our styles, settings and footer (``skeleton/``), the same in every document we write."""
     folder = resources.files(__package__) / "skeleton"
-    return {name: (folder / name).read_bytes() for name in ("styles.xml", "settings.xml", "footer.xml")}
+    return {name: FixedPart((folder / name).read_bytes()) for name in ("styles.xml", "settings.xml", "footer.xml")}
 
 
 def base_parts(document: bytes, title: str, created: str, *, form: bool) -> list[tuple[str, bytes]]:
@@ -61,7 +61,8 @@ def form_parts(spec: FormSpec, values: dict, identity: Identity, store_item_id: 
             (DATA_ITEM_PROPS, item_props(store_item_id)), ("docProps/custom.xml", custom_props(identity))]
 
 
-def content_types(*, form: bool = True) -> bytes:
+@lru_cache(maxsize=2)
+def content_types(*, form: bool = True) -> FixedPart:
     """``form``: the package carries a form's identity and data part (a cover sheet does not)."""
     overrides = {
         "/word/document.xml": CT_MAIN, "/word/styles.xml": CT_STYLES, "/word/settings.xml": CT_SETTINGS,
@@ -70,9 +71,9 @@ def content_types(*, form: bool = True) -> bytes:
     if form:
         overrides.update({"/docProps/custom.xml": CT_CUSTOM_PROPS, "/" + DATA_ITEM_PROPS: CT_CUSTOM_XML_PROPS})
     body = "".join(f'<Override PartName="{k}" ContentType="{v}"/>' for k, v in overrides.items())
-    return (XML_DECL + f'<Types xmlns="{NS["ct"]}">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>' + body + "</Types>").encode()
+    return FixedPart((XML_DECL + f'<Types xmlns="{NS["ct"]}">'
+                      '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                      '<Default Extension="xml" ContentType="application/xml"/>' + body + "</Types>").encode())
 
 
 def rels(items: list[tuple[str, str, str]]) -> bytes:
@@ -80,22 +81,25 @@ def rels(items: list[tuple[str, str, str]]) -> bytes:
     return (XML_DECL + f'<Relationships xmlns="{NS["pr"]}">' + body + "</Relationships>").encode()
 
 
-def package_rels(*, form: bool = True) -> bytes:
+@lru_cache(maxsize=2)
+def package_rels(*, form: bool = True) -> FixedPart:
     items = [("rId1", RT_OFFICE_DOCUMENT, "word/document.xml"), ("rId2", RT_CORE_PROPS, "docProps/core.xml"),
              ("rId3", RT_APP_PROPS, "docProps/app.xml")]
-    return rels(items + ([("rId4", RT_CUSTOM_PROPS, "docProps/custom.xml")] if form else []))
+    return FixedPart(rels(items + ([("rId4", RT_CUSTOM_PROPS, "docProps/custom.xml")] if form else [])))
 
 
 FOOTER_RID = "rId4"
 
 
-def document_rels(*, form: bool = True) -> bytes:
+@lru_cache(maxsize=2)
+def document_rels(*, form: bool = True) -> FixedPart:
     items = [("rId1", RT_STYLES, "styles.xml"), ("rId2", RT_SETTINGS, "settings.xml"), (FOOTER_RID, RT_FOOTER, "footer1.xml")]
-    return rels(items + ([("rId3", RT_CUSTOM_XML, "../" + DATA_ITEM)] if form else []))
+    return FixedPart(rels(items + ([("rId3", RT_CUSTOM_XML, "../" + DATA_ITEM)] if form else [])))
 
 
-def item_rels() -> bytes:
-    return rels([("rId1", RT_CUSTOM_XML_PROPS, "itemProps1.xml")])
+@lru_cache(maxsize=2)
+def item_rels() -> FixedPart:
+    return FixedPart(rels([("rId1", RT_CUSTOM_XML_PROPS, "itemProps1.xml")]))
 
 
 def item_props(store_item_id: str) -> bytes:
@@ -113,9 +117,10 @@ def core_props(title: str, created: str) -> bytes:
             "</cp:coreProperties>").encode()
 
 
-def app_props() -> bytes:
-    return (XML_DECL + '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
-            "<Application>Step Down Forms</Application></Properties>").encode()
+@lru_cache(maxsize=2)
+def app_props() -> FixedPart:
+    return FixedPart((XML_DECL + '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+                      "<Application>Step Down Forms</Application></Properties>").encode())
 
 
 def custom_props(identity: Identity) -> bytes:
