@@ -8,8 +8,11 @@ document. Medians of many runs on one core.
     .venv/bin/python bench/bench_docx.py [--runs 200] [--json out.json]
 
 Beside each figure, in the same run, its floor: for extraction, opening the zip and parsing
-``word/document.xml`` with lxml (what any reader of the form must do); for generation, writing the
-same parts into a zip at the writer's compression level (what any writer of these bytes must do).
+``word/document.xml`` with lxml (what any reader of the form must do); for generation, Python's
+zipfile writing the same parts into a zip at the writer's compression level (what any writer of
+these bytes must do). The floor is zipfile's, not our own package writer's, so that it stays a
+fixed reference: our writer deflates the parts that are the same in every document once a
+process, so its zip costs less than the floor (printed as "our zip").
 
 Targets (issue 17): extraction and generation at most 2x their floors for every form; generation
 at most 1/20 of docxtpl's time. (Issue 3's: 1/10 of docxtpl, Key Criteria read at 500/s a core.)
@@ -35,7 +38,18 @@ sys.path.insert(0, str(ROOT))
 import service  # noqa: E402
 from service.docx import extract_docx, generate_docx  # noqa: E402
 from service.docx.ns import qn  # noqa: E402
-from service.docx.package import write_package  # noqa: E402
+from service.docx.package import COMPRESS_LEVEL, write_package  # noqa: E402
+
+
+def zipfile_floor(parts: list[tuple[str, bytes]]) -> bytes:
+    """The parts written by Python's zipfile, deflated at the writer's level, with fixed dates."""
+    out = BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as z:
+        for name, content in parts:
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, content, compresslevel=COMPRESS_LEVEL)
+    return out.getvalue()
 
 
 def docxtpl_template(raw: bytes) -> tuple[bytes, dict]:
@@ -121,22 +135,25 @@ def main() -> int:
         lo, hi = SPREAD[read]
         package = zipfile.ZipFile(BytesIO(raw))
         parts = [(info.filename, package.read(info)) for info in package.infolist()]
-        zip_floor = median_ms(lambda: write_package(parts), args.runs)
+        if zipfile_floor(parts) != raw:
+            raise SystemExit(f"{form_id}: zipfile's package differs from ours; the floor would not be the same bytes")
+        zip_floor = median_ms(lambda: zipfile_floor(parts), args.runs)
+        our_zip = median_ms(lambda: write_package(parts), args.runs)
         parse_floor = median_ms(lambda: etree.fromstring(zipfile.ZipFile(BytesIO(raw)).read("word/document.xml")),
                                 args.runs)
         rows.append({"form": form_id, "controls": len(context), "generate_ms": round(ours, 3),
                      "docxtpl_ms": round(theirs, 2), "ratio": round(ours / theirs, 3),
-                     "zip_floor_ms": round(zip_floor, 3), "generate_x_floor": round(ours / zip_floor, 2),
+                     "zip_floor_ms": round(zip_floor, 3), "our_zip_ms": round(our_zip, 3), "generate_x_floor": round(ours / zip_floor, 2),
                      "extract_ms": round(extract, 3), "extract_per_s": round(1000 / extract),
                      "parse_floor_ms": round(parse_floor, 3), "extract_x_floor": round(extract / parse_floor, 2),
                      "extract_spread_ms": [round(lo, 2), round(hi, 2)]})
 
-    print(f"{'form':30} {'ctrls':>5} {'gen ms':>7} {'zip ms':>7} {'x zip':>6} {'docxtpl':>8} {'ratio':>6} "
+    print(f"{'form':30} {'ctrls':>5} {'gen ms':>7} {'zip ms':>7} {'x zip':>6} {'our zip':>7} {'docxtpl':>8} {'ratio':>6} "
           f"{'read ms':>8} {'parse ms':>9} {'x parse':>8} {'docs/s':>7}  read spread")
     for r in rows:
         lo, hi = r["extract_spread_ms"]
         print(f"{r['form']:30} {r['controls']:>5} {r['generate_ms']:>7.2f} {r['zip_floor_ms']:>7.2f} "
-              f"{r['generate_x_floor']:>6.2f} {r['docxtpl_ms']:>8.2f} {r['ratio']:>6.3f} {r['extract_ms']:>8.2f} "
+              f"{r['generate_x_floor']:>6.2f} {r['our_zip_ms']:>7.2f} {r['docxtpl_ms']:>8.2f} {r['ratio']:>6.3f} {r['extract_ms']:>8.2f} "
               f"{r['parse_floor_ms']:>9.2f} {r['extract_x_floor']:>8.2f} {r['extract_per_s']:>7}  {lo:.2f}-{hi:.2f} ms")
     report_targets(rows, [("generation at most 1/20 of docxtpl", "ratio", 0.05),
                           ("generation at most 2x writing its zip", "generate_x_floor", 2.0),
