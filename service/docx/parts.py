@@ -20,6 +20,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from lxml import etree
 
+from ..cache import PerObject
 from ..identity import AUTHOR, NAMES, Identity
 from ..spec.model import CheckboxField, FormSpec, GroupField, ListField, MultiChoiceField, RepeatField
 from .package import FixedPart, parse_xml
@@ -141,27 +142,41 @@ def data_xml(spec: FormSpec, data: dict, identity: Identity) -> bytes:
 
 
 def _data_fields(fields: list, obj: dict, out: list[str]) -> None:
-    for f in fields:
+    for f, kind, start, end, inner in _DATA_PLAN.get(fields):
         v = obj.get(f.key)
-        tag = f"sdf:{f.key}"
-        if isinstance(f, GroupField):
-            out.append(f"<{tag}>")
+        if kind == "group":
+            out.append(start)
             _data_fields(f.fields, v or {}, out)
-            out.append(f"</{tag}>")
-        elif isinstance(f, RepeatField):
-            out.append(f"<{tag}>")
+            out.append(end)
+        elif kind == "repeat":
+            out.append(start)
             for row in v or []:
                 out.append("<sdf:row>")
                 _data_fields(f.fields, row, out)
                 out.append("</sdf:row>")
-            out.append(f"</{tag}>")
-        elif isinstance(f, MultiChoiceField):
+            out.append(end)
+        elif kind == "options":
             chosen = set(v or [])
-            out.append(f"<{tag}>" + "".join(
-                f'<sdf:opt value={quoteattr(o.value)}>{"true" if o.value in chosen else "false"}</sdf:opt>'
-                for o in f.choices) + f"</{tag}>")
+            out += (start, *[on if value in chosen else off for value, on, off in inner], end)
         else:
-            out.append(f"<{tag}>{escape(data_text(f, v))}</{tag}>")
+            out += (start, escape(data_text(f, v)), end)
+
+
+def _data_plan(fields: list) -> list[tuple]:
+    """Per field of a list, made once: its kind, its element's tags, and a multiple choice's
+    option elements ticked and unticked."""
+    out = []
+    for f in fields:
+        tag = f"sdf:{f.key}"
+        kind = ("group" if isinstance(f, GroupField) else "repeat" if isinstance(f, RepeatField)
+                else "options" if isinstance(f, MultiChoiceField) else "value")
+        inner = [(o.value, f"<sdf:opt value={quoteattr(o.value)}>true</sdf:opt>",
+                  f"<sdf:opt value={quoteattr(o.value)}>false</sdf:opt>") for o in f.choices] if kind == "options" else []
+        out.append((f, kind, f"<{tag}>", f"</{tag}>", inner))
+    return out
+
+
+_DATA_PLAN: PerObject[list, list[tuple]] = PerObject(_data_plan)
 
 
 def data_text(f, v: object) -> str:
