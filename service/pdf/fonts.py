@@ -54,13 +54,23 @@ class Face:
     missing_width: float
 
     def width(self, text: str, size: float) -> float:
-        adv = self.advance
-        return sum([adv.get(ch, self.missing_width) for ch in text]) * size / 1000
+        return sum(map(self.advance.__getitem__, text)) * size / 1000  # (a missing character: missing_width)
 
     def encode(self, text: str) -> str:
         """The string as a PDF hex string of glyph ids (a character the font lacks shows as a box)."""
-        hexes = self.hexes
-        return "<" + "".join([hexes.get(ch, "0000") for ch in text]) + ">"
+        return "<" + "".join(map(self.hexes.__getitem__, text)) + ">"
+
+
+class _OrElse(dict):
+    """A dict that answers ``default`` for a key it lacks, so a whole string is looked up in one
+    ``map`` (the word wrap measures every word of every value)."""
+
+    def __init__(self, items: dict, default) -> None:
+        super().__init__(items)
+        self.default = default
+
+    def __missing__(self, key):
+        return self.default
 
 
 _lock = threading.Lock()
@@ -91,7 +101,7 @@ def face(name: str) -> Face:
                       f"/CapHeight {round(getattr(os2, 'sCapHeight', hhea.ascent) * scale)} /StemV 87")
         missing = round(hmtx[".notdef"][0] * scale)
         font.close()
-    return Face(name, path, advance, hexes, gid_of, gid_width, descriptor, missing)
+    return Face(name, path, _OrElse(advance, missing), _OrElse(hexes, "0000"), gid_of, gid_width, descriptor, missing)
 
 
 @dataclass(frozen=True)

@@ -38,8 +38,10 @@ def text(value: str) -> str:
 
 
 def num(x: float) -> str:
-    s = f"{x:.2f}"
-    return s.rstrip("0").rstrip(".") if "." in s else s
+    """A coordinate or size to two decimals, without trailing zeros (12, 12.5, 12.25)."""
+    if x.__class__ is int:
+        return str(x)
+    return ("%.2f" % x).rstrip("0").rstrip(".")
 
 
 def ref(number: int) -> str:
