@@ -114,19 +114,22 @@ def inspect(raw: bytes) -> dict:
         root = pdf.Root
         acro = root.get(names.ACROFORM)
         acro = acro if isinstance(acro, pikepdf.Dictionary) else pikepdf.Dictionary()
+        fields, field_actions = _field_values(acro.get(names.FIELDS))
         return {
             "info": {str(k): str(v) for k, v in pdf.docinfo.items() if isinstance(v, pikepdf.String)},
-            "fields": _field_values(acro.get(names.FIELDS)),
+            "fields": fields,
             "xfa": names.XFA in acro,
-            "active": _active_content(pdf, root),
+            "active": sorted(_active_content(pdf, root) | field_actions),
         }
 
 
-def _field_values(fields: object) -> dict[str, object]:
-    """Full field name -> value, reading only the entries a value needs (/T, /V, /Kids). Names
-    nest with '.' as PDF says (12.7.3.2). A loop, depth beyond MAX_FIELD_DEPTH or more than
-    MAX_OBJECTS fields is refused."""
+def _field_values(fields: object) -> tuple[dict[str, object], set[str]]:
+    """Full field name -> value, reading only the entries a value needs (/T, /V, /Kids), and
+    the actions any field of the tree carries (/A, /AA), in the one walk. Names nest with '.' as
+    PDF says (12.7.3.2). A loop, depth beyond MAX_FIELD_DEPTH or more than MAX_OBJECTS fields is
+    refused."""
     out: dict[str, object] = {}
+    actions: set[str] = set()
     seen: set[tuple[int, int]] = set()
     stack = [(kid, "", 0) for kid in reversed(list(fields))] if isinstance(fields, pikepdf.Array) else []
     while stack:
@@ -140,6 +143,9 @@ def _field_values(fields: object) -> dict[str, object]:
         if depth > MAX_FIELD_DEPTH or len(seen) > MAX_OBJECTS:
             raise DocumentError("The PDF's field tree is nested or sized far beyond any form; it was refused.",
                           "pdf_too_complex")
+        for key in _ACTION_KEYS:
+            if key in node:
+                actions |= _actions(node[key])
         name = prefix
         title = node.get(names.T)
         if isinstance(title, pikepdf.String):
@@ -148,7 +154,10 @@ def _field_values(fields: object) -> dict[str, object]:
         kids = node.get(names.KIDS)
         if isinstance(kids, pikepdf.Array):
             stack += [(kid, name, depth + 1) for kid in reversed(list(kids))]
-    return out
+    return out, actions
+
+
+_ACTION_KEYS = (names.A, names.AA)
 
 
 def _plain(value: object) -> object:
@@ -159,11 +168,12 @@ def _plain(value: object) -> object:
     return str(value)
 
 
-def _active_content(pdf, root) -> list[str]:
+def _active_content(pdf, root) -> set[str]:
     """What would act by itself in a viewer: scripts, launch and similar actions, attachments,
-    wherever a PDF can carry them — the catalog, the name trees, every page and annotation,
-    every field and the fields above it in the field tree, and every outline item (names are
-    compared as pikepdf decodes them, so ``/J#61vaScript`` is ``/JavaScript``)."""
+    wherever a PDF can carry them — the catalog, the name trees, every page and annotation, and
+    every outline item (the fields, and the fields above them in the field tree, are checked by
+    ``_field_values`` as it reads them). Names are compared as pikepdf decodes them, so
+    ``/J#61vaScript`` is ``/JavaScript``."""
     found: set[str] = set()
     tree = root.get(names.NAMES)
     if isinstance(tree, pikepdf.Dictionary):
@@ -184,36 +194,12 @@ def _active_content(pdf, root) -> list[str]:
             for key in (names.A, names.AA):
                 if key in annot:
                     found |= _actions(annot[key])
-    acro = root.get(names.ACROFORM)
-    fields = acro.get(names.FIELDS) if isinstance(acro, pikepdf.Dictionary) else None
-    for node in _tree_nodes(fields, names.KIDS):
-        for key in (names.A, names.AA):
-            if key in node:
-                found |= _actions(node[key])
     outlines = root.get(names.OUTLINES)
     first = outlines.get(names.FIRST) if isinstance(outlines, pikepdf.Dictionary) else None
     for item in _outline_items(first):
         if names.A in item:
             found |= _actions(item[names.A])
-    return sorted(found)
-
-
-def _tree_nodes(kids: object, key: str):
-    """Every dictionary of a tree given by ``key`` arrays (the field tree), each once."""
-    seen: set[tuple[int, int]] = set()
-    stack = list(kids) if isinstance(kids, pikepdf.Array) else []
-    while stack and len(seen) <= MAX_OBJECTS:
-        node = stack.pop()
-        if not isinstance(node, pikepdf.Dictionary):
-            continue
-        if node.is_indirect:
-            if node.objgen in seen:
-                continue
-            seen.add(node.objgen)
-        yield node
-        more = node.get(key)
-        if isinstance(more, pikepdf.Array):
-            stack += list(more)
+    return found
 
 
 def _outline_items(first: object):
