@@ -97,7 +97,7 @@ class ValueChecker:
             self._issue(path, "wrong_type", f'"{f.label}" should be text.')
             return
         self._check_string(f.label, value, path, f.max_length, single_line=isinstance(f, TextField))
-        fmt = getattr(f, "format", None)
+        fmt = f.format if isinstance(f, TextField) else None  # (getattr of a missing attribute: a pydantic exception)
         if fmt and value.strip():
             rx, what = _FORMATS[fmt]
             if not rx.match(value.strip()):
