@@ -136,23 +136,24 @@ def data_xml(spec: FormSpec, data: dict, identity: Identity) -> bytes:
     audience = f" audience={quoteattr(identity.audience)}" if identity.audience else ""
     out = [XML_DECL, f'<sdf:form xmlns:sdf="{NS["sdf"]}" form={quoteattr(spec.id)} version={quoteattr(spec.version)} '
                      f'document={quoteattr(identity.document_id or "")}{audience}>']
-    _data_fields(spec.fields, data, out)
+    _data_fields(spec, data, out)
     out.append("</sdf:form>")
     return "".join(out).encode()
 
 
-def _data_fields(fields: list, obj: dict, out: list[str]) -> None:
-    for f, kind, start, end, inner in _DATA_PLAN.get(fields):
+def _data_fields(owner, obj: dict, out: list[str]) -> None:
+    """The elements of ``owner``'s fields (a form's, a group's or a repeat row's)."""
+    for f, kind, start, end, inner in _DATA_PLAN.get(owner):
         v = obj.get(f.key)
         if kind == "group":
             out.append(start)
-            _data_fields(f.fields, v or {}, out)
+            _data_fields(f, v or {}, out)
             out.append(end)
         elif kind == "repeat":
             out.append(start)
             for row in v or []:
                 out.append("<sdf:row>")
-                _data_fields(f.fields, row, out)
+                _data_fields(f, row, out)
                 out.append("</sdf:row>")
             out.append(end)
         elif kind == "options":
@@ -162,11 +163,12 @@ def _data_fields(fields: list, obj: dict, out: list[str]) -> None:
             out += (start, escape(data_text(f, v)), end)
 
 
-def _data_plan(fields: list) -> list[tuple]:
-    """Per field of a list, made once: its kind, its element's tags, and a multiple choice's
-    option elements ticked and unticked."""
+def _data_plan(owner) -> list[tuple]:
+    """Per field of a form, group or repeat, made once: its kind, its element's tags, and a
+    multiple choice's option elements ticked and unticked. (Keyed by the owner, which lives as
+    long as its spec: a form's ``fields`` is a new list each time it is asked for.)"""
     out = []
-    for f in fields:
+    for f in owner.fields:
         tag = f"sdf:{f.key}"
         kind = ("group" if isinstance(f, GroupField) else "repeat" if isinstance(f, RepeatField)
                 else "options" if isinstance(f, MultiChoiceField) else "value")
@@ -176,7 +178,7 @@ def _data_plan(fields: list) -> list[tuple]:
     return out
 
 
-_DATA_PLAN: PerObject[list, list[tuple]] = PerObject(_data_plan)
+_DATA_PLAN: PerObject[object, list[tuple]] = PerObject(_data_plan)
 
 
 def data_text(f, v: object) -> str:

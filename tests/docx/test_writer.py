@@ -106,3 +106,15 @@ def test_a_form_whose_text_held_a_nul_would_be_refused_not_misfilled():
     with pytest.raises(ValueError, match="NUL"):
         writer._split("<w:tc>\x00</w:tc><w:t>a\x00b</w:t>\x00", 2)
     assert writer._split("<a>\x00</a><b>\x00</b>", 2) == ["<a>", "</a><b>", "</b>"]
+
+
+def test_the_data_parts_layout_is_made_once_a_spec():
+    from service.docx import parts
+
+    spec = REGISTRY.get("preparation-plan")
+    generate_docx(spec, load_sample("preparation-plan"))
+    made = len(parts._DATA_PLAN._cache)
+    for _ in range(3):
+        raw = generate_docx(spec, load_sample("preparation-plan"))
+    assert len(parts._DATA_PLAN._cache) == made  # nothing rebuilt (a form's fields list is new on every access)
+    assert extract_docx(raw, REGISTRY).data == complete(spec, load_sample("preparation-plan"))
