@@ -30,7 +30,7 @@ from ..brand import Brand
 from ..errors import DocumentError
 from .ns import CT_FOOTER, RT_FOOTER, qn
 from .oxml_read import block_text
-from .package import DocxPackage, parse_xml
+from .package import DocxPackage, FixedPart, parse_xml
 
 DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates_docx"
 RT_HEADER = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/header"
@@ -247,9 +247,10 @@ def prepare_shell(rendered: bytes, logo_text: str = "Logo") -> Shell:
         part_rels = f"word/_rels/{Path(part).name}.rels"
         if part_rels in shell.names():
             rels, media = _copy_media(shell, part_rels, n)
-            parts.append((f"word/_rels/{name}.rels", rels))
+            # the same in every document of this shell: deflated once
+            parts.append((f"word/_rels/{name}.rels", FixedPart(rels)))
             for media_name, image in media:
-                parts.append((media_name, image))
+                parts.append((media_name, FixedPart(image)))
                 ext = media_name.rsplit(".", 1)[-1].lower()
                 defaults.setdefault(ext, IMAGE_TYPES[ext])
         rid = f"rIdBrand{n}"

@@ -118,3 +118,19 @@ def test_the_data_parts_layout_is_made_once_a_spec():
         raw = generate_docx(spec, load_sample("preparation-plan"))
     assert len(parts._DATA_PLAN._cache) == made  # nothing rebuilt (a form's fields list is new on every access)
     assert extract_docx(raw, REGISTRY).data == complete(spec, load_sample("preparation-plan"))
+
+
+def test_an_organisations_pictures_are_deflated_once_a_shell_not_once_a_document(monkeypatch):
+    from service.docx.branding import find_shell
+
+    spec = REGISTRY.get("key-criteria")
+    shell = find_shell(spec.organisation)
+    generate_docx(spec, {}, shell=shell)
+    calls = []
+    real = package_module._deflate
+    monkeypatch.setattr(package_module, "_deflate", lambda content: calls.append(bytes(content)) or real(content))
+    raw = generate_docx(spec, load_sample("key-criteria"), shell=shell)
+    z = zipfile.ZipFile(BytesIO(raw))
+    pictures = [n for n in z.namelist() if n.startswith("word/media/brand")]
+    assert pictures and not any(z.read(n) in calls for n in pictures)
+    assert z.read("word/document.xml") in calls  # the document's own parts are written each time
