@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass
 from functools import lru_cache
 from io import BytesIO
@@ -53,8 +54,24 @@ def templates_dir() -> Path:
 
 
 def find_shell(organisation: str) -> bytes | None:
+    """The organisation's shell from the templates folder, or None. Read again only when the
+    file changes (its modification time or size): the same bytes object is handed back, so the
+    rendered shell cached for it is found without hashing the file on every request."""
     path = templates_dir() / shell_name(organisation)
-    return path.read_bytes() if path.is_file() else None
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    stamp = (st.st_mtime_ns, st.st_size)
+    held = _SHELLS.get(path)
+    if held is None or held[0] != stamp:
+        held = _SHELLS[path] = (stamp, path.read_bytes())
+    return held[1]
+
+
+_SHELLS: dict[Path, tuple[tuple[int, int], bytes]] = {}  # a few organisations' shells, some tens of KB each
 
 
 def render_shell(shell: bytes, context: dict[str, str]) -> bytes:

@@ -106,3 +106,21 @@ def test_a_shell_that_slices_the_id_is_rendered_per_document():
     raw = generate_docx(spec, None, shell=shell, document_id="bbbbbbbb-1111-4000-8000-000000000000")
     header = parts_text(raw, "word/brand-header")
     assert "Ref bbbbbbbb" in header and "SDFDOCUM" not in header
+
+
+def test_a_shell_is_read_from_disk_again_only_when_its_file_changes(tmp_path, monkeypatch):
+    import os
+
+    monkeypatch.setenv("STEPDOWN_TEMPLATES_DIR", str(tmp_path))
+    assert find_shell("Example Borough Council") is None
+    path = tmp_path / shell_name("Example Borough Council")
+    path.write_bytes(make_shell("First header"))
+    first = find_shell("Example Borough Council")
+    assert find_shell("Example Borough Council") is first  # the same object: its rendering is found by identity
+    path.write_bytes(make_shell("A second, longer header"))
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000))
+    second = find_shell("Example Borough Council")
+    assert second != first and b"second" in b"".join(
+        zipfile.ZipFile(BytesIO(second)).read(n) for n in zipfile.ZipFile(BytesIO(second)).namelist())
+    path.unlink()
+    assert find_shell("Example Borough Council") is None
