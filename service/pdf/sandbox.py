@@ -114,19 +114,20 @@ def inspect(raw: bytes) -> dict:
         root = pdf.Root
         acro = root.get(names.ACROFORM)
         acro = acro if isinstance(acro, pikepdf.Dictionary) else pikepdf.Dictionary()
-        fields, field_actions = _field_values(acro.get(names.FIELDS))
+        fields, field_actions, checked = _field_values(acro.get(names.FIELDS))
         return {
             "info": {str(k): str(v) for k, v in pdf.docinfo.items() if isinstance(v, pikepdf.String)},
             "fields": fields,
             "xfa": names.XFA in acro,
-            "active": sorted(_active_content(pdf, root) | field_actions),
+            "active": sorted(_active_content(pdf, root, checked) | field_actions),
         }
 
 
-def _field_values(fields: object) -> tuple[dict[str, object], set[str]]:
+def _field_values(fields: object) -> tuple[dict[str, object], set[str], set[tuple[int, int]]]:
     """Full field name -> value, reading only the entries a value needs (/T, /V, /Kids), and
-    the actions any field of the tree carries (/A, /AA), in the one walk. Names nest with '.' as
-    PDF says (12.7.3.2). A loop, depth beyond MAX_FIELD_DEPTH or more than MAX_OBJECTS fields is
+    the actions any field of the tree carries (/A, /AA), in the one walk; and the objects it
+    checked (a field and its widget are usually one dictionary). Names nest with '.' as PDF says
+    (12.7.3.2). A loop, depth beyond MAX_FIELD_DEPTH or more than MAX_OBJECTS fields is
     refused."""
     out: dict[str, object] = {}
     actions: set[str] = set()
@@ -154,7 +155,7 @@ def _field_values(fields: object) -> tuple[dict[str, object], set[str]]:
         kids = node.get(names.KIDS)
         if isinstance(kids, pikepdf.Array):
             stack += [(kid, name, depth + 1) for kid in reversed(list(kids))]
-    return out, actions
+    return out, actions, seen
 
 
 _ACTION_KEYS = (names.A, names.AA)
@@ -168,12 +169,12 @@ def _plain(value: object) -> object:
     return str(value)
 
 
-def _active_content(pdf, root) -> set[str]:
+def _active_content(pdf, root, checked: set[tuple[int, int]]) -> set[str]:
     """What would act by itself in a viewer: scripts, launch and similar actions, attachments,
     wherever a PDF can carry them — the catalog, the name trees, every page and annotation, and
     every outline item (the fields, and the fields above them in the field tree, are checked by
-    ``_field_values`` as it reads them). Names are compared as pikepdf decodes them, so
-    ``/J#61vaScript`` is ``/JavaScript``."""
+    ``_field_values`` as it reads them: ``checked``, skipped here, is what it looked at). Names are
+    compared as pikepdf decodes them, so ``/J#61vaScript`` is ``/JavaScript``."""
     found: set[str] = set()
     tree = root.get(names.NAMES)
     if isinstance(tree, pikepdf.Dictionary):
@@ -189,9 +190,11 @@ def _active_content(pdf, root) -> set[str]:
         for annot in annots if isinstance(annots, pikepdf.Array) else []:
             if not isinstance(annot, pikepdf.Dictionary):
                 continue
-            if annot.get(names.SUBTYPE) == pikepdf.Name(names.FILE_ATTACHMENT):
+            if annot.get(names.SUBTYPE) == names.FILE_ATTACHMENT:  # (a pikepdf Name equals its string)
                 found.add("embedded files")
-            for key in (names.A, names.AA):
+            if annot.objgen in checked:  # a field's widget: its actions were read with the field
+                continue
+            for key in _ACTION_KEYS:
                 if key in annot:
                     found |= _actions(annot[key])
     outlines = root.get(names.OUTLINES)

@@ -192,6 +192,37 @@ def _outline_script(pdf) -> None:
     item.Parent = pdf.Root.Outlines
 
 
+def _attached_to_page(pdf) -> None:
+    import pikepdf
+
+    note = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.FileAttachment,
+                                                Rect=[10, 10, 30, 30], FS=pikepdf.String("notes.txt")))
+    pdf.pages[0].obj.Annots.append(note)
+
+
+def _field_widget_as_attachment(pdf) -> None:
+    """A field whose widget claims to be a file attachment: the field walk has seen it, and the
+    page's check must still look at what kind of annotation it is."""
+    import pikepdf
+
+    pdf.Root.AcroForm.Fields[0].Subtype = pikepdf.Name.FileAttachment
+
+
+def _widget_script(pdf) -> None:
+    """A script on a field's own widget (one dictionary with the field): found by the field walk."""
+    pdf.Root.AcroForm.Fields[0].AA = __import__("pikepdf").Dictionary(K=_script(pdf))
+
+
+@pytest.mark.parametrize("change, named", [(_attached_to_page, "embedded files"),
+                                           (_field_widget_as_attachment, "embedded files"),
+                                           (_widget_script, "JavaScript")],
+                         ids=["page-attachment", "widget-attachment", "widget-script"])
+def test_annotations_that_act_are_refused_on_a_page_or_a_field(change, named):
+    with pytest.raises(service.DocumentError) as info:
+        extract_pdf(_pike(change), REGISTRY)
+    assert info.value.code == "active_content" and named in info.value.message
+
+
 def _escaped(raw: bytes) -> bytes:
     """The same script, its action type's name spelt with a #xx escape, as a filter-dodging file would."""
     assert b"/JavaScript" in raw
