@@ -125,8 +125,8 @@ def inspect(raw: bytes) -> dict:
 
 def _field_values(fields: object) -> tuple[dict[str, object], set[str], set[tuple[int, int]]]:
     """Full field name -> value, reading only the entries a value needs (/T, /V, /Kids), and
-    the actions any field of the tree carries (/A, /AA), in the one walk; and the objects it
-    checked (a field and its widget are usually one dictionary). Names nest with '.' as PDF says
+    the actions any field of the tree carries (/A, /AA; a widget that says it is a file
+    attachment counts as embedded files), in the one walk; and the objects it checked (a field and its widget are usually one dictionary). Names nest with '.' as PDF says
     (12.7.3.2). A loop, depth beyond MAX_FIELD_DEPTH or more than MAX_OBJECTS fields is
     refused."""
     out: dict[str, object] = {}
@@ -138,23 +138,29 @@ def _field_values(fields: object) -> tuple[dict[str, object], set[str], set[tupl
         if not isinstance(node, pikepdf.Dictionary):
             continue
         if node.is_indirect:
-            if node.objgen in seen:
+            objgen = node.objgen
+            if objgen in seen:
                 raise DocumentError("The PDF's field tree loops back on itself; it was refused.", "corrupt_pdf")
-            seen.add(node.objgen)
+            seen.add(objgen)
         if depth > MAX_FIELD_DEPTH or len(seen) > MAX_OBJECTS:
             raise DocumentError("The PDF's field tree is nested or sized far beyond any form; it was refused.",
                           "pdf_too_complex")
+        keys = node.keys()  # once: a pikepdf lookup costs more than a set's
         for key in _ACTION_KEYS:
-            if key in node:
+            if key in keys:
                 actions |= _actions(node[key])
+        if names.SUBTYPE in keys and node[names.SUBTYPE] == names.FILE_ATTACHMENT:  # a widget posing as one
+            actions.add("embedded files")
         name = prefix
-        title = node.get(names.T)
-        if isinstance(title, pikepdf.String):
-            name = f"{prefix}.{title}" if prefix else str(title)
-            out[name] = _plain(node.get(names.V))
-        kids = node.get(names.KIDS)
-        if isinstance(kids, pikepdf.Array):
-            stack += [(kid, name, depth + 1) for kid in reversed(list(kids))]
+        if names.T in keys:
+            title = node[names.T]
+            if isinstance(title, pikepdf.String):
+                name = f"{prefix}.{title}" if prefix else str(title)
+                out[name] = _plain(node[names.V]) if names.V in keys else None
+        if names.KIDS in keys:
+            kids = node[names.KIDS]
+            if isinstance(kids, pikepdf.Array):
+                stack += [(kid, name, depth + 1) for kid in reversed(list(kids))]
     return out, actions, seen
 
 
@@ -188,12 +194,10 @@ def _active_content(pdf, root, checked: set[tuple[int, int]]) -> set[str]:
                 found |= _actions(holder[key])
         annots = holder.get(names.ANNOTS)
         for annot in annots if isinstance(annots, pikepdf.Array) else []:
-            if not isinstance(annot, pikepdf.Dictionary):
-                continue
+            if not isinstance(annot, pikepdf.Dictionary) or annot.objgen in checked:
+                continue  # (a field's widget: its actions and kind were read with the field)
             if annot.get(names.SUBTYPE) == names.FILE_ATTACHMENT:  # (a pikepdf Name equals its string)
                 found.add("embedded files")
-            if annot.objgen in checked:  # a field's widget: its actions were read with the field
-                continue
             for key in _ACTION_KEYS:
                 if key in annot:
                     found |= _actions(annot[key])
