@@ -14,6 +14,8 @@ from .extract import Extraction
 from .identity import Identity
 from .limits import check_document_size
 from .pdf import extract_pdf, generate_pdf, sandbox
+from .pdf.assemble import PdfSource
+from .pdf.writer import generate_pdf_source
 from .spec.model import FormSpec
 from .validation import validate
 
@@ -30,20 +32,9 @@ def generate_document(spec: FormSpec, data: dict | None = None, *, format: str =
     designer's own .docx (checked with check_layout) to fill instead of our layout.
     ``document_id`` and ``generated`` (a new id and now by default) make the same bytes again:
     a batch part built twice is the same part."""
-    if data is not None:
-        report = validate(spec, data, partial=True)
-        if report.errors:
-            first = report.errors[0]
-            more = f" (and {len(report.errors) - 1} more)" if len(report.errors) > 1 else ""
-            raise DataError(f"the prefill data does not fit the form: {first.path}: {first.message}{more}")
+    _check_prefill(spec, data)
     if format == "pdf":
-        if shell == "auto":
-            shell = find_shell(spec.organisation)
-        if not shell:
-            return generate_pdf(spec, data, document_id=document_id, generated=generated)
-        identity = Identity.new(spec, document_id, generated or datetime.now(timezone.utc))
-        brand = shell_brand(shell, shell_context(spec, identity))
-        return generate_pdf(spec, data, document_id=identity.document_id, generated=_moment(identity), brand=brand)
+        return _pdf(generate_pdf, spec, data, shell, document_id, generated)
     if format == "docx" and layout is not None:
         return fill_layout(spec, layout, data)
     if format == "docx":
@@ -51,6 +42,35 @@ def generate_document(spec: FormSpec, data: dict | None = None, *, format: str =
             shell = find_shell(spec.organisation)
         return generate_docx(spec, data, shell=shell, document_id=document_id, generated=generated)
     raise DataError(f"unknown document format {format!r}; available: {', '.join(FORMATS)}")
+
+
+def generate_pdf_with_source(spec: FormSpec, data: dict | None = None, *, shell: bytes | str | None = None,
+                             document_id: str | None = None, generated: datetime | None = None) -> tuple[bytes, PdfSource]:
+    """``generate_document(format="pdf")``, and the document's objects, from which a meeting
+    pack's combined PDF is assembled (``pdf.assemble``)."""
+    _check_prefill(spec, data)
+    return _pdf(generate_pdf_source, spec, data, shell, document_id, generated)
+
+
+def _check_prefill(spec: FormSpec, data: dict | None) -> None:
+    if data is not None:
+        report = validate(spec, data, partial=True)
+        if report.errors:
+            first = report.errors[0]
+            more = f" (and {len(report.errors) - 1} more)" if len(report.errors) > 1 else ""
+            raise DataError(f"the prefill data does not fit the form: {first.path}: {first.message}{more}")
+
+
+def _pdf(write, spec: FormSpec, data: dict | None, shell, document_id: str | None, generated: datetime | None):
+    """``write`` (generate_pdf or generate_pdf_source) with the organisation's shell drawn in the
+    margins: "auto" finds it in the templates folder."""
+    if shell == "auto":
+        shell = find_shell(spec.organisation)
+    if not shell:
+        return write(spec, data, document_id=document_id, generated=generated)
+    identity = Identity.new(spec, document_id, generated or datetime.now(timezone.utc))
+    brand = shell_brand(shell, shell_context(spec, identity))
+    return write(spec, data, document_id=identity.document_id, generated=_moment(identity), brand=brand)
 
 
 def extract_document(raw: bytes, registry, *, form: str | None = None) -> Extraction:

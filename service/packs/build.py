@@ -18,16 +18,16 @@ from ..case_mapping import left_out, prefill_from_case
 from ..case_record import ATTRIBUTES
 from ..convert import choice_value
 from ..dates import iso, long_date
-from ..documents import generate_document
+from ..documents import generate_document, generate_pdf_with_source
 from ..docx.cover import cover_docx
-from ..pdf.cover import cover_pdf
+from ..pdf.assemble import combine
+from ..pdf.cover import cover_pdf_source
 from ..shape import set_at
 from ..spec import Registry
 from ..spec.audiences import has_fields_for, only_what_it_holds, restricted
 from ..spec.durations import breach, elapsed
 from ..spec.model import ChoiceField, DateField, DateTimeField, FormSpec, RepeatField
 from ..validation import validate
-from .combine import combine_pdfs
 from .history import cover_sections, last_meeting_date, merge, start_from_last
 from .meeting import Meeting
 from .model import PackForm, PackSpec
@@ -229,20 +229,22 @@ def _audience_files(pack: PackSpec, registry: Registry, meeting: Meeting, built:
     pdfs = []
     if "docx" in formats:
         built.files.append(PackFile(f"{folder}00-cover-sheet.docx", cover_docx(cover, stamp.made if stamp else None)))
-    cover_pdf_bytes = cover_pdf(cover) if "pdf" in formats else None
-    if cover_pdf_bytes:
-        built.files.append(PackFile(f"{folder}00-cover-sheet.pdf", cover_pdf_bytes))
-        pdfs.append(("Cover sheet", cover_pdf_bytes))
+    if "pdf" in formats:
+        raw, source = cover_pdf_source(cover)
+        built.files.append(PackFile(f"{folder}00-cover-sheet.pdf", raw))
+        pdfs.append(("Cover sheet", source))
     for n, spec, data in mine:
         shown = only_what_it_holds(spec, data) if folder else data
         for fmt in formats:
             name = f"{folder}{n:02d}-{spec.id}.{fmt}"
-            raw = generate_document(spec, shown or None, format=fmt, shell="auto", **made(name))
+            if fmt == "pdf":  # with its objects, which the combined PDF is assembled from
+                raw, source = generate_pdf_with_source(spec, shown or None, shell="auto", **made(name))
+                pdfs.append((spec.title, source))
+            else:
+                raw = generate_document(spec, shown or None, format=fmt, shell="auto", **made(name))
             built.files.append(PackFile(name, raw, spec.id))
-            if fmt == "pdf":
-                pdfs.append((spec.title, raw))
     if combined and pdfs:
-        built.files.append(PackFile(f"{folder}meeting-pack.pdf", combine_pdfs(pdfs)))
+        built.files.append(PackFile(f"{folder}meeting-pack.pdf", combine(pdfs)))
 
 
 def _option_pack(pack: PackSpec, registry: Registry, meeting: Meeting, built: BuiltPack,

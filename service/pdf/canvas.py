@@ -98,7 +98,9 @@ class Canvas:
         self.chars: dict[str, set[str]] = {name: set() for name in RESOURCE}
         self.ops: list[str] = []
         self.annots: list[int] = []  # the current page's annotations (a form's widgets)
+        self.drawn: list[tuple[float, float, int]] = []  # and where each widget's appearance is: (x, y, its form)
         self.page_ref = 0
+        self.pages: list[PageRecord] = []  # what a combined PDF takes from each page (assemble.py)
         fonts_entry = "/Font << " + " ".join(f"/{RESOURCE[n]} {ref(r)}" for n, r in self.font_refs.items()) + " >>"
         self.font_resources = f"<< {fonts_entry} >>"
         self.in_mark = False  # inside one marked-content sequence holding several lines
@@ -177,6 +179,12 @@ class Canvas:
         self.text(fonts.REGULAR, 8, PAGE_W / 2, MARGIN - 8 if self.brand and self.brand.footer else MARGIN - 4,
                   f"Page {number} of {total}", align="centre", artifact=True)
 
+    def source(self) -> tuple[tuple[PageRecord, ...], tuple[tuple[str, int], ...], frozenset[str]]:
+        """The pages and the resources they use by name, for a combined PDF (``assemble.py``)."""
+        names = tuple((RESOURCE[font], number) for font, number in self.font_refs.items())
+        logo = (("Logo", self.logo[0]),) if self.logo is not None else ()
+        return tuple(self.pages), names + logo, frozenset(RESOURCE.values())
+
     def write_fonts(self) -> None:
         """Embed a subset of each font holding the characters drawn with it (Type 0, Identity-H)."""
         pdf = self.pdf
@@ -192,6 +200,15 @@ class Canvas:
             cmap = pdf.stream("/Filter /FlateDecode", emb.to_unicode, compress=False)
             pdf.put(number, f"<< /Type /Font /Subtype /Type0 /BaseFont /{emb.base_font} /Encoding /Identity-H "
                             f"/DescendantFonts [{ref(cid)}] /ToUnicode {ref(cmap)} >>")
+
+
+@dataclass
+class PageRecord:
+    """A page as a combined PDF redraws it: its content stream, and each widget's appearance
+    form with where it stands (x, y of its lower left corner)."""
+
+    content: int
+    drawn: list[tuple[float, float, int]]
 
 
 @dataclass
@@ -253,7 +270,7 @@ def write_pages(c: Canvas, pages: list[list[Row]]) -> int:
     pages_ref = pdf.reserve()
     kids = []
     for number, page in enumerate(pages, start=1):
-        c.page_ref, c.ops, c.annots = pdf.reserve(), [], []
+        c.page_ref, c.ops, c.annots, c.drawn = pdf.reserve(), [], [], []
         parents = c.structure.new_page(c.page_ref)
         y = TOP
         for row in page:
@@ -267,6 +284,7 @@ def write_pages(c: Canvas, pages: list[list[Row]]) -> int:
                             f"/Resources {c.page_resources} /Contents {ref(content)}{annots} "
                             f"/StructParents {parents} /Tabs /S >>")
         kids.append(c.page_ref)
+        c.pages.append(PageRecord(content, c.drawn))
     c.structure.leave_group()
     c.write_fonts()
     pdf.put(pages_ref, f"<< /Type /Pages {KIDS} [{' '.join(ref(k) for k in kids)}] /Count {len(kids)} >>")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from . import fonts
+from .assemble import PdfSource, source_of
 from .canvas import (
     GREY, HEADER_FILL, LABEL_FILL, MARGIN, PAD, SUBTITLE_COLOUR, TEXT_W, TITLE_COLOUR, Canvas, Row, paginate, space,
     text_row, wrap, write_pages,
@@ -41,6 +42,11 @@ def _cells_row(cells: list[tuple[str, str, tuple | None]], widths: list[float], 
 
 def cover_pdf(cover) -> bytes:
     """``cover``: a service.packs.build.Cover."""
+    return cover_pdf_source(cover)[0]
+
+
+def cover_pdf_source(cover) -> tuple[bytes, PdfSource]:
+    """``cover_pdf``, and its objects for a combined PDF (``assemble.combine``)."""
     details, invited, agenda, documents = object(), object(), object(), object()  # a table or list each
     rows = [text_row(cover.pack_title, fonts.BOLD, 17, 0, True, TITLE_COLOUR, roles=("H1",)),
             text_row("Meeting pack – cover sheet", fonts.REGULAR, 11, 0, True, SUBTITLE_COLOUR),
@@ -77,7 +83,7 @@ def cover_pdf(cover) -> bytes:
     return _render(cover.pack_title + " – cover sheet", paginate(rows), hashlib.sha256(repr(cover).encode()).hexdigest())
 
 
-def _render(title: str, pages: list[list[Row]], digest: str) -> bytes:
+def _render(title: str, pages: list[list[Row]], digest: str) -> tuple[bytes, PdfSource]:
     pdf = PdfFile()
     c = Canvas(pdf)
     root, info = pdf.reserve(), pdf.reserve()
@@ -85,4 +91,5 @@ def _render(title: str, pages: list[list[Row]], digest: str) -> bytes:
     pdf.put(root, f"<< /Type /Catalog /Pages {ref(pages_ref)} /Lang (en-GB) /ViewerPreferences << /DisplayDocTitle true >> "
                   f"{c.catalog_entries(title)} >>")
     pdf.put(info, f"<< {INFO_TITLE} {text(title)} {INFO_CREATOR} (Step Down Forms) {INFO_PRODUCER} (Step Down Forms) >>")
-    return pdf.output(root, info, digest[:32].upper())
+    source = source_of(pdf, c)
+    return pdf.output(root, info, digest[:32].upper()), source

@@ -80,6 +80,27 @@ class PdfFile:
         self._streams.add(number)
         return number
 
+    @property
+    def count(self) -> int:
+        return len(self._objects)
+
+    def body(self, number: int) -> bytes:
+        return self._objects[number - 1]
+
+    def is_stream(self, number: int) -> bool:
+        return number in self._streams
+
+    def mark_stream(self, number: int) -> None:
+        """Object ``number`` is a whole stream already (as ``stream`` writes one): it stays out of
+        the object streams."""
+        self._streams.add(number)
+
+    def frozen(self) -> PdfFile:
+        """The objects as they are now (``output`` adds object streams to this file)."""
+        copy = PdfFile()
+        copy._objects, copy._streams = list(self._objects), set(self._streams)
+        return copy
+
     def output(self, root: int, info: int, file_id: str) -> bytes:
         """The file: streams as they are; every other object packed into compressed object
         streams, found through a cross-reference stream (PDF 1.5, 7.5.7 and 7.5.8). That

@@ -37,6 +37,7 @@ from ..spec.model import (
     TextField,
 )
 from . import fonts
+from .assemble import PdfSource, source_of
 from .canvas import (
     GREY, HEADER_FILL, LABEL_FILL, MARGIN, PAD, SUBTITLE_COLOUR, TITLE_COLOUR, Canvas, Row, paginate, space,
     text_row, wrap, wrap_spec_text, write_pages,
@@ -101,9 +102,11 @@ class FormCanvas(Canvas):
         and a reader that wants only names and values (ours) skips a third of the text."""
         return ref(self.pdf.add(text(tooltip)))
 
-    def _widget(self, entries: str, x: float, y: float, w: float, h: float, *, mk: str = MK_FIELD) -> None:
+    def _widget(self, entries: str, x: float, y: float, w: float, h: float, appearance: int, *,
+                mk: str = MK_FIELD) -> None:
         """A field and its widget in one dictionary. Its white box and grey border are drawn on the
-        page as well as in the widget, so the box shows whatever a viewer does to appearances."""
+        page as well as in the widget, so the box shows whatever a viewer does to appearances.
+        ``appearance``: the form it shows now (what a combined PDF draws in its place)."""
         self.ops.append(f"/Artifact BMC 1 g {FIELD_BORDER} G 0.5 w {num(x + 0.25)} {num(y + 0.25)} {num(w - 0.5)} "
                         f"{num(h - 0.5)} re B EMC")
         number = self.pdf.reserve()
@@ -112,13 +115,14 @@ class FormCanvas(Canvas):
                              f"/P {ref(self.page_ref)} /StructParent {parent} {mk} {entries} >>")
         self.annots.append(number)
         self.fields.append(number)
+        self.drawn.append((x, y, appearance))
 
     def checkbox(self, name: str, tooltip: str, x: float, y: float, size: float, checked: bool) -> None:
         on, off = self._box_appearances(size)
         state = YES if checked else OFF
         self._widget(f"{FT} {BTN} {T} {text(name)} {TU} {self._tooltip(tooltip)} {V} {state} {AS} {state} "
                      f"{DA} (/ZaDb 0 Tf 0 g) {AP} << /N << {YES} {ref(on)} {OFF} {ref(off)} >> >>",
-                     x, y, size, size, mk=MK_BOX)
+                     x, y, size, size, on if checked else off, mk=MK_BOX)
         self.values[name] = checked
 
     def _box_appearances(self, size: float) -> tuple[int, int]:
@@ -141,7 +145,8 @@ class FormCanvas(Canvas):
             entries += f" {DA} (/F1 0 Tf 0 g)"
         if value:
             entries += f" {V} {text(value)}"
-        self._widget(f"{entries} {AP} << /N {ref(self._appearance(w, h, multiline, value))} >>", x, y, w, h)
+        shown = self._appearance(w, h, multiline, value)
+        self._widget(f"{entries} {AP} << /N {ref(shown)} >>", x, y, w, h, shown)
         self.values[name] = value
 
     def choice(self, name: str, tooltip: str, x: float, y: float, w: float, h: float, f: ChoiceField,
@@ -153,7 +158,8 @@ class FormCanvas(Canvas):
                    f"{OPT} {ref(self._options[id(f)])} {DA} (/F1 0 Tf 0 g)")
         if value:
             entries += f" {V} {text(value)}"
-        self._widget(f"{entries} {AP} << /N {ref(self._appearance(w, h, False, display(f, value)))} >>", x, y, w, h)
+        shown = self._appearance(w, h, False, display(f, value))
+        self._widget(f"{entries} {AP} << /N {ref(shown)} >>", x, y, w, h, shown)
         self.values[name] = value if value is not None else ""
 
     def _appearance(self, w: float, h: float, multiline: bool, shown: str) -> int:
@@ -316,7 +322,7 @@ def _draw_field(c: FormCanvas, f, name: str, value: object, x: float, y: float, 
 # -- the document -----------------------------------------------------------------------------
 
 def _build(spec: FormSpec, data: dict | None, document_id: str | None, generated: datetime | None,
-           brand: Brand | None = None):
+           brand: Brand | None = None, keep_source: bool = False):
     values = complete(spec, data)
     pages = paginate(_rows(spec, values))
     pdf = PdfFile()
@@ -335,7 +341,8 @@ def _build(spec: FormSpec, data: dict | None, document_id: str | None, generated
     created = identity.generated.replace("-", "").replace("T", "").replace(":", "")  # D:YYYYMMDDHHmmSSZ
     pdf.put(info, "<< " + " ".join(f"{k} {text(v)}" for k, v in entries) + f" /CreationDate {text('D:' + created)} >>")
     file_id = uuid.UUID(identity.document_id).hex.upper() if _is_uuid(identity.document_id) else uuid.uuid4().hex.upper()
-    return pdf.output(root, info, file_id), c.values
+    source = source_of(pdf, c) if keep_source else None
+    return pdf.output(root, info, file_id), c.values, source
 
 
 def _is_uuid(value: str) -> bool:
@@ -351,6 +358,13 @@ def generate_pdf(spec: FormSpec, data: dict | None = None, *, document_id: str |
     """A fillable PDF of ``spec``, prefilled with ``data`` (checked with validate(partial=True)),
     with an organisation's ``brand`` (its shell's logo, header and footer) in the margins."""
     return _build(spec, data, document_id, generated, brand)[0]
+
+
+def generate_pdf_source(spec: FormSpec, data: dict | None = None, *, document_id: str | None = None,
+                        generated: datetime | None = None, brand: Brand | None = None) -> tuple[bytes, PdfSource]:
+    """``generate_pdf``, and the document's objects for a combined PDF (``assemble.combine``)."""
+    raw, _, source = _build(spec, data, document_id, generated, brand, keep_source=True)
+    return raw, source
 
 
 def field_values(spec: FormSpec, data: dict | None = None) -> dict[str, object]:
