@@ -37,11 +37,22 @@ def text(value: str) -> str:
     return "(" + raw.decode("latin-1") + ")"  # bytes as latin-1 characters; put() writes them back as bytes
 
 
+_NUMBERS: dict[float, str] = {}  # the same margins, columns and sizes, formatted once; layout only, never data
+
+
 def num(x: float) -> str:
-    """A coordinate or size to two decimals, without trailing zeros (12, 12.5, 12.25)."""
-    if x.__class__ is int:
-        return str(x)
-    return ("%.2f" % x).rstrip("0").rstrip(".")
+    """A coordinate or size to two decimals, without trailing zeros (12, 12.5, 12.25). A form
+    formats some 1,500 of these and few are new: each is formatted once (the table is emptied
+    when it grows past a few thousand, since value-dependent row heights make new ones)."""
+    shown = _NUMBERS.get(x)
+    if shown is None:
+        if len(_NUMBERS) > 8192:
+            _NUMBERS.clear()
+        shown = str(x) if x.__class__ is int else ("%.2f" % x).rstrip("0").rstrip(".")
+        if shown == "-0":  # -0.0 equals 0.0 as a key: both are "0", whichever came first
+            shown = "0"
+        _NUMBERS[x] = shown
+    return shown
 
 
 def ref(number: int) -> str:

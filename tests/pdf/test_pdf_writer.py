@@ -164,3 +164,17 @@ def test_a_specs_text_is_laid_out_once_and_no_value_is_kept():
                         "matching_criteria": [{"criterion": "same_school", "comment": long_value}]})
     assert wrap_spec_text.cache_info().hits > hits  # the labels and headings came from the cache
     assert wrap_spec_text.cache_info().currsize == kept  # and nothing of the second document's values was added
+
+
+def test_numbers_are_formatted_the_same_whatever_was_formatted_before():
+    """num() keeps what it formatted: the answer must not depend on what came first (-0.0 and
+    0.0 are one key; 3 and 3.0 are one key) nor on the table having been emptied."""
+    from service.pdf import objects
+
+    objects._NUMBERS.clear()
+    assert [objects.num(v) for v in (-0.0, 0.0, 3, 3.0, 12.5, 12.25, 12.255, 0.004, -1.5)] == \
+        ["0", "0", "3", "3", "12.5", "12.25", "12.26", "0", "-1.5"]
+    objects._NUMBERS.clear()
+    assert [objects.num(v) for v in (0.0, -0.0, 3.0, 3)] == ["0", "0", "3", "3"]
+    shown = [objects.num(i / 100) for i in range(20_000)]  # past the table's size: emptied, still right
+    assert len(objects._NUMBERS) <= 8193 and shown[12_345] == "123.45" and shown[100] == "1"
