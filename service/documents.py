@@ -24,15 +24,18 @@ FORMATS = ("docx", "pdf")
 
 def generate_document(spec: FormSpec, data: dict | None = None, *, format: str = "docx",
                       shell: bytes | str | None = None, layout: bytes | None = None,
-                      document_id: str | None = None, generated: datetime | None = None) -> bytes:
+                      document_id: str | None = None, generated: datetime | None = None,
+                      checked: bool = False) -> bytes:
     """A fillable document of ``spec``, prefilled with ``data`` (a draft: it need not be complete,
     but what is there must fit the form). ``shell``: a branded .docx whose header and footer a
     Word form is wrapped in and a PDF draws in its margins (logo, lines, protective marking), or
     "auto" for the organisation's own shell in the templates folder if there is one. ``layout``: a
     designer's own .docx (checked with check_layout) to fill instead of our layout.
     ``document_id`` and ``generated`` (a new id and now by default) make the same bytes again:
-    a batch part built twice is the same part."""
-    _check_prefill(spec, data)
+    a batch part built twice is the same part. ``checked``: the caller has validated ``data``
+    against ``spec`` (partial) already, as a meeting pack does once for all its files."""
+    if not checked:
+        check_prefill(spec, data)
     if format == "pdf":
         return _pdf(generate_pdf, spec, data, shell, document_id, generated)
     if format == "docx" and layout is not None:
@@ -45,14 +48,17 @@ def generate_document(spec: FormSpec, data: dict | None = None, *, format: str =
 
 
 def generate_pdf_with_source(spec: FormSpec, data: dict | None = None, *, shell: bytes | str | None = None,
-                             document_id: str | None = None, generated: datetime | None = None) -> tuple[bytes, PdfSource]:
+                             document_id: str | None = None, generated: datetime | None = None,
+                             checked: bool = False) -> tuple[bytes, PdfSource]:
     """``generate_document(format="pdf")``, and the document's objects, from which a meeting
     pack's combined PDF is assembled (``pdf.assemble``)."""
-    _check_prefill(spec, data)
+    if not checked:
+        check_prefill(spec, data)
     return _pdf(generate_pdf_source, spec, data, shell, document_id, generated)
 
 
-def _check_prefill(spec: FormSpec, data: dict | None) -> None:
+def check_prefill(spec: FormSpec, data: dict | None) -> None:
+    """DataError naming the first problem (and how many more) if ``data`` does not fit ``spec``."""
     if data is not None:
         report = validate(spec, data, partial=True)
         if report.errors:

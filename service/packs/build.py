@@ -18,7 +18,7 @@ from ..case_mapping import left_out, prefill_from_case
 from ..case_record import ATTRIBUTES
 from ..convert import choice_value
 from ..dates import iso, long_date
-from ..documents import generate_document, generate_pdf_with_source
+from ..documents import check_prefill, generate_document, generate_pdf_with_source
 from ..docx.cover import cover_docx
 from ..pdf.assemble import combine
 from ..pdf.cover import cover_pdf_source
@@ -115,12 +115,15 @@ def form_prefill(spec: FormSpec, item: PackForm, meeting: Meeting, values: dict,
         else:
             value = str(iso(raw))
         set_at(data, path, value)
-    for issue in validate(spec, data, partial=True).errors:
+    errors = validate(spec, data, partial=True).errors
+    for issue in errors:
         top = issue.path.split("[")[0]
         ref = spec.field_at(top)
         if ref is not None:
             set_at(data, top, None if not isinstance(ref.field, RepeatField) else [])
             warnings.append(f"{spec.title}: '{ref.field.label}' could not take the value given and was left blank.")
+    if errors:  # what is left must fit: the pack's files are made from it without checking again
+        check_prefill(spec, data)
     return data, warnings
 
 
@@ -235,13 +238,15 @@ def _audience_files(pack: PackSpec, registry: Registry, meeting: Meeting, built:
         pdfs.append(("Cover sheet", source))
     for n, spec, data in mine:
         shown = only_what_it_holds(spec, data) if folder else data
+        if folder:  # the professionals' data was checked by form_prefill, against this same spec
+            check_prefill(spec, shown or None)
         for fmt in formats:
             name = f"{folder}{n:02d}-{spec.id}.{fmt}"
             if fmt == "pdf":  # with its objects, which the combined PDF is assembled from
-                raw, source = generate_pdf_with_source(spec, shown or None, shell="auto", **made(name))
+                raw, source = generate_pdf_with_source(spec, shown or None, shell="auto", checked=True, **made(name))
                 pdfs.append((spec.title, source))
             else:
-                raw = generate_document(spec, shown or None, format=fmt, shell="auto", **made(name))
+                raw = generate_document(spec, shown or None, format=fmt, shell="auto", checked=True, **made(name))
             built.files.append(PackFile(name, raw, spec.id))
     if combined and pdfs:
         built.files.append(PackFile(f"{folder}meeting-pack.pdf", combine(pdfs)))

@@ -483,3 +483,17 @@ def test_a_spreadsheet_over_the_time_or_memory_budget_is_refused_in_words():
     finally:
         pool.configure(limits=limits)
     assert read_rows(PACKS.get("matching"), sheet).rows == []
+
+
+def test_a_value_the_form_cannot_take_is_left_blank_and_every_file_still_made():
+    """The pack checks its data once (form_prefill) and makes its files without checking again:
+    what it blanked must be blank in every file, and nothing else lost."""
+    from service import extract_document
+
+    pack = PACKS.get("placement-stability-meeting")
+    built = build_pack(pack, REGISTRY, _meeting(pack, chair="x" * 2000))  # longer than the field allows
+    assert "Placement Stability Meeting: 'Chair' could not take the value given and was left blank." in built.warnings
+    for suffix in ("docx", "pdf"):
+        raw = next(f.data for f in built.files if f.name == f"01-placement-stability-meeting.{suffix}")
+        data = extract_document(raw, REGISTRY).data
+        assert data["chair"] is None and data["meeting_at"] == "2026-12-02T10:30"
