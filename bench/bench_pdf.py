@@ -34,6 +34,7 @@ import pikepdf  # noqa: E402
 import service  # noqa: E402
 from bench_docx import SPREAD, median_ms, report_targets  # noqa: E402
 from service.pdf import extract_pdf, generate_pdf  # noqa: E402
+from service.pdf.objects import COMPRESS_LEVEL  # noqa: E402
 
 
 def streams_written(raw: bytes) -> tuple[list[bytes], int]:
@@ -51,7 +52,7 @@ def streams_written(raw: bytes) -> tuple[list[bytes], int]:
 
 
 def write_floor(streams: list[bytes], size: int) -> bytes:
-    parts = [zlib.compress(data, 6) for data in streams]
+    parts = [zlib.compress(data, COMPRESS_LEVEL) for data in streams]
     return b"".join(parts) + bytes(size - sum(map(len, parts)))
 
 

@@ -60,6 +60,11 @@ def ref(number: int) -> str:
 
 
 OBJECTS_PER_STREAM = 200
+# The deflate level of every stream written per document (page content, appearances, object
+# streams, the cross-reference stream). Chosen by measurement on a meeting pack (21 files): level
+# 6 took 32.8 ms a meeting and 733 KB, 3 took 28.6 ms and 751 KB, 1 took 27.3 ms and 762 KB;
+# 9 costs half as much time again as 6 for 1 KB. Font files are made once a process, at 6.
+COMPRESS_LEVEL = 3
 
 
 class PdfFile:
@@ -84,7 +89,7 @@ class PdfFile:
         """A stream object; ``entries`` are the dictionary's other entries. Short streams are
         left as they are: compressing a field's one-line appearance saves nothing."""
         if compress and len(data) > 200:
-            data = zlib.compress(data, 6)
+            data = zlib.compress(data, COMPRESS_LEVEL)
             entries += " /Filter /FlateDecode"
         body = b"<< " + entries.encode("latin-1") + b" /Length %d >>\nstream\n" % len(data) + data + b"\nendstream"
         number = self.put(number if number is not None else self.reserve(), body)
@@ -150,7 +155,7 @@ class PdfFile:
             else:
                 container, index = where[number]
                 rows.append(b"\x02" + container.to_bytes(4, "big") + index.to_bytes(2, "big"))
-        data = zlib.compress(b"".join(rows), 6)
+        data = zlib.compress(b"".join(rows), COMPRESS_LEVEL)
         size = xref_number + 1
         xref = (f"{xref_number} 0 obj\n<< /Type /XRef /Size {size} /W [1 4 2] /Root {ref(root)} /Info {ref(info)} "
                 f"/ID [<{file_id}> <{file_id}>] /Filter /FlateDecode /Length {len(data)} >>\nstream\n").encode("ascii")
