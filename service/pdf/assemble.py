@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from .canvas import PAGE_H, PAGE_W, PageRecord
 from .objects import PdfFile, num, ref, text
 
+# References are renumbered in dictionaries only, never in stream data (where a value is drawn);
+# the dictionaries copied (appearance forms, fonts, pictures) hold no text strings.
 _REF = re.compile(rb"(\d+) 0 R")
 _STREAM = b">>\nstream\n"  # where a stream's dictionary ends (the writer writes every stream so)
 
