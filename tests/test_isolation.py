@@ -197,3 +197,43 @@ def _alive(pid: int) -> bool:
     from tests.packs.test_crash import _alive as alive
 
     return alive(pid)
+
+
+SETTLED = """
+import gc, json, os, sys
+sys.path.insert(0, {root!r})
+from service.settings import Settings
+from service.store import Database
+from service.web.app import serve_app
+Database(Settings.from_env()).migrate()  # the parent's start-up work
+app = serve_app()  # as each server process makes its application
+frozen = gc.get_freeze_count()
+
+class Node:
+    pass
+
+a, b = Node(), Node()
+a.other, b.other = b, a  # a cycle made after settling: still collected
+del a, b
+print(json.dumps({{"frozen": frozen, "collected": gc.collect()}}))
+"""
+
+
+def test_a_server_process_settles_what_it_keeps_and_still_collects_what_it_drops(tmp_path):
+    """``settle``: the application and forms a server process loads are frozen out of the
+    collector's way (no full-collection pauses over them), while garbage made afterwards is
+    still collected. Run in a process of its own: freezing this test process would keep its
+    garbage for good."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/settled.sqlite3", "STEPDOWN_DATA_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", SETTLED.format(root=root)], env=env, cwd=root,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    assert found["frozen"] > 10_000 and found["collected"] >= 2

@@ -34,6 +34,7 @@ def serve_cmd(ctx: click.Context, host: str, port: int, processes: int | None) -
     """Start the web service (settings from the environment; see docs/web.md)."""
     import uvicorn  # deferred: the web layer (see the top)
 
+    from ..isolation import settle
     from ..records import user_count
     from ..records.jobs import recover_jobs
     from ..settings import Settings
@@ -49,6 +50,7 @@ def serve_cmd(ctx: click.Context, host: str, port: int, processes: int | None) -
                    timeout_graceful_shutdown=20)
     if processes == 1:
         app = create_app(settings, registry=_registry(ctx))
+        settle()  # what the process keeps for good, out of the collector's way
         _announce(user_count(app.state.db), url, processes)
         uvicorn.run(app, **options)
         return

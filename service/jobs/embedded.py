@@ -19,7 +19,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from sqlalchemy import update
 
-from ..isolation import die_with_parent
+from ..isolation import die_with_parent, settle
 from ..packs.loader import packs_in
 from ..records.accounts import Actor
 from ..records.jobs import cancel_job
@@ -170,6 +170,7 @@ def _init_builder(settings: Settings, specs_folder: str, parent: int) -> None:
     die_with_parent(parent)  # a kill -9 of the service leaves no builder behind
     registry = registry_for(specs_folder)
     _builder["workshop"] = Workshop(Database(settings), registry, packs_in(specs_folder))
+    settle()  # the forms and packs it keeps, out of the collector's way
 
 
 def _in_builder(kind: str, job_id: str, number: int | None = None) -> None:

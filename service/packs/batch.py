@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import Cancelled, InputMissing
-from ..isolation import die_with_parent
+from ..isolation import die_with_parent, settle
 from ..spec.registry import Registry, registry_for
 from .build import BuiltPack, build_pack
 from .inputs import Rows, read_rows
@@ -98,6 +98,7 @@ def _init_worker(specs_folder: str, parent: int) -> None:
     die_with_parent(parent)  # a kill -9 of the service leaves no builder behind
     _worker_state["registry"] = registry_for(specs_folder)
     _worker_state["packs"] = packs_in(specs_folder)
+    settle()  # the forms and packs it keeps, out of the collector's way
 
 
 def _build_in_worker(pack_id: str, meeting: Meeting, case_values: dict | None, formats: tuple[str, ...],

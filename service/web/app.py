@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..documents import configure_parsing, parsers_ready
 from ..errors import StepDownError
+from ..isolation import settle
 from ..packs import packs_for
 from ..records import Checkpointer
 from ..jobs import engine_for
@@ -120,4 +121,6 @@ def serve_app() -> FastAPI:
     """The application in one of several server processes (``stepdown-forms serve --processes``,
     see ``processes.py``): settings and forms (``STEPDOWN_SPECS_DIR``) from the environment, the
     start-up work left to the parent."""
-    return create_app(startup=False)
+    app = create_app(startup=False)
+    settle()  # what the process keeps for good, out of the collector's way
+    return app
