@@ -291,6 +291,7 @@ def serve(handle: Callable[[bytes], bytes], preload: tuple[str, ...] = ()) -> No
     die_with_parent()
     for module in preload:
         importlib.import_module(module)
+    settle()  # what it loaded, out of the collector's way
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     stdout.write(READY)
     stdout.flush()
@@ -365,6 +366,7 @@ def _dispatch(request: bytes) -> bytes:
     token, sent, function, args = pickle.loads(request)  # from the service that started us
     if sent is not None:
         _contexts[token] = sent[0]
+        settle()  # the context (the forms) is kept as long as the worker: out of the collector's way
     try:
         answer = ["ok", function(_contexts[token], *args)]
     except MemoryError:  # the worker ends: what it holds now is not worth keeping

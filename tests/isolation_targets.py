@@ -14,6 +14,13 @@ def echo(context, value):
     return {"context": context, "value": value, "pid": os.getpid(), "contexts": len(isolation._contexts)}
 
 
+def frozen(context):
+    """How many objects the worker has settled (gc.freeze) by now."""
+    import gc
+
+    return gc.get_freeze_count()
+
+
 def sleep(context, seconds):
     time.sleep(seconds)
     return "slept"

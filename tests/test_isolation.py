@@ -199,6 +199,12 @@ def _alive(pid: int) -> bool:
     return alive(pid)
 
 
+def test_a_worker_settles_what_it_loads_and_the_context_it_keeps(pool):
+    before = isolation.call(pool, targets.frozen, None)
+    after = isolation.call(pool, targets.frozen, {"forms": [[i] for i in range(2000)]})
+    assert before > 1000 and after > before + 2000  # the new context's lists, frozen when it came
+
+
 SETTLED = """
 import gc, json, os, sys
 sys.path.insert(0, {root!r})
