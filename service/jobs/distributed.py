@@ -26,7 +26,7 @@ from datetime import datetime, timedelta, timezone
 from celery import Celery, signals
 from celery.utils.nodenames import default_nodename, host_format
 
-from ..isolation import die_with_parent
+from ..isolation import die_with_parent, settle
 from ..packs.loader import packs_in
 from ..records.accounts import Actor
 from ..records.jobs import cancel_job, recover_jobs
@@ -132,6 +132,7 @@ def _shop() -> Workshop:
         settings = Settings.from_env()
         registry = default_registry()
         _workshop["w"] = Workshop(Database(settings), registry, packs_in(str(registry.folder)))
+        settle()  # the forms and packs it keeps, out of the collector's way
     return _workshop["w"]
 
 
