@@ -37,14 +37,13 @@ class PdfSource:
 
     objects: PdfFile
     pages: tuple[PageRecord, ...]
-    resources: tuple[tuple[str, int], ...]  # (resource name, object): fonts F1.., Logo
-    fonts: frozenset[str]  # which of those names are fonts (the rest are XObjects)
+    fonts: tuple[tuple[str, int], ...]  # (resource name, object): F1, F2, F3
+    pictures: tuple[tuple[str, int], ...]  # (resource name, object): the Logo, if any
 
 
 def source_of(pdf: PdfFile, canvas) -> PdfSource:
     """A document's source, taken once its objects are all written and before ``output``."""
-    pages, resources, fonts = canvas.source()
-    return PdfSource(pdf.frozen(), pages, resources, fonts)
+    return PdfSource(pdf.frozen(), *canvas.source())
 
 
 class _Copier:
@@ -80,9 +79,9 @@ class _Copier:
         return copy
 
 
-def combine(documents: list[tuple[str, PdfSource]], title: str | None = None) -> bytes:
+def combine(documents: list[tuple[str, PdfSource]]) -> bytes:
     """``documents``: (bookmark title, source) in order; the file's title is the first
-    document's unless given. The same documents give the same bytes."""
+    document's. The same documents give the same bytes."""
     out = PdfFile()
     copier = _Copier(out)
     root, info, pages_ref, outline = out.reserve(), out.reserve(), out.reserve(), out.reserve()
@@ -91,7 +90,8 @@ def combine(documents: list[tuple[str, PdfSource]], title: str | None = None) ->
     starts: list[int] = []
     for _, source in documents:
         copy = copier.document(source)
-        resources = [(name, copy(number)) for name, number in source.resources]
+        fonts = "/Font << " + " ".join(f"/{name} {ref(copy(n))}" for name, n in source.fonts) + " >>"
+        pictures = [f"/{name} {ref(copy(n))}" for name, n in source.pictures]
         starts.append(len(kids))
         for page in source.pages:
             drawn = [(x, y, copy(form)) for x, y, form in page.drawn]
@@ -99,10 +99,8 @@ def combine(documents: list[tuple[str, PdfSource]], title: str | None = None) ->
             if drawn:
                 ops = "Q\n" + "\n".join(f"q 1 0 0 1 {num(x)} {num(y)} cm /W{i} Do Q" for i, (x, y, _) in enumerate(drawn))
                 contents.append(out.stream("", ops.encode("latin-1")))
-            fonts = " ".join(f"/{name} {ref(n)}" for name, n in resources if name in source.fonts)
-            xobjects = [f"/{name} {ref(n)}" for name, n in resources if name not in source.fonts]
-            xobjects += [f"/W{i} {ref(form)}" for i, (_, _, form) in enumerate(drawn)]
-            entries = f"/Font << {fonts} >>" + (f" /XObject << {' '.join(xobjects)} >>" if xobjects else "")
+            xobjects = pictures + [f"/W{i} {ref(form)}" for i, (_, _, form) in enumerate(drawn)]
+            entries = fonts + (f" /XObject << {' '.join(xobjects)} >>" if xobjects else "")
             page_ref = out.add(f"<< /Type /Page /Parent {ref(pages_ref)} /MediaBox [0 0 {num(PAGE_W)} {num(PAGE_H)}] "
                                f"/Resources << {entries} >> /Contents [{' '.join(ref(c) for c in contents)}] >>")
             kids.append(page_ref)
@@ -116,7 +114,7 @@ def combine(documents: list[tuple[str, PdfSource]], title: str | None = None) ->
     out.put(outline, f"<< /Type /Outlines{ends} /Count {len(items)} >>")
     out.put(root, f"<< /Type /Catalog /Pages {ref(pages_ref)} /Outlines {ref(outline)} /PageMode /UseOutlines "
                   f"/Lang (en-GB) >>")
-    name = title if title is not None else (documents[0][0] if documents else "Meeting pack")
+    name = documents[0][0] if documents else "Meeting pack"
     out.put(info, f"<< /Title {text(name)} /Creator (Step Down Forms) /Producer (Step Down Forms) >>")
     digest = hashlib.sha256(b"".join(out.body(n) for n in range(1, out.count + 1))).hexdigest()
     return out.output(root, info, digest[:32].upper())

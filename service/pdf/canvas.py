@@ -179,11 +179,12 @@ class Canvas:
         self.text(fonts.REGULAR, 8, PAGE_W / 2, MARGIN - 8 if self.brand and self.brand.footer else MARGIN - 4,
                   f"Page {number} of {total}", align="centre", artifact=True)
 
-    def source(self) -> tuple[tuple[PageRecord, ...], tuple[tuple[str, int], ...], frozenset[str]]:
-        """The pages and the resources they use by name, for a combined PDF (``assemble.py``)."""
-        names = tuple((RESOURCE[font], number) for font, number in self.font_refs.items())
-        logo = (("Logo", self.logo[0]),) if self.logo is not None else ()
-        return tuple(self.pages), names + logo, frozenset(RESOURCE.values())
+    def source(self) -> tuple[tuple[PageRecord, ...], tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]]:
+        """The pages, and the fonts and pictures they use by resource name, for a combined PDF
+        (``assemble.py``)."""
+        fonts_used = tuple((RESOURCE[font], number) for font, number in self.font_refs.items())
+        pictures = (("Logo", self.logo[0]),) if self.logo is not None else ()
+        return tuple(self.pages), fonts_used, pictures
 
     def write_fonts(self) -> None:
         """Embed a subset of each font holding the characters drawn with it (Type 0, Identity-H)."""

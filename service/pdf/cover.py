@@ -40,13 +40,9 @@ def _cells_row(cells: list[tuple[str, str, tuple | None]], widths: list[float], 
     return Row(height, draw, group=table, group_role="Table")
 
 
-def cover_pdf(cover) -> bytes:
-    """``cover``: a service.packs.build.Cover."""
-    return cover_pdf_source(cover)[0]
-
-
 def cover_pdf_source(cover) -> tuple[bytes, PdfSource]:
-    """``cover_pdf``, and its objects for a combined PDF (``assemble.combine``)."""
+    """The cover sheet as a PDF, and its objects for a combined PDF (``assemble.combine``).
+    ``cover``: a service.packs.build.Cover."""
     details, invited, agenda, documents = object(), object(), object(), object()  # a table or list each
     rows = [text_row(cover.pack_title, fonts.BOLD, 17, 0, True, TITLE_COLOUR, roles=("H1",)),
             text_row("Meeting pack – cover sheet", fonts.REGULAR, 11, 0, True, SUBTITLE_COLOUR),

@@ -126,9 +126,9 @@ def inspect(raw: bytes) -> dict:
 def _field_values(fields: object) -> tuple[dict[str, object], set[str], set[tuple[int, int]]]:
     """Full field name -> value, reading only the entries a value needs (/T, /V, /Kids), and
     the actions any field of the tree carries (/A, /AA; a widget that says it is a file
-    attachment counts as embedded files), in the one walk; and the objects it checked (a field and its widget are usually one dictionary). Names nest with '.' as PDF says
-    (12.7.3.2). A loop, depth beyond MAX_FIELD_DEPTH or more than MAX_OBJECTS fields is
-    refused."""
+    attachment counts as embedded files), in the one walk; and the objects it checked (a field
+    and its widget are usually one dictionary). Names nest with '.' as PDF says (12.7.3.2). A
+    loop, depth beyond MAX_FIELD_DEPTH or more than MAX_OBJECTS fields is refused."""
     out: dict[str, object] = {}
     actions: set[str] = set()
     seen: set[tuple[int, int]] = set()

@@ -88,6 +88,6 @@ def test_an_object_that_refers_to_itself_is_refused():
     page = objects.stream("", b"")
     from service.pdf.canvas import PageRecord
 
-    source = PdfSource(objects.frozen(), (PageRecord(page, [(0, 0, loop)]),), (), frozenset())
+    source = PdfSource(objects.frozen(), (PageRecord(page, [(0, 0, loop)]),), (), ())
     with pytest.raises(ValueError, match="refers back to itself"):
         combine([("Loop", source)])
