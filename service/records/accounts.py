@@ -243,6 +243,18 @@ def resolve_token(db: Database, token: str) -> Actor:
     """Who an API token belongs to: one indexed read, which never waits for a writer."""
     with db.read() as conn:
         row = conn.execute(_BY_TOKEN, {"hash": _token_hash(token)}).first()
+    return _token_actor(row)
+
+
+def resolve_token_in_place(db: Database, token: str) -> Actor | None:
+    """``resolve_token`` on the calling thread's own connection (``Database.read_in_place``),
+    for the event loop; ``None`` when the read cannot be made there, so the caller uses
+    ``resolve_token`` in a thread. Refused tokens raise, as there."""
+    found = db.read_in_place(lambda conn: [conn.execute(_BY_TOKEN, {"hash": _token_hash(token)}).first()])
+    return None if found is None else _token_actor(found[0])
+
+
+def _token_actor(row) -> Actor:
     if row is not None and row.expires_at is not None and row.expires_at <= _now():
         raise AccessError("The API token has expired; make a new one.", "unauthenticated")
     if row is None or not row.active:

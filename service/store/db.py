@@ -23,7 +23,9 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import SingletonThreadPool
 
 from ..settings import Settings
 from .audit import record_read
@@ -34,6 +36,7 @@ from .seal import Sealer
 MIGRATIONS = Path(__file__).with_name("migrations")
 READ_ONLY = "stepdown_read_only"  # execution option: begin a deferred (read) transaction on SQLite
 ENGINE_LOGGER = "sqlalchemy.engine.Engine"  # where SQLAlchemy logs statements, parameters and rows
+IN_PLACE_BUSY_MS = 100  # the longest a read made on the event loop waits for SQLite before it gives up
 
 
 class _NoStoredValues(logging.Filter):
@@ -63,6 +66,9 @@ class Database:
         self.commits = GroupCommit(self, "stepdown-group-commit")
         path = settings.sqlite_path()
         self._lock_file = os.open(f"{path}-writers.lock", os.O_RDWR | os.O_CREAT, 0o600) if path else None
+        # SQLite on a file: each thread's own connection, for the smallest reads, made in place
+        self._in_place_engine = make_engine(settings, pool=SingletonThreadPool, busy_ms=IN_PLACE_BUSY_MS) if path else None
+        self._in_place = self._in_place_engine.execution_options(**{READ_ONLY: True}) if path else None
 
     @property
     def dialect(self) -> str:
@@ -139,6 +145,21 @@ class Database:
                 connection.exec_driver_sql("SET TRANSACTION READ ONLY")
             yield connection
 
+    def read_in_place(self, work):
+        """``work(connection)`` in a read transaction on this thread's own connection, for a
+        read small enough to make on the event loop (one indexed row, tens of microseconds):
+        no pool to queue for, no thread to hand over to. SQLite on a file only, where a read
+        neither waits for writers nor holds them up; should the database be busy even so, it
+        gives up after ``IN_PLACE_BUSY_MS`` rather than hold the loop. ``None`` when it cannot
+        be made here (PostgreSQL, whose reads cross a connection; or busy): use ``read``."""
+        if self._in_place is None:
+            return None
+        try:
+            with self._in_place.connect() as connection:
+                return work(connection)
+        except OperationalError:  # "database is locked": the caller reads the ordinary way
+            return None
+
     @contextmanager
     def reading(self):
         """An ORM session for reading only (as ``read``): it takes no write turn, and whatever
@@ -167,12 +188,16 @@ class Database:
     def dispose(self) -> None:
         self.commits.stop()
         self.engine.dispose()
+        if self._in_place_engine is not None:
+            self._in_place_engine.dispose()
         if self._lock_file is not None:
             os.close(self._lock_file)
             self._lock_file = None
 
 
-def make_engine(settings: Settings) -> Engine:
+def make_engine(settings: Settings, *, pool=None, busy_ms: int = 30000) -> Engine:
+    """The engine for ``settings``; for SQLite, ``pool`` (SQLAlchemy's default if ``None``) and
+    how long a statement waits for a busy database (``busy_ms``)."""
     url = settings.database_url
     _quiet_engine_logs()
     if not url.startswith("sqlite"):
@@ -180,7 +205,9 @@ def make_engine(settings: Settings) -> Engine:
     path = settings.sqlite_path()
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
+    options = {"poolclass": pool} if pool is not None else {}
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_ms / 1000},
+                           hide_parameters=True, **options)
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, _record) -> None:
@@ -190,7 +217,7 @@ def make_engine(settings: Settings) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
