@@ -3,7 +3,9 @@
 uvicorn's own ``--workers`` shares one socket between its processes, and whichever wakes first
 accepts every connection waiting: under load, kept-alive connections piled onto one process
 while the others sat idle (measured: 9.1 of 9.2 CPU seconds in one of two). With a socket each,
-bound with SO_REUSEPORT, the kernel spreads new connections across the processes.
+bound with SO_REUSEPORT, the kernel spreads new connections across the processes; by a hash,
+so each process also counts its connections where the others can see them, and one holding
+more than its share asks its next client to connect again (``server.Shares``).
 
 The parent only supervises: it starts ``count`` processes, starts one again if it dies (and
 gives up, stopping everything, if they keep dying at start), and on SIGTERM or Ctrl+C asks
@@ -42,13 +44,17 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _process(parent: int, host: str, port: int, options: dict) -> None:
+def _process(parent: int, host: str, port: int, options: dict, counts=None, mine: int = 0) -> None:
     """One server process: its own socket, the application from ``serve_app``. It exits when
     ``parent`` is gone, watched from the first moment: a process still starting when the
     parent was killed would otherwise take init for its parent and never leave."""
     die_with_parent(parent)
     import uvicorn  # deferred: after the watch (loading it and the app takes a second)
 
+    from . import server
+
+    if counts is not None:
+        server.shares = server.Shares(counts, mine)
     sock = listening_socket(host, port)
     config = uvicorn.Config("service.web.app:serve_app", factory=True, **options)
     uvicorn.Server(config).run(sockets=[sock])
@@ -60,6 +66,7 @@ def serve_processes(host: str, port: int, count: int, options: dict) -> int:
     probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     probe.bind((host, port))  # a port taken by another program fails here, once, in words (OSError)
     context = multiprocessing.get_context("spawn")
+    counts = context.RawArray("i", count)  # open connections, a slot for each process
     stopping = threading.Event()
 
     def stop(_signum, _frame) -> None:
@@ -70,14 +77,16 @@ def serve_processes(host: str, port: int, count: int, options: dict) -> int:
     started: dict[int, float] = {}
     early = 0
 
-    def start():
-        p = context.Process(target=_process, args=(os.getpid(), host, port, options), name="stepdown-server")
+    def start(slot: int):
+        counts[slot] = 0  # what a process that died held is gone with it
+        p = context.Process(target=_process, args=(os.getpid(), host, port, options, counts, slot),
+                            name="stepdown-server")
         p.start()
         started[p.pid] = time.monotonic()
         return p
 
     try:
-        processes = [start() for _ in range(count)]
+        processes = [start(i) for i in range(count)]
         while not stopping.wait(0.5):
             for i, p in enumerate(processes):
                 if p.is_alive():
@@ -90,7 +99,7 @@ def serve_processes(host: str, port: int, count: int, options: dict) -> int:
                 print(f"stepdown-forms: a server process stopped (exit {p.exitcode}); starting another.",
                       file=sys.stderr)
                 time.sleep(RESTART_PAUSE)
-                processes[i] = start()
+                processes[i] = start(i)
         return 0
     finally:
         for p in processes:

@@ -10,11 +10,21 @@ own limits, in ``limits.BodyLimit``). Here a connection that has not sent a whol
 and headers within ``HEADER_SECONDS`` of connecting, or of starting its next request on a
 kept-alive connection, is answered 408 and closed. Idle kept-alive connections are closed by
 uvicorn's keep-alive timeout as before.
+
+With several server processes (``processes.py``), each counts its open connections in a table
+the processes share, and a process holding more than its share answers its next request with
+``Connection: close``, so that client connects again and the kernel places it afresh. The
+kernel spreads connections across the processes' sockets by a hash, not by load: 16 kept-alive
+clients were found split 10 to 6, and those on the busier process waited two thirds longer
+(generating PDFs: p50 23 ms, p95 74 ms). A client told to close after its response loses
+nothing (it was told before it could send on that connection again). httptools' protocol
+only; with h11 connections stay where they landed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 
 try:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _Protocol
@@ -28,13 +38,45 @@ _TIMEOUT = (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n
             b"content-length: %d\r\n\r\n" % len(_BODY) + _BODY)
 
 
+class Shares:
+    """Open connections per server process, in memory the processes share (``counts``, a ctypes
+    array of ints from the parent); this process is ``mine``. Read and written without a lock:
+    a count a moment out of date only delays a move by a request."""
+
+    def __init__(self, counts, mine: int) -> None:
+        self.counts, self.mine = counts, mine
+        counts[mine] = 0  # a process started again begins with none
+
+    def opened(self) -> None:
+        self.counts[self.mine] += 1
+
+    def closed(self) -> None:
+        self.counts[self.mine] -= 1
+
+    def crowded(self) -> bool:
+        """Whether this process holds more connections than its share of all of them."""
+        counts = self.counts[:]
+        return counts[self.mine] > math.ceil(sum(counts) / len(counts))
+
+
+shares: Shares | None = None  # set in each of several server processes (processes._process)
+
+
 class HeadersInTime(_Protocol):
     header_seconds = HEADER_SECONDS
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._header_timer: asyncio.TimerHandle | None = None
+        self._shares = shares
+        if self._shares is not None:
+            self._shares.opened()
         super().connection_made(transport)
         self._arm()
+
+    def on_headers_complete(self) -> None:
+        super().on_headers_complete()
+        if self._shares is not None and self.cycle is not None and self._shares.crowded():
+            self.cycle.keep_alive = False  # this response says Connection: close (see the module's note)
 
     def data_received(self, data: bytes) -> None:
         if self._waiting() and self._header_timer is None:
@@ -50,6 +92,9 @@ class HeadersInTime(_Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        if self._shares is not None:
+            self._shares.closed()
+            self._shares = None  # counted once, whatever calls this again
         super().connection_lost(exc)
 
     def _waiting(self) -> bool:

@@ -3,6 +3,7 @@ whether a process is ready."""
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import signal
@@ -147,3 +148,104 @@ def test_an_application_started_again_runs_its_batch_queue_again(world):
     with TestClient(world.app) as again:
         r = again.get("/api/health")
         assert r.status_code == 200 and r.json()["checks"]["batch_runner"] == "ok"
+
+
+def _sockets(pid: int) -> set[str]:
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    return inodes
+
+
+def _holders(pids: list[int], port: int) -> dict[int, int]:
+    """Client port -> the server process holding that established connection to ``port``."""
+    owner = {inode: pid for pid in pids for inode in _sockets(pid)}
+    held = {}
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].split(":")[1], 16) == port and fields[3] == "01" and fields[9] in owner:
+            held[int(fields[2].split(":")[1], 16)] = owner[fields[9]]
+    return held
+
+
+def _ask(sock: socket.socket) -> bool:
+    """GET /api/health on a kept-alive connection: whether the server said to close it."""
+    sock.sendall(b"GET /api/health HTTP/1.1\r\nhost: x\r\n\r\n")
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
+    while len(body) < length:
+        body += sock.recv(65536)
+    return b"connection: close" in head.lower()
+
+
+def test_kept_alive_connections_end_up_spread_evenly_across_the_processes(tmp_path):
+    """The kernel places connections by a hash; a process holding more than its share tells its
+    next client to connect again, until each holds about half."""
+    from service.web.server import Shares
+
+    counts = [5, 3]
+    assert Shares(counts, 0).crowded() is False and counts == [0, 3]  # a new process starts with none
+
+    def share(held, mine):
+        shares = Shares([0] * len(held), mine)
+        shares.counts[:] = held
+        return shares
+
+    assert share([10, 6], 0).crowded() and not share([10, 6], 1).crowded() and not share([8, 8], 0).crowded()
+    assert not share([8, 7], 0).crowded() and share([9, 7], 0).crowded()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/serve.sqlite3", "STEPDOWN_DATA_DIR": str(tmp_path)}
+    exe = Path(sys.executable).with_name("stepdown-forms")
+    proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--processes", "2"], env=env,
+                            stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    clients: list[socket.socket] = []
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if _health(port)[0] == 200 and len(_servers(proc.pid)) == 2:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.2)
+        servers = _servers(proc.pid)
+        crowded = servers[0]
+        while len(clients) < 20:  # twenty connections, all on the first process: the kernel's hash, sifted
+            sock = socket.create_connection(("127.0.0.1", port))
+            mine, until = sock.getsockname()[1], time.monotonic() + 5
+            while (holder := _holders(servers, port).get(mine)) is None and time.monotonic() < until:
+                time.sleep(0.005)  # until a process has accepted it
+            if holder == crowded:
+                clients.append(sock)
+            else:
+                sock.close()
+        assert sorted(collections.Counter(_holders(servers, port).values()).values()) == [20]
+        moved = 0
+        for _ in range(8):
+            for i, sock in enumerate(clients):
+                if _ask(sock):  # told to close: connect again, and the kernel places it afresh
+                    sock.close()
+                    clients[i] = socket.create_connection(("127.0.0.1", port))
+                    moved += 1
+        time.sleep(0.3)
+        held = collections.Counter(_holders(servers, port).values())
+        assert sum(held.values()) == 20 and len(held) == 2 and max(held.values()) - min(held.values()) <= 2, held
+        assert moved <= 30  # a handful of moves, not a connection closed on every request
+    finally:
+        for sock in clients:
+            sock.close()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(40)
+        except subprocess.TimeoutExpired:
+            proc.kill()
