@@ -240,17 +240,27 @@ _BY_SESSION = (select(*_ACTOR_COLUMNS, WebSession.expires_at, WebSession.csrf_to
 
 
 def resolve_token(db: Database, token: str) -> Actor:
-    """Who an API token belongs to: one indexed read, which never waits for a writer."""
+    """Who an API token belongs to: one indexed read, which never waits for a writer (on
+    PostgreSQL the row found is kept until a user, team or token changes: ``db.credentials``)."""
+    key = _token_hash(token)
+    generation = db.credentials.generation()
     with db.read() as conn:
-        row = conn.execute(_BY_TOKEN, {"hash": _token_hash(token)}).first()
+        row = conn.execute(_BY_TOKEN, {"hash": key}).first()
+    db.credentials.put(key, row, generation)
     return _token_actor(row)
 
 
 def resolve_token_in_place(db: Database, token: str) -> Actor | None:
-    """``resolve_token`` on the calling thread's own connection (``Database.read_in_place``),
-    for the event loop; ``None`` when the read cannot be made there, so the caller uses
-    ``resolve_token`` in a thread. Refused tokens raise, as there."""
-    found = db.read_in_place(lambda conn: [conn.execute(_BY_TOKEN, {"hash": _token_hash(token)}).first()])
+    """``resolve_token`` without leaving the calling thread, for the event loop: the row kept
+    for it (PostgreSQL), or read on the thread's own connection (SQLite,
+    ``Database.read_in_place``); ``None`` when neither can be done, so the caller uses
+    ``resolve_token`` in a thread. Refused tokens raise, as there (the expiry is checked each
+    time, kept or not)."""
+    key = _token_hash(token)
+    kept = db.credentials.get(key)
+    if kept is not None:
+        return _token_actor(kept)
+    found = db.read_in_place(lambda conn: [conn.execute(_BY_TOKEN, {"hash": key}).first()])
     return None if found is None else _token_actor(found[0])
 
 

@@ -30,7 +30,9 @@ from sqlalchemy.pool import SingletonThreadPool
 from ..settings import Settings
 from .audit import record_read
 from .commits import GroupCommit
+from .credentials import CredentialWatch, NoCredentials
 from .files import FileStore
+from .models import ApiToken, Team, User
 from .seal import Sealer
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -64,6 +66,9 @@ class Database:
         self._writers = threading.RLock() if self.dialect == "sqlite" else None
         self._held = threading.local()  # .depth: sessions this thread has open
         self.commits = GroupCommit(self, "stepdown-group-commit")
+        # PostgreSQL: token checks kept until a change to users, teams or tokens (credentials.py)
+        self.credentials = CredentialWatch(self._listener) if self.dialect == "postgresql" else NoCredentials()
+        _forget_on_change(self._sessions, self.credentials)
         path = settings.sqlite_path()
         self._lock_file = os.open(f"{path}-writers.lock", os.O_RDWR | os.O_CREAT, 0o600) if path else None
         # SQLite on a file: each thread's own connection, for the smallest reads, made in place
@@ -185,7 +190,15 @@ class Database:
             raise RuntimeError("write_together inside a session would wait for its own turn")
         return self.commits.run(work)
 
+    def _listener(self):
+        """A connection of the database's own, out of the pool, for LISTEN."""
+        pooled = self.engine.raw_connection()
+        connection = pooled.dbapi_connection
+        pooled.detach()  # the pool forgets it: it is this listener's until closed
+        return connection
+
     def dispose(self) -> None:
+        self.credentials.stop()
         self.commits.stop()
         self.engine.dispose()
         if self._in_place_engine is not None:
@@ -193,6 +206,20 @@ class Database:
         if self._lock_file is not None:
             os.close(self._lock_file)
             self._lock_file = None
+
+
+def _forget_on_change(sessions: sessionmaker, credentials) -> None:
+    """This process forgets the credentials it keeps as soon as its own session commits a
+    change to a user, team or token (the others hear of it by notice)."""
+    @event.listens_for(sessions, "after_flush")
+    def _flushed(session, _context) -> None:
+        if any(isinstance(o, (User, Team, ApiToken)) for o in (*session.new, *session.dirty, *session.deleted)):
+            session.info["credentials_changed"] = True
+
+    @event.listens_for(sessions, "after_commit")
+    def _committed(session) -> None:
+        if session.info.pop("credentials_changed", False):
+            credentials.changed()
 
 
 def make_engine(settings: Settings, *, pool=None, busy_ms: int = 30000) -> Engine:
