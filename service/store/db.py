@@ -5,7 +5,9 @@ SQLite runs in WAL mode with ``synchronous=FULL`` (a committed write survives a 
 foreign keys on; each transaction that may write starts with BEGIN IMMEDIATE, so two requests
 never both read and then collide on writing (the audit chain relies on this). Work that only
 reads (who a token or session belongs to) uses ``Database.read``: a plain BEGIN, which in WAL
-mode neither waits for writers nor holds them up.
+mode neither waits for writers nor holds them up. The API token's check, one row, is read on the
+calling thread's own connection (``read_in_place``), on the event loop; on PostgreSQL the rows
+it finds are kept until a user, team or token changes (``credentials.py``).
 
 What the database holds never reaches a log, whatever an operator turns up: the engine hides
 statement parameters (``hide_parameters``), and the rows and columns SQLAlchemy logs at DEBUG
@@ -72,8 +74,10 @@ class Database:
         path = settings.sqlite_path()
         self._lock_file = os.open(f"{path}-writers.lock", os.O_RDWR | os.O_CREAT, 0o600) if path else None
         # SQLite on a file: each thread's own connection, for the smallest reads, made in place
-        self._in_place_engine = make_engine(settings, pool=SingletonThreadPool, busy_ms=IN_PLACE_BUSY_MS) if path else None
-        self._in_place = self._in_place_engine.execution_options(**{READ_ONLY: True}) if path else None
+        self._in_place_engine = self._in_place = None
+        if path:
+            self._in_place_engine = make_engine(settings, pool=SingletonThreadPool, busy_ms=IN_PLACE_BUSY_MS)
+            self._in_place = self._in_place_engine.execution_options(**{READ_ONLY: True})
 
     @property
     def dialect(self) -> str:
