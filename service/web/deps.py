@@ -2,7 +2,7 @@
 
 Dependencies that only look at the request are ``async`` (they run on the event loop, not in a
 thread of their own); those that read the database are plain functions, run in the thread pool,
-except the API token's check, whose one-row read SQLite answers in place (``api_actor``).
+except the API token's check, answered in place when it can be (``api_actor``).
 
 The API takes a bearer token (``Authorization: Bearer sdf_...``); the pages take the session
 cookie, and every page form that changes something carries the session's CSRF token."""
@@ -39,8 +39,9 @@ def get_registry(request: Request) -> Registry:
 
 async def api_actor(request: Request,
                     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Actor:
-    """The token's user. On SQLite the one-row read is made here on the event loop (a thread
-    hand-off cost more than the read); otherwise, or if SQLite is busy, in the thread pool."""
+    """The token's user, found here on the event loop when it can be (a thread hand-off cost
+    more than the read): the row PostgreSQL's check kept, or SQLite's one-row read; otherwise
+    the read is made in the thread pool."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AccessError("Send an API token: Authorization: Bearer <token>.", "unauthenticated")
     db = get_db(request)

@@ -77,8 +77,7 @@ def serve_processes(host: str, port: int, count: int, options: dict) -> int:
     started: dict[int, float] = {}
     early = 0
 
-    def start(slot: int):
-        counts[slot] = 0  # what a process that died held is gone with it
+    def start(slot: int):  # the process clears its slot as it starts (server.Shares)
         p = context.Process(target=_process, args=(os.getpid(), host, port, options, counts, slot),
                             name="stepdown-server")
         p.start()

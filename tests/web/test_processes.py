@@ -44,16 +44,21 @@ def _health(port: int) -> tuple[int, dict]:
         return e.code, json.loads(e.read())
 
 
-def test_serve_runs_several_processes_and_a_kill_leaves_none(tmp_path):
-    """``--processes 2``: two server processes share the port, the schema is made once, and a
-    kill -9 of the parent takes every server process and parser with it."""
+def _serve_two(tmp_path: Path, **output) -> tuple[subprocess.Popen, int]:
+    """``stepdown-forms serve --processes 2`` on a free port, with its database in ``tmp_path``."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/serve.sqlite3", "STEPDOWN_DATA_DIR": str(tmp_path)}
     exe = Path(sys.executable).with_name("stepdown-forms")
-    proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--processes", "2"], env=env,
-                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    return subprocess.Popen([str(exe), "serve", "--port", str(port), "--processes", "2"], env=env,
+                            stdout=subprocess.DEVNULL, **output), port
+
+
+def test_serve_runs_several_processes_and_a_kill_leaves_none(tmp_path):
+    """``--processes 2``: two server processes share the port, the schema is made once, and a
+    kill -9 of the parent takes every server process and parser with it."""
+    proc, port = _serve_two(tmp_path, stderr=subprocess.PIPE, text=True)
     try:
         deadline, answers = time.monotonic() + 60, []
         while len(answers) < 20 and time.monotonic() < deadline:
@@ -201,13 +206,7 @@ def test_kept_alive_connections_end_up_spread_evenly_across_the_processes(tmp_pa
 
     assert share([10, 6], 0).crowded() and not share([10, 6], 1).crowded() and not share([8, 8], 0).crowded()
     assert not share([8, 7], 0).crowded() and share([9, 7], 0).crowded()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/serve.sqlite3", "STEPDOWN_DATA_DIR": str(tmp_path)}
-    exe = Path(sys.executable).with_name("stepdown-forms")
-    proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--processes", "2"], env=env,
-                            stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    proc, port = _serve_two(tmp_path, stderr=subprocess.DEVNULL)
     clients: list[socket.socket] = []
     try:
         deadline = time.monotonic() + 60
