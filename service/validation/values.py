@@ -9,6 +9,7 @@ Messages name the field by its label and never repeat the value (it may be a chi
 
 from __future__ import annotations
 
+import math
 import re
 
 from ..dates import iso_date, iso_datetime
@@ -125,7 +126,8 @@ class ValueChecker:
                 self._check_string(f"{f.label}, item {i + 1}", item, f"{path}[{i}]", f.item_max_length, single_line=True)
 
     def _check_integer(self, f: IntegerField, value: object, path: str) -> None:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+        if (isinstance(value, bool) or not isinstance(value, (int, float))
+                or isinstance(value, float) and (not math.isfinite(value) or not value.is_integer())):
             self._issue(path, "wrong_type", f'"{f.label}" should be a whole number.')
             return
         if f.minimum is not None and value < f.minimum or f.maximum is not None and value > f.maximum:

@@ -66,6 +66,9 @@ def test_base_is_valid():
     ({"score": -1}, [("score", "out_of_range")]),
     ({"score": True}, [("score", "wrong_type")]),
     ({"score": 12.0}, []),
+    ({"score": 12.5}, [("score", "wrong_type")]),
+    ({"score": float("nan")}, [("score", "wrong_type")]),  # JSON bodies may spell NaN and Infinity
+    ({"score": float("inf")}, [("score", "wrong_type")]),
     ({"score": "12"}, [("score", "wrong_type")]),
     ({"agreed": "yes"}, [("agreed", "wrong_type")]),
     ({"sure": False}, [("sure", "required")]),
