@@ -9,13 +9,20 @@ It starts `stepdown-forms serve` as `scripts/run` does (SQLite in a fresh folder
 
 1. **The core's rate**: the same work through the library's entry points
    (``service.generate_document``, ``service.extract_document``) on every core at once (a
-   process per core, each running the work for ``--core-seconds``): documents a second.
+   process per core): documents a second.
 2. **The service's rate**: ``--clients`` connections on loopback (HTTP/1.1, kept alive; a small
    asyncio client written here so that the load generator costs little of the same two cores),
-   each sending its next request as soon as the last is answered, for ``--seconds``; then it
-   stops by itself. Requests a second, p50/p95/p99 latency, errors (anything but 2xx, or a
-   dropped connection), peak resident memory of every server process, and the CPU the server's
-   processes and the load generator used per request.
+   each sending its next request as soon as the last is answered. Requests a second,
+   p50/p95/p99 latency, errors (anything but 2xx, or a dropped connection), peak resident memory
+   of every server process, and the CPU the server's processes and the load generator used per
+   request.
+
+The two take turns in ``--slices`` slices (the core for ``--core-seconds`` in all, the service
+for ``--seconds`` in all, a slice of each in turn; the clients stay connected and the core's
+processes stay loaded between slices), and each rate is its total over its slices. On a shared
+host whose speed changes by a factor of two from one second to the next (seen here), measuring
+the core and the service a minute apart made the ratio swing by half; taking turns puts both
+under the same conditions. Then it stops by itself.
 
 Scenarios: generate-docx, generate-pdf (Key Criteria from the sample data), upload-docx,
 upload-pdf (a completed Key Criteria), view-case (GET /api/cases/{id}: a read that is audited),
@@ -253,32 +260,69 @@ class Connection:
         self.reader = self.writer = None
 
 
-async def _client(port: int, token: str, plan: list[str], requests: dict, until: float, rnd: random.Random,
-                  out: list) -> None:
-    conn = Connection(port)
-    while time.monotonic() < until:
-        name = rnd.choice(plan)
-        start = time.perf_counter()
+class Load:
+    """``--clients`` kept-alive connections in a thread of their own, sending requests only
+    during a slice (``run``): between slices each client finishes the request it has in flight,
+    then waits, still connected."""
+
+    def __init__(self, port: int, tokens: list[str], scenario: str, requests: dict) -> None:
+        self.port, self.tokens, self.requests = port, tokens, requests
+        self.plan = [n for n, w in MIX.items() for _ in range(w)] if scenario == "mix" else [scenario]
+        self.results: list[tuple] = []
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
+        self._busy = 0
+        self._on_loop(self._start())
+
+    async def _start(self) -> None:
+        self.go = asyncio.Event()
+        self.clients = [asyncio.create_task(self._client(t, random.Random(i))) for i, t in enumerate(self.tokens)]
+
+    def _on_loop(self, coroutine):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
+
+    async def _client(self, token: str, rnd: random.Random) -> None:
+        conn = Connection(self.port)
         try:
-            status = await conn.request(*requests[name][:2], token, *requests[name][2:])
-        except (OSError, ConnectionError, asyncio.IncompleteReadError, ValueError, IndexError):
-            status = 0
+            while True:
+                await self.go.wait()
+                self._busy += 1
+                name = rnd.choice(self.plan)
+                start = time.perf_counter()
+                try:
+                    status = await conn.request(*self.requests[name][:2], token, *self.requests[name][2:])
+                except (OSError, ConnectionError, asyncio.IncompleteReadError, ValueError, IndexError):
+                    status = 0
+                    conn.close()
+                self.results.append((name, status, time.perf_counter() - start))
+                self._busy -= 1
+        finally:
             conn.close()
-        out.append((name, status, time.perf_counter() - start))
-    conn.close()
 
+    def run(self, seconds: float) -> float:
+        """One slice: requests for ``seconds``, then until those in flight are answered; its length."""
+        start = time.perf_counter()
+        self.loop.call_soon_threadsafe(self.go.set)
+        time.sleep(seconds)
+        self.loop.call_soon_threadsafe(self.go.clear)
+        while self._on_loop(self._count()):
+            time.sleep(0.001)
+        return time.perf_counter() - start
 
-def load(port: int, tokens: list[str], scenario: str, requests: dict, seconds: float) -> list[tuple]:
-    plan = [n for n, w in MIX.items() for _ in range(w)] if scenario == "mix" else [scenario]
-    out: list[tuple] = []
+    async def _count(self) -> int:
+        return self._busy
 
-    async def run() -> None:
-        until = time.monotonic() + seconds
-        await asyncio.gather(*(_client(port, t, plan, requests, until, random.Random(i), out)
-                               for i, t in enumerate(tokens)))
+    async def _stop(self) -> None:
+        for client in self.clients:
+            client.cancel()
+        await asyncio.gather(*self.clients, return_exceptions=True)
 
-    asyncio.run(run())
-    return out
+    def close(self) -> None:
+        self._on_loop(self._stop())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+        self.loop.close()
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -290,44 +334,77 @@ def _pct(values: list[float], q: float) -> float:
 
 # -- the core's rate -------------------------------------------------------------------------
 
-def _core_worker(work: str, fmt: str, seconds: float, counts) -> None:
+def _core_worker(work: str, fmt: str, orders, counts) -> None:
     registry = default_registry()
     spec = registry.get(FORM)
     raw = service.generate_document(spec, SAMPLE, format=fmt)
     job = ((lambda: service.generate_document(spec, SAMPLE, format=fmt, shell="auto")) if work == "generate"
            else (lambda: service.extract_document(raw, registry)))
     job()  # warm: fonts, parser workers
-    n, until = 0, time.monotonic() + seconds
-    while time.monotonic() < until:
-        job()
-        n += 1
-    counts.put(n)
+    counts.put(0)  # ready
+    while (seconds := orders.get()) is not None:
+        n, until = 0, time.monotonic() + seconds
+        while time.monotonic() < until:
+            job()
+            n += 1
+        counts.put(n)
 
 
-def core_rate(scenario: str, seconds: float) -> float:
-    """Documents a second through the library on every core at once."""
-    work, fmt = CORE_WORK[scenario], scenario.rsplit("-", 1)[1]
-    ctx = multiprocessing.get_context("spawn")
-    counts = ctx.Queue()
-    procs = [ctx.Process(target=_core_worker, args=(work, fmt, seconds, counts)) for _ in range(os.cpu_count() or 1)]
-    for p in procs:
-        p.start()
-    total = sum(counts.get(timeout=seconds + 120) for _ in procs)
-    for p in procs:
-        p.join()
-    return total / seconds
+class Core:
+    """The library doing the scenario's work on every core at once, a process per core, kept
+    loaded between slices (``run``)."""
+
+    def __init__(self, scenario: str) -> None:
+        work, fmt = CORE_WORK[scenario], scenario.rsplit("-", 1)[1]
+        ctx = multiprocessing.get_context("spawn")
+        self.counts = ctx.Queue()
+        self.orders = [ctx.Queue() for _ in range(os.cpu_count() or 1)]
+        self.procs = [ctx.Process(target=_core_worker, args=(work, fmt, q, self.counts)) for q in self.orders]
+        for p in self.procs:
+            p.start()
+        for _ in self.procs:
+            self.counts.get(timeout=120)
+        self.done = 0
+        self.seconds = 0.0
+
+    def run(self, seconds: float) -> None:
+        for q in self.orders:
+            q.put(seconds)
+        self.done += sum(self.counts.get(timeout=seconds + 120) for _ in self.procs)
+        self.seconds += seconds
+
+    def rate(self) -> float:
+        return self.done / self.seconds
+
+    def close(self) -> None:
+        for q in self.orders:
+            q.put(None)
+        for p in self.procs:
+            p.join(30)
 
 
 # -- a run -----------------------------------------------------------------------------------
 
-def measure(server: Server, tokens: list[str], requests: dict, scenario: str, seconds: float) -> dict:
-    load(server.port, tokens, scenario, requests, min(2.0, seconds))  # warm every process and connection
-    self_cpu = resource.getrusage(resource.RUSAGE_SELF)
-    with Sampler(server) as sampler:
-        start = time.perf_counter()
-        results = load(server.port, tokens, scenario, requests, seconds)
-        wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_SELF)
+def measure(server: Server, tokens: list[str], requests: dict, scenario: str, seconds: float,
+            core_seconds: float, slices: int) -> dict:
+    load = Load(server.port, tokens, scenario, requests)
+    core = Core(scenario) if scenario in CORE_WORK and core_seconds > 0 else None
+    try:
+        load.run(min(2.0, seconds))  # warm every process and connection
+        load.results.clear()
+        self_cpu = resource.getrusage(resource.RUSAGE_SELF)
+        wall = 0.0
+        with Sampler(server) as sampler:
+            for _ in range(slices):
+                if core is not None:
+                    core.run(core_seconds / slices)
+                wall += load.run(seconds / slices)
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        results = list(load.results)
+    finally:
+        load.close()
+        if core is not None:
+            core.close()
     gen_cpu = (after.ru_utime - self_cpu.ru_utime) + (after.ru_stime - self_cpu.ru_stime)
     times = [t for _, status, t in results if 200 <= status < 300]
     errors = [status for _, status, _ in results if not 200 <= status < 300]
@@ -353,7 +430,8 @@ def measure(server: Server, tokens: list[str], requests: dict, scenario: str, se
             "loadgen_cpu_ms_per_request": round(gen_cpu / max(1, len(results)) * 1000, 2),
             "server_processes": len(servers), "peak_server_mib": round(max(servers, default=0.0)),
             "server_growth_mib": round(max(growth, default=0.0), 1),
-            "peak_worker_mib": round(max(workers, default=0.0)), "by_request": by_name}
+            "peak_worker_mib": round(max(workers, default=0.0)), "by_request": by_name,
+            **({"core_per_s": round(core.rate(), 1), "ratio": round(len(times) / wall / core.rate(), 2)} if core else {})}
 
 
 def run_once(args, scenarios: list[str]) -> list[dict]:
@@ -366,10 +444,7 @@ def run_once(args, scenarios: list[str]) -> list[dict]:
             requests = requests_for(make_case(server.port, tokens[0]))
             rows = []
             for scenario in scenarios:
-                row = measure(server, tokens, requests, scenario, args.seconds)
-                if scenario in CORE_WORK:
-                    row["core_per_s"] = round(core_rate(scenario, args.core_seconds), 1)
-                    row["ratio"] = round(row["per_s"] / row["core_per_s"], 2)
+                row = measure(server, tokens, requests, scenario, args.seconds, args.core_seconds, args.slices)
                 rows.append(row)
                 _print(row)
             return rows
@@ -396,7 +471,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--core-seconds", type=float, default=5.0)
+    parser.add_argument("--core-seconds", type=float, default=10.0)
+    parser.add_argument("--slices", type=int, default=5, help="turns the core and the service take")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--scenario", action="append", choices=SCENARIOS)
     parser.add_argument("--database-url")
