@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, func, select
 
 from ..errors import AccessError, Conflict, NotFound, RecordInvalid
 from ..settings import ROLES
-from ..store import Database, record
+from ..store import Database, ReadElsewhere, record
 from ..store.models import ApiToken, AuditEntry, Team, User, WebSession
 
 _SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
@@ -253,15 +253,17 @@ def resolve_token(db: Database, token: str) -> Actor:
 def resolve_token_in_place(db: Database, token: str) -> Actor | None:
     """``resolve_token`` without leaving the calling thread, for the event loop: the row kept
     for it (PostgreSQL), or read on the thread's own connection (SQLite,
-    ``Database.read_in_place``); ``None`` when neither can be done, so the caller uses
+    ``Database.first_in_place``); ``None`` when neither can be done, so the caller uses
     ``resolve_token`` in a thread. Refused tokens raise, as there (the expiry is checked each
     time, kept or not)."""
     key = _token_hash(token)
     kept = db.credentials.get(key)
     if kept is not None:
         return _token_actor(kept)
-    found = db.read_in_place(lambda conn: [conn.execute(_BY_TOKEN, {"hash": key}).first()])
-    return None if found is None else _token_actor(found[0])
+    try:
+        return _token_actor(db.first_in_place(_BY_TOKEN, {"hash": key}))
+    except ReadElsewhere:
+        return None
 
 
 def _token_actor(row) -> Actor:

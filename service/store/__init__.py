@@ -2,7 +2,7 @@
 data (encryption at rest) and the append-only audit log. Nothing here knows about HTTP."""
 
 from .audit import read_checkpoints, record, verify_audit, write_checkpoint
-from .db import Database
+from .db import Database, ReadElsewhere
 from .seal import Sealer
 
-__all__ = ["Database", "Sealer", "read_checkpoints", "record", "verify_audit", "write_checkpoint"]
+__all__ = ["Database", "ReadElsewhere", "Sealer", "read_checkpoints", "record", "verify_audit", "write_checkpoint"]

@@ -29,6 +29,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from ..errors import AuditUnavailable
+from . import plain
 from .models import AuditEntry, AuditHead
 from .seal import Sealer
 
@@ -55,17 +56,17 @@ def record(session: Session | Connection, sealer: Sealer, *, user_id: int | None
            outcome: str = "ok", detail: str = "") -> AuditEntry:
     """Append one entry in the caller's transaction (so it commits or rolls back with the action).
     The head row is locked from here to the commit (FOR UPDATE; on SQLite the transaction holds
-    the write lock from its start), so call this last. Plain statements, built once, not the
-    ORM's unit of work: this runs in nearly every request."""
+    the write lock from its start), so call this last. Statements built once and run on the
+    driver (``plain``), not the ORM's unit of work: this runs in nearly every request."""
     connection = session.connection() if isinstance(session, Session) else session
-    head = connection.execute(_HEAD).first()
+    head = plain.first(connection, _HEAD)
     seq, prev = (head.seq, head.hash) if head is not None else (0, GENESIS)
     entry = AuditEntry(seq=seq + 1, at=datetime.now(timezone.utc), user_id=user_id, username=username[:80],
                        action=action[:40], target=target[:100], outcome=outcome[:20], detail=detail[:200],
                        prev_hash=prev)
     entry.hash = _digest(entry, sealer.chain_key())
-    connection.execute(_APPEND, {c: getattr(entry, c) for c in _COLUMNS})
-    connection.execute(_START if head is None else _MOVE, {"seq": entry.seq, "hash": entry.hash})
+    plain.execute(connection, _APPEND, {c: getattr(entry, c) for c in _COLUMNS})
+    plain.execute(connection, _START if head is None else _MOVE, {"seq": entry.seq, "hash": entry.hash})
     return entry
 
 

@@ -12,10 +12,14 @@ transaction, in the order they came, commits once, and only then lets their call
 - nothing is acknowledged before it is durable: a caller returns only after the commit that
   holds its write, and if that commit fails every caller in it gets the failure;
 - the audit chain is unchanged: entries are appended in the order the writes ran.
+
+A caller on the event loop awaits its write (``run_async``): the commit thread hands the result
+to the loop once durable, so no thread of the caller's waits in between.
 """
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
 from typing import Callable, TypeVar
@@ -23,6 +27,7 @@ from typing import Callable, TypeVar
 from sqlalchemy import Connection
 
 T = TypeVar("T")
+SAVEPOINT, UNDO, RELEASE = "SAVEPOINT stepdown_write", "ROLLBACK TO SAVEPOINT stepdown_write", "RELEASE SAVEPOINT stepdown_write"
 
 
 class GroupCommit:
@@ -41,9 +46,23 @@ class GroupCommit:
         if threading.current_thread() is self._thread:  # a write made by a write: already in the turn
             return work(self._current)
         self._ensure_thread()
-        waiter = _Waiter(work)
+        waiter = _Waiter(work, threading.Event())
         self._queue.put(waiter)
         waiter.done.wait()
+        if waiter.error is not None:
+            raise waiter.error
+        return waiter.result
+
+    async def run_async(self, work: Callable[[Connection], T]) -> T:
+        """``run`` for a caller on the event loop: the write is queued, and this waits on the loop
+        (not in a thread) until the commit that holds it is durable. A caller that goes away
+        while it waits does not take its write back: once queued it commits (or fails) with the
+        others, as a thread's would."""
+        self._ensure_thread()
+        loop = asyncio.get_running_loop()
+        waiter = _Waiter(work, _LoopDone(loop, loop.create_future()))
+        self._queue.put(waiter)
+        await asyncio.shield(waiter.done.future)
         if waiter.error is not None:
             raise waiter.error
         return waiter.result
@@ -79,12 +98,15 @@ class GroupCommit:
             try:
                 with self.db.writing() as connection:
                     self._current = connection
+                    savepoints = connection.connection.dbapi_connection.cursor()  # on the driver: see plain.py
                     for waiter in batch:
+                        savepoints.execute(SAVEPOINT)
                         try:
-                            with connection.begin_nested():
-                                waiter.result = waiter.work(connection)
+                            waiter.result = waiter.work(connection)
                         except Exception as exc:  # this write alone is undone; the others go on
+                            savepoints.execute(UNDO)
                             waiter.error = exc
+                        savepoints.execute(RELEASE)
             except Exception as exc:  # the commit failed (or the database is gone): nothing here is kept
                 for waiter in batch:
                     if waiter.error is None:
@@ -100,8 +122,28 @@ class GroupCommit:
 class _Waiter:
     __slots__ = ("work", "done", "result", "error")
 
-    def __init__(self, work) -> None:
+    def __init__(self, work, done) -> None:
         self.work = work
-        self.done = threading.Event()
+        self.done = done  # threading.Event, or _LoopDone for a caller on an event loop: ``set()`` once durable
         self.result = None
         self.error: Exception | None = None
+
+
+class _LoopDone:
+    """``set()`` from the commit thread resolves a future on the caller's event loop."""
+
+    __slots__ = ("loop", "future")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, future: asyncio.Future) -> None:
+        self.loop, self.future = loop, future
+
+    def set(self) -> None:
+        try:
+            self.loop.call_soon_threadsafe(_resolve, self.future)
+        except RuntimeError:  # the loop closed meanwhile: nobody is waiting
+            pass
+
+
+def _resolve(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_result(None)

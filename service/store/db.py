@@ -5,9 +5,11 @@ SQLite runs in WAL mode with ``synchronous=FULL`` (a committed write survives a 
 foreign keys on; each transaction that may write starts with BEGIN IMMEDIATE, so two requests
 never both read and then collide on writing (the audit chain relies on this). Work that only
 reads (who a token or session belongs to) uses ``Database.read``: a plain BEGIN, which in WAL
-mode neither waits for writers nor holds them up. The API token's check, one row, is read on the
-calling thread's own connection (``read_in_place``), on the event loop; on PostgreSQL the rows
-it finds are kept until a user, team or token changes (``credentials.py``).
+mode neither waits for writers nor holds them up. The smallest reads of a request (the API
+token's check, the case an upload belongs to: one indexed row) are made on the event loop, on
+the calling thread's own driver connection, from a statement compiled once (``first_in_place``);
+on PostgreSQL the token rows it finds are kept until a user, team or token changes
+(``credentials.py``).
 
 What the database holds never reaches a log, whatever an operator turns up: the engine hides
 statement parameters (``hide_parameters``), and the rows and columns SQLAlchemy logs at DEBUG
@@ -19,6 +21,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import sqlite3
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,19 +30,20 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import SingletonThreadPool
 
 from ..settings import Settings
 from .audit import record_read
 from .commits import GroupCommit
 from .credentials import CredentialWatch, NoCredentials
 from .files import FileStore
+from . import plain
 from .models import ApiToken, Team, User
 from .seal import Sealer
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 READ_ONLY = "stepdown_read_only"  # execution option: begin a deferred (read) transaction on SQLite
 ENGINE_LOGGER = "sqlalchemy.engine.Engine"  # where SQLAlchemy logs statements, parameters and rows
+BUSY_MS = 30000  # the longest an ordinary statement waits for SQLite (writers take turns before that: ``_turn``)
 IN_PLACE_BUSY_MS = 100  # the longest a read made on the event loop waits for SQLite before it gives up
 
 
@@ -73,11 +77,8 @@ class Database:
         _forget_on_change(self._sessions, self.credentials)
         path = settings.sqlite_path()
         self._lock_file = os.open(f"{path}-writers.lock", os.O_RDWR | os.O_CREAT, 0o600) if path else None
-        # SQLite on a file: each thread's own connection, for the smallest reads, made in place
-        self._in_place_engine = self._in_place = None
-        if path:
-            self._in_place_engine = make_engine(settings, pool=SingletonThreadPool, busy_ms=IN_PLACE_BUSY_MS)
-            self._in_place = self._in_place_engine.execution_options(**{READ_ONLY: True})
+        # SQLite on a file: each thread's own driver connection, for the smallest reads, made in place
+        self._in_place = _InPlace(path) if path else None
 
     @property
     def dialect(self) -> str:
@@ -154,20 +155,22 @@ class Database:
                 connection.exec_driver_sql("SET TRANSACTION READ ONLY")
             yield connection
 
-    def read_in_place(self, work):
-        """``work(connection)`` in a read transaction on this thread's own connection, for a
-        read small enough to make on the event loop (one indexed row, tens of microseconds):
-        no pool to queue for, no thread to hand over to. SQLite on a file only, where a read
-        neither waits for writers nor holds them up; should the database be busy even so, it
-        gives up after ``IN_PLACE_BUSY_MS`` rather than hold the loop. ``None`` when it cannot
-        be made here (PostgreSQL, whose reads cross a connection; or busy): use ``read``."""
+    def first(self, statement, params: dict):
+        """The first row of ``statement`` or None, read the ordinary way (``read``)."""
+        with self.read() as connection:
+            return connection.execute(statement, params).first()
+
+    def first_in_place(self, statement, params: dict):
+        """The first row of ``statement`` (a SELECT built once, with named parameters), or None,
+        read on this thread's own connection: for a read small enough to make on the event loop
+        (one indexed row, a few microseconds), with no pool to queue for and no thread to hand
+        over to. SQLite on a file only, where a read neither waits for writers nor holds them up;
+        should the database be busy even so, it gives up after ``IN_PLACE_BUSY_MS`` rather than
+        hold the loop. Raises ``ReadElsewhere`` when it cannot be made here (PostgreSQL, whose
+        reads cross a connection; busy; any error of SQLite's): the caller uses ``read``."""
         if self._in_place is None:
-            return None
-        try:
-            with self._in_place.connect() as connection:
-                return work(connection)
-        except OperationalError:  # "database is locked": the caller reads the ordinary way
-            return None
+            raise ReadElsewhere()
+        return self._in_place.first(self.engine.dialect, statement, params)
 
     @contextmanager
     def reading(self):
@@ -194,6 +197,11 @@ class Database:
             raise RuntimeError("write_together inside a session would wait for its own turn")
         return self.commits.run(work)
 
+    async def write_together_async(self, work):
+        """``write_together`` awaited on the event loop: no thread of the caller's waits for
+        the commit (the commit thread hands the result back once durable)."""
+        return await self.commits.run_async(work)
+
     def _listener(self):
         """A connection of the database's own, out of the pool, for LISTEN."""
         pooled = self.engine.raw_connection()
@@ -205,11 +213,52 @@ class Database:
         self.credentials.stop()
         self.commits.stop()
         self.engine.dispose()
-        if self._in_place_engine is not None:
-            self._in_place_engine.dispose()
+        if self._in_place is not None:
+            self._in_place.close()
         if self._lock_file is not None:
             os.close(self._lock_file)
             self._lock_file = None
+
+
+class ReadElsewhere(Exception):
+    """A read that cannot be made in place: make it the ordinary way (``Database.read``)."""
+
+
+class _InPlace:
+    """Each thread's own read-only driver connection to the SQLite file, for statements
+    compiled once (``plain``). A single SELECT on a connection in autocommit mode is its own read
+    transaction: it sees one committed state of the database, and never waits for a writer."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def _connection(self) -> sqlite3.Connection:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(self.path, timeout=IN_PLACE_BUSY_MS / 1000, isolation_level=None,
+                                         check_same_thread=False)
+            connection.execute(f"PRAGMA busy_timeout={IN_PLACE_BUSY_MS}")
+            connection.execute("PRAGMA query_only=1")  # reads only, whatever is asked of it
+            with self._lock:
+                self._all.append(connection)
+            self._local.connection = connection
+        return connection
+
+    def first(self, dialect, statement, params: dict):
+        try:
+            return plain.first_on(self._connection(), dialect, statement, params)
+        except sqlite3.Error:  # "database is locked", or anything else: the caller reads the ordinary way
+            raise ReadElsewhere() from None
+
+    def close(self) -> None:
+        with self._lock:
+            for connection in self._all:
+                connection.close()
+            self._all.clear()
+        self._local = threading.local()
 
 
 def _forget_on_change(sessions: sessionmaker, credentials) -> None:
@@ -226,9 +275,8 @@ def _forget_on_change(sessions: sessionmaker, credentials) -> None:
             credentials.changed()
 
 
-def make_engine(settings: Settings, *, pool=None, busy_ms: int = 30000) -> Engine:
-    """The engine for ``settings``; for SQLite, ``pool`` (SQLAlchemy's default if ``None``) and
-    how long a statement waits for a busy database (``busy_ms``)."""
+def make_engine(settings: Settings) -> Engine:
+    """The engine for ``settings``; on SQLite a statement waits up to ``BUSY_MS`` for a busy database."""
     url = settings.database_url
     _quiet_engine_logs()
     if not url.startswith("sqlite"):
@@ -236,9 +284,8 @@ def make_engine(settings: Settings, *, pool=None, busy_ms: int = 30000) -> Engin
     path = settings.sqlite_path()
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-    options = {"poolclass": pool} if pool is not None else {}
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_ms / 1000},
-                           hide_parameters=True, **options)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": BUSY_MS / 1000},
+                           hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, _record) -> None:
@@ -248,7 +295,7 @@ def make_engine(settings: Settings, *, pool=None, busy_ms: int = 30000) -> Engin
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_MS}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -189,3 +189,50 @@ def test_a_write_together_is_not_asked_for_inside_a_session(db):
     with db.session():
         with pytest.raises(RuntimeError):
             db.write_together(lambda c: None)
+
+
+def test_writes_awaited_on_an_event_loop_share_commits_with_threads_and_are_durable_when_answered(db):
+    """``write_together_async``: callers on a loop wait there, not in a thread; each is answered
+    only once its write is committed (a fresh connection sees it at that moment), a failing one
+    alone gets its error, and one whose caller went away is still committed."""
+    import asyncio
+
+    commits = []
+    event.listen(db.engine, "commit", lambda conn: commits.append(1))
+
+    def entry(i):
+        def work(connection):
+            if i == 7:
+                raise ValueError("work 7 refused")
+            record(connection, db.sealer, user_id=1, username="t", action="case.read", target=f"z:{i}")
+            return i
+        return work
+
+    def seen(target: str) -> bool:
+        with db.read() as c:
+            return c.execute(select(func.count()).select_from(AuditEntry).where(AuditEntry.target == target)).scalar() == 1
+
+    async def one(i):
+        try:
+            answer = await db.write_together_async(entry(i))
+        except ValueError as exc:
+            return str(exc)
+        assert seen(f"z:{i}")  # durable before it was answered
+        return answer
+
+    async def many():
+        threads = [asyncio.to_thread(db.write_together, entry(100 + i)) for i in range(5)]  # threads among them
+        leaving = asyncio.ensure_future(db.write_together_async(entry(50)))
+        await asyncio.sleep(0)
+        leaving.cancel()  # its caller goes away; the write, queued, still commits
+        results = await asyncio.gather(*(one(i) for i in range(20)), *threads)
+        with pytest.raises(asyncio.CancelledError):
+            await leaving
+        return results
+
+    results = asyncio.run(many())
+    assert results == [i if i != 7 else "work 7 refused" for i in range(20)] + [100 + i for i in range(5)]
+    assert seen("z:50") and not seen("z:7")
+    assert len(commits) < 26  # shared
+    with db.session() as s:
+        assert verify_audit(s, db.sealer).ok

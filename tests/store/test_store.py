@@ -150,6 +150,24 @@ def test_a_keyed_chain_cannot_be_rebuilt_without_the_key(database_url):
     db.dispose()
 
 
+@pytest.mark.parametrize("key", [None, new_key()])
+def test_sealed_values_read_back_as_the_standard_library_reads_them(key):
+    """orjson writes what it can; what it refuses (a key that is not text, an integer beyond 64
+    bits) the standard library writes; and values sealed before (by the standard library) read
+    back the same."""
+    import json
+
+    sealer = Sealer(key)
+    for value in [{"name": "Ŵyn \u2013 ☃", "n": [1.5, 1e16, None, True, 0, -3]}, {1: "a key that is a number"},
+                  {"big": 2 ** 70}, "just text", []]:
+        expected = json.loads(json.dumps(value, ensure_ascii=False))
+        assert sealer.loads(sealer.dumps(value)) == expected
+    if key is None:  # a value written by the standard library before orjson: read the same
+        older = "j:" + json.dumps({"x": "Ŵyn", "y": [1, 2.5]}, ensure_ascii=False, separators=(",", ":"))
+        assert sealer.loads(older) == {"x": "Ŵyn", "y": [1, 2.5]}
+        assert sealer.dumps({"x": "Ŵyn", "y": [1, 2.5]}) == older  # and the same text is written
+
+
 def test_a_bad_key_is_a_clear_error():
     with pytest.raises(StepDownError, match="STEPDOWN_DATA_KEY"):
         Sealer("not a key")

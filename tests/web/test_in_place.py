@@ -1,5 +1,5 @@
 """The cheap paths of a request: the API token's check read in place on SQLite (``Database.
-read_in_place``) and a small Word document made in place (``work.on_core(in_place=True)``),
+first_in_place``) and a small Word document made in place (``work.on_core(in_place=True)``),
 with the ordinary ways kept for everything else."""
 
 from __future__ import annotations
@@ -9,8 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from sqlalchemy import column, select, table
+
 from service import records
 from service.errors import AccessError
+
+from service.records.accounts import _BY_TOKEN
+from service.store import ReadElsewhere
 from service.store.db import IN_PLACE_BUSY_MS
 from service.web import deps, work
 from service.web.api import documents as documents_api
@@ -40,22 +45,46 @@ def test_on_sqlite_the_token_is_read_on_the_loop_and_revoking_it_takes_effect_at
 
 
 def test_when_the_in_place_read_cannot_be_made_the_thread_pool_answers(world, monkeypatch):
-    monkeypatch.setattr(type(world.db), "read_in_place", lambda self, work: None)
+    def elsewhere(self, statement, params):
+        raise ReadElsewhere()
+
+    monkeypatch.setattr(type(world.db), "first_in_place", elsewhere)
     assert world.get("worker", "/api/me").json()["username"] == "sam.worker"
     assert world.client.get("/api/me", headers={"Authorization": "Bearer sdf_nothing"}).status_code == 401
 
 
-def test_the_in_place_read_waits_little_and_leaves_any_database_error_to_the_ordinary_read(world):
+def _pragma(name: str, result: str):
+    return select(column(result)).select_from(table(f"pragma_{name}"))
+
+
+def test_the_in_place_read_waits_little_reads_only_and_leaves_any_database_error_to_the_ordinary_read(world):
     if world.db.dialect != "sqlite":
-        assert world.db.read_in_place(lambda conn: 1) is None
+        with pytest.raises(ReadElsewhere):
+            world.db.first_in_place(_pragma("busy_timeout", "timeout"), {})
         return
-    pragma = "PRAGMA busy_timeout"
-    assert world.db.read_in_place(lambda conn: conn.exec_driver_sql(pragma).scalar()) == IN_PLACE_BUSY_MS
+    assert world.db.first_in_place(_pragma("busy_timeout", "timeout"), {}).timeout == IN_PLACE_BUSY_MS
+    assert world.db.first_in_place(_pragma("query_only", "query_only"), {}).query_only == 1
     with world.db.read() as conn:  # the ordinary reads may wait as long as they always did
-        assert conn.exec_driver_sql(pragma).scalar() == 30000
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
     # "database is locked" or any other error of SQLite's: not answered here, the caller reads again
-    assert world.db.read_in_place(lambda conn: conn.exec_driver_sql("SELECT * FROM no_such_table").all()) is None
-    assert world.db.read_in_place(lambda conn: conn.exec_driver_sql("SELECT 41 + 1").scalar()) == 42
+    with pytest.raises(ReadElsewhere):
+        world.db.first_in_place(select(column("x")).select_from(table("no_such_table")), {})
+
+
+def test_a_row_read_in_place_is_the_row_sqlalchemy_reads(world):
+    """Same values, same types (a boolean, a time with its zone), same names; and None for no row."""
+    if world.db.dialect != "sqlite":
+        return
+    with world.db.read() as conn:
+        hashes = [r[0] for r in conn.exec_driver_sql("SELECT token_hash FROM api_tokens")]
+    assert hashes
+    for key in hashes:
+        with world.db.read() as conn:
+            ordinary = conn.execute(_BY_TOKEN, {"hash": key}).first()
+        in_place = world.db.first_in_place(_BY_TOKEN, {"hash": key})
+        assert tuple(in_place) == tuple(ordinary) and in_place._fields == tuple(ordinary._fields)
+        assert in_place.active is True and in_place.expires_at.tzinfo is not None
+    assert world.db.first_in_place(_BY_TOKEN, {"hash": "0" * 64}) is None
 
 
 def test_a_small_word_request_is_made_in_place_and_a_pdf_or_a_large_body_on_the_core_thread(world, monkeypatch):
@@ -74,3 +103,26 @@ def test_a_small_word_request_is_made_in_place_and_a_pdf_or_a_large_body_on_the_
     monkeypatch.setattr(documents_api, "IN_PLACE_BYTES", 100)  # now this body counts as large
     assert world.post("worker", "/api/documents", json={**body, "format": "docx"}).status_code == 200
     assert seen == [("docx", True), ("pdf", False), ("docx", False)]
+
+
+def test_an_upload_is_read_and_stored_with_no_thread_waiting_for_it(world, monkeypatch):
+    """The parser's answer, the case's row (SQLite) and the commit are awaited on the event loop:
+    the thread ways of each are not used (they fail here), and the upload is read and stored."""
+    import service
+    from service import isolation
+    from service.store import commits
+
+    def no_thread(*_args, **_kwargs):
+        raise AssertionError("a thread waited for this upload")
+
+    monkeypatch.setattr(isolation._Exchange, "run", no_thread)
+    monkeypatch.setattr(commits.GroupCommit, "run", no_thread)
+    if world.db.dialect == "sqlite":
+        monkeypatch.setattr(type(world.db), "first", no_thread)
+    spec = world.app.state.registry.get("key-criteria")
+    case = world.post("worker", "/api/cases", json={"values": {"su_number": SAMPLE["su_number"]}}).json()
+    for fmt in ("docx", "pdf"):
+        raw = service.generate_document(spec, SAMPLE, format=fmt)
+        r = world.post("worker", "/api/submissions", files={"file": (f"form.{fmt}", raw)})
+        assert r.status_code == 201, r.text
+        assert r.json()["format"] == fmt and r.json()["case_id"] == case["id"] and r.json()["result"]["valid"]
