@@ -13,7 +13,7 @@ from .errors import DataError, DocumentError, UnknownFormError
 from .extract import Extraction
 from .identity import Identity
 from .limits import check_document_size
-from .pdf import extract_pdf, generate_pdf, sandbox
+from .pdf import extract_pdf, extract_pdf_async, generate_pdf, sandbox
 from .pdf.assemble import PdfSource
 from .pdf.writer import generate_pdf_source
 from .spec.model import FormSpec
@@ -84,18 +84,44 @@ def extract_document(raw: bytes, registry, *, form: str | None = None) -> Extrac
     Parsing happens in a limited worker process (``service.isolation``): a PDF's in the PDF
     worker, a Word document's wholly in a reader worker."""
     check_document_size(raw)
-    if raw.lstrip()[:5] == b"%PDF-":
+    if is_pdf(raw):
         return extract_pdf(raw, registry, form=form)
     try:  # the package check names anything that is not Word
-        found = isolation.call(isolation.readers(), _read_docx, registry, raw, form,
-                               accept=(DocumentError, UnknownFormError))
+        found = isolation.call(isolation.readers(), _read_docx, registry, raw, form, accept=_DOCX_REFUSALS)
     except isolation.Lost as lost:
-        if lost.timed_out:
-            raise DocumentError("The Word document took too long to read (it may be built to); it was refused.",
-                                "timeout") from None
-        raise DocumentError("Reading the Word document needed more memory than any form does; it was refused.",
-                            "too_complex") from None
+        raise _docx_lost(lost) from None
     return DocxExtraction.from_dict(found)
+
+
+async def extract_document_async(raw: bytes, registry, *, form: str | None = None) -> Extraction:
+    """``extract_document`` for a caller on an event loop: the worker's answer is awaited there,
+    with no thread waiting on it (``isolation.Pool.ask_async``)."""
+    check_document_size(raw)
+    if is_pdf(raw):
+        return await extract_pdf_async(raw, registry, form=form)
+    try:
+        found = await isolation.call_async(isolation.readers(), _read_docx, registry, raw, form,
+                                           accept=_DOCX_REFUSALS)
+    except isolation.Lost as lost:
+        raise _docx_lost(lost) from None
+    return DocxExtraction.from_dict(found)
+
+
+def is_pdf(raw: bytes) -> bool:
+    """Whether an upload is a PDF (by its content: anything else is read as Word, whose package
+    check names what it is not)."""
+    return raw.lstrip()[:5] == b"%PDF-"
+
+
+_DOCX_REFUSALS = (DocumentError, UnknownFormError)
+
+
+def _docx_lost(lost: isolation.Lost) -> DocumentError:
+    if lost.timed_out:
+        return DocumentError("The Word document took too long to read (it may be built to); it was refused.",
+                             "timeout")
+    return DocumentError("Reading the Word document needed more memory than any form does; it was refused.",
+                         "too_complex")
 
 
 def _read_docx(registry, raw: bytes, form: str | None) -> dict:

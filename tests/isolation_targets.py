@@ -6,12 +6,12 @@ import os
 import resource
 import time
 
-from service import isolation
+from service.isolation import worker
 from service.errors import DataError
 
 
 def echo(context, value):
-    return {"context": context, "value": value, "pid": os.getpid(), "contexts": len(isolation._contexts)}
+    return {"context": context, "value": value, "pid": os.getpid(), "contexts": len(worker._contexts)}
 
 
 def frozen(context):
@@ -46,3 +46,17 @@ def not_json(context):
 def limits(context):
     return [resource.getrlimit(resource.RLIMIT_AS)[0], resource.getrlimit(resource.RLIMIT_CPU)[0],
             os.environ.get("MALLOC_ARENA_MAX")]
+
+
+def sized(context, size):
+    """An answer of about ``size`` bytes (larger than a pipe holds at once), and what was sent."""
+    return {"text": "x" * size, "sent": len(context or "")}
+
+
+def lie(context):
+    """A worker that has gone wrong: it claims an answer of a terabyte, then says nothing more."""
+    import sys
+
+    sys.stdout.buffer.write((1 << 40).to_bytes(8, "big"))
+    sys.stdout.buffer.flush()
+    time.sleep(30)

@@ -243,3 +243,107 @@ def test_a_server_process_settles_what_it_keeps_and_still_collects_what_it_drops
     assert out.returncode == 0, out.stderr[-2000:]
     found = json.loads(out.stdout.strip().splitlines()[-1])
     assert found["frozen"] > 10_000 and found["collected"] >= 2
+
+
+# -- awaited on an event loop (an upload in a server process) --------------------------------
+
+def _run(coroutine):
+    import asyncio
+
+    return asyncio.run(coroutine)
+
+
+def test_an_awaited_call_answers_as_a_threads_does_and_sends_the_context_once(pool):
+    context = {"forms": ["a"]}
+
+    async def twice():
+        first = await isolation.call_async(pool, targets.echo, context, [1, "two"])
+        second = await isolation.call_async(pool, targets.echo, context, 3)
+        return first, second
+
+    first, second = _run(twice())
+    assert first["context"] == {"forms": ["a"]} and first["value"] == [1, "two"] and second["value"] == 3
+    assert second["contexts"] == 1 and first["pid"] == second["pid"] == pool.last_pid
+    with pytest.raises(DataError) as info:
+        _run(isolation.call_async(pool, targets.refuse, None, accept=(DataError,)))
+    assert info.value.code == "wrong_input"
+    with pytest.raises(isolation.Failed, match="KeyError"):
+        _run(isolation.call_async(pool, targets.bug, None))
+
+
+def test_an_awaited_call_moves_requests_and_answers_larger_than_a_pipe(pool):
+    context = "c" * (3 * 1024 * 1024)  # more than the widened pipe (1 MiB) holds: written a step at a time
+    answer = _run(isolation.call_async(pool, targets.sized, context, 5 * 1024 * 1024))
+    assert answer["sent"] == len(context) and len(answer["text"]) == 5 * 1024 * 1024
+    assert isolation.call(pool, targets.sized, None, 10)["text"] == "x" * 10  # the same worker, by a thread next
+
+
+def test_an_awaited_call_past_its_deadline_or_memory_is_lost_and_the_worker_gone(pool):
+    import time
+
+    pool.configure(limits=isolation.Limits(wall_seconds=0.5))
+    start = time.monotonic()
+    with pytest.raises(isolation.Lost) as info:
+        _run(isolation.call_async(pool, targets.sleep, None, 30))
+    assert info.value.timed_out and time.monotonic() - start < 5
+    slow = pool.last_pid
+    pool.configure(limits=isolation.Limits(wall_seconds=20))
+    with pytest.raises(isolation.Lost) as info:
+        _run(isolation.call_async(pool, targets.hog, None, 600))
+    assert not info.value.timed_out
+    deadline = time.monotonic() + 10
+    while (_alive(slow) or _alive(pool.last_pid)) and time.monotonic() < deadline:
+        time.sleep(0.05)  # killed in the background
+    assert not _alive(slow) and not _alive(pool.last_pid)
+    assert _run(isolation.call_async(pool, targets.echo, None, 4))["value"] == 4
+
+
+def test_a_worker_whose_answer_is_not_one_frame_is_lost_not_believed(pool):
+    with pytest.raises(isolation.Lost) as info:
+        _run(isolation.call_async(pool, targets.lie, None))
+    assert not info.value.timed_out
+    with pytest.raises(isolation.Lost):
+        isolation.call(pool, targets.lie, None)
+    assert isolation.call(pool, targets.echo, None, 5)["value"] == 5
+
+
+def test_a_caller_that_goes_away_leaves_the_worker_to_finish_and_serve_the_next(pool):
+    """A request cancelled while its file is read (the server shutting down, a client gone)
+    stops waiting, but the worker is not killed half-way: it finishes, is given back, and
+    reads the next file."""
+    import asyncio
+
+    async def cancel_one():
+        await isolation.call_async(pool, targets.echo, None, 0)  # a worker started and idle
+        reading = asyncio.ensure_future(isolation.call_async(pool, targets.sleep, None, 0.5))
+        await asyncio.sleep(0.2)
+        reading.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await reading
+        busy = pool._busy
+        await asyncio.sleep(1.0)
+        return busy, pool._busy, len(pool._idle)
+
+    busy, later, idle = _run(cancel_one())
+    assert busy == 1 and later == 0 and idle == 1  # still reading when cancelled; given back once done
+    pid = pool._idle[0].process.pid
+    assert _alive(pid)
+    assert isolation.call(pool, targets.echo, None, 6)["pid"] == pid
+
+
+def test_a_caller_that_goes_away_while_a_worker_starts_for_it_gives_that_worker_back(pool):
+    import asyncio
+    import time
+
+    async def cancel_while_starting():
+        taking = asyncio.ensure_future(isolation.call_async(pool, targets.echo, None, 0))
+        await asyncio.sleep(0.05)  # a worker takes most of a second to start
+        taking.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await taking
+
+    _run(cancel_while_starting())
+    deadline = time.monotonic() + 30
+    while pool._busy and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pool._busy == 0 and len(pool._idle) == 1

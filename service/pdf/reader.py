@@ -18,12 +18,22 @@ from ..shape import complete, empty_value, set_at
 from ..spec.model import CheckboxField, ChoiceField, FormSpec, GroupField, MultiChoiceField, RepeatField
 from ..validation import Issue
 from .names import OFF, field_name, option_segment
-from .sandbox import parse_pdf
+from .sandbox import parse_pdf, parse_pdf_async
 
 
 def extract_pdf(raw: bytes, registry, *, form: str | None = None) -> Extraction:
     check_document_size(raw)
-    parsed = parse_pdf(raw)  # in a separate process with time and memory limits
+    return read_parsed(parse_pdf(raw), registry, form)  # parsed in a separate process with time and memory limits
+
+
+async def extract_pdf_async(raw: bytes, registry, *, form: str | None = None) -> Extraction:
+    """``extract_pdf`` with the worker's answer awaited on the running event loop."""
+    check_document_size(raw)
+    return read_parsed(await parse_pdf_async(raw), registry, form)
+
+
+def read_parsed(parsed: dict, registry, form: str | None) -> Extraction:
+    """The extraction from what the parser worker found in the file (``sandbox.inspect``)."""
     if parsed["active"]:
         raise DocumentError("The PDF contains " + " and ".join(parsed["active"]) + ", which our forms never do; "
                             "nothing in it was run, and it was refused.", "active_content")

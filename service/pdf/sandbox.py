@@ -3,7 +3,7 @@ deadline per file, killed and replaced).
 
 PDF parsers can be made to loop, to inflate bombs or to build millions of objects. The worker
 is ``python -I sandbox.py --serve``; of ours it loads only three plain modules, ``names.py``,
-``errors.py`` and ``isolation.py``, by their paths, so it holds pikepdf and little else. It sends
+``errors.py`` and ``isolation/worker.py``, by their paths, so it holds pikepdf and little else. It sends
 back only plain data as JSON: identity, field values, and what active content the file carries.
 Nothing in the file is run or followed.
 """
@@ -19,8 +19,9 @@ from pathlib import Path
 
 if __package__:  # imported as service.pdf.sandbox, in the service
     from .. import errors, isolation
+    from ..isolation import worker
     from . import names
-else:  # the worker (python -I sandbox.py): the two modules it shares, loaded by path, without the package
+else:  # the worker (python -I sandbox.py): the modules it shares, loaded by path, without the package
     def _load(name: str, path: Path):
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
@@ -30,7 +31,7 @@ else:  # the worker (python -I sandbox.py): the two modules it shares, loaded by
 
     names = _load("sdf_pdf_names", Path(__file__).with_name("names.py"))
     errors = _load("sdf_errors", Path(__file__).parents[1] / "errors.py")
-    isolation = _load("sdf_isolation", Path(__file__).parents[1] / "isolation.py")
+    worker = _load("sdf_worker", Path(__file__).parents[1] / "isolation" / "worker.py")
     import pikepdf  # only the worker parses; the service itself never needs pikepdf for this
 
 DocumentError = errors.DocumentError
@@ -242,7 +243,7 @@ def _actions(action: object, depth: int = 0) -> set[str]:
     return out
 
 
-POOL = isolation.Pool([sys.executable, "-I", __file__, "--serve"], isolation.Limits())
+POOL = isolation.Pool([sys.executable, "-I", __file__, "--serve"], isolation.Limits()) if __package__ else None
 
 
 def configure(pool_size: int) -> None:
@@ -258,15 +259,29 @@ def reset() -> None:
 def parse_pdf(raw: bytes) -> dict:
     """``inspect(raw)`` in a limited worker; a DocumentError for anything it refused."""
     try:
-        answer = POOL.ask(raw)
+        return _parsed(POOL.ask(raw))
     except isolation.Lost as lost:
-        if lost.timed_out:
-            raise DocumentError("The PDF took too long to open (it may be built to loop); it was refused.",
-                                "pdf_timeout") from None
-        raise DocumentError("Opening the PDF used up the limits set for it (a decompression bomb or a "
-                            "parser loop); it was refused.", "pdf_too_complex") from None
+        raise _lost(lost) from None
+
+
+async def parse_pdf_async(raw: bytes) -> dict:
+    """``parse_pdf`` awaited on the running event loop (``isolation.Pool.ask_async``)."""
     try:
-        status, payload = json.loads(answer)
+        return _parsed(await POOL.ask_async(raw))
+    except isolation.Lost as lost:
+        raise _lost(lost) from None
+
+
+def _lost(lost) -> DocumentError:
+    if lost.timed_out:
+        return DocumentError("The PDF took too long to open (it may be built to loop); it was refused.", "pdf_timeout")
+    return DocumentError("Opening the PDF used up the limits set for it (a decompression bomb or a "
+                         "parser loop); it was refused.", "pdf_too_complex")
+
+
+def _parsed(answer: bytes) -> dict:
+    try:
+        status, payload = isolation.read_json(answer)
     except ValueError:
         raise DocumentError("The PDF reader gave no usable answer; the file was refused.", "pdf_too_complex") from None
     if status == "refused":
@@ -283,7 +298,7 @@ def _answer(raw: bytes) -> bytes:
 def main() -> None:
     _collect_parser_messages()
     if sys.argv[1:] == ["--serve"]:
-        isolation.serve(_answer)
+        worker.serve(_answer)
         return
     sys.stdout.write(json.dumps(_run(sys.stdin.buffer.read())))
 

@@ -10,8 +10,10 @@ a conflict the user must settle (take the form's or keep the case's) — never t
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from types import SimpleNamespace
 
@@ -20,16 +22,16 @@ from sqlalchemy import bindparam, func, select
 from ..case_mapping import case_values_from, compare
 from ..case_record import su_key
 from .duplicates import check_acceptable, earlier_uploads
-from ..documents import extract_document
+from ..documents import extract_document_async, is_pdf
 from ..errors import Conflict, DocumentError, RecordInvalid
 from ..extract import up_to_date
 from ..spec.model import FormSpec
-from ..store import Database, record
+from ..store import Database, ReadElsewhere, plain, record
 from ..store.models import Case, Submission, User
 from .access import MAX_ID, deny, load_for_team, log_refusal
 from .accounts import Actor
 from .cases import apply_changes, load_case
-from .reading import reading_slot
+from .reading import reading_slot_async
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
@@ -42,48 +44,61 @@ def _summary(sub: Submission, uploader: str | None = None) -> dict:
             "uploaded_at": sub.uploaded_at, "uploaded_by": uploader, "accepted_at": sub.accepted_at}
 
 
-def receive_submission(db: Database, actor: Actor, registry, raw: bytes, *, case_id: str | None = None,
-                       form: str | None = None) -> dict:
+async def receive_submission_async(db: Database, actor: Actor, registry, raw: bytes, *, case_id: str | None = None,
+                                   form: str | None = None) -> dict:
     """Read an uploaded .docx or .pdf (the format decided by its content), store what was read
     and link it to a case of the user's team (the one given, or the one whose SU number the
-    form carries)."""
+    form carries). For a caller on an event loop: the parser's answer, the case's row and the
+    commit are each awaited there, so no thread is handed the request and none waits for it
+    (the few ways that need a thread take one: a worker that must be started, a read that
+    cannot be made in place, a refusal)."""
     digest = hashlib.sha256(raw).hexdigest()
     try:
         if not raw:
             raise DocumentError("The file is empty.", "not_a_zip")
-        with reading_slot(actor.user_id, db.settings.parse_concurrency):
-            extraction = extract_document(raw, registry, form=form)
+        async with reading_slot_async(actor.user_id, db.settings.parse_concurrency):
+            extraction = await extract_document_async(raw, registry, form=form)
     except DocumentError as exc:
         code = exc.code
-        db.write_together(lambda s: record(s, db.sealer, user_id=actor.user_id, username=actor.username,
-                                           action="submission.upload", target=f"sha256:{digest[:16]}",
-                                           outcome="refused", detail=code))
+        await db.write_together_async(lambda s: record(s, db.sealer, user_id=actor.user_id, username=actor.username,
+                                                       action="submission.upload", target=f"sha256:{digest[:16]}",
+                                                       outcome="refused", detail=code))
         raise
     spec = registry.get(extraction.form)
     result = extraction.to_dict()
-    with db.read() as connection:  # which case: a read, so the write below holds the turn only to insert
-        if case_id:
-            case = _team_case(db, connection, actor, case_id)
-        else:
-            su = case_values_from(spec, extraction.data).get("su_number")
-            case = connection.execute(_CASE_BY_SU, {"team": actor.team_id, "su": su_key(su)}).first() if su else None
+    case = await _case_for(db, actor, spec, extraction.data, case_id)  # a read: the write below only inserts
     case_values = _case_comparison(db, spec, extraction.data, case)
     row = dict(id=str(uuid.uuid4()), team_id=actor.team_id, case_id=case.id if case else None,
                form=extraction.form, spec_version=extraction.spec_version,
                document_version=extraction.document_version, document_id=extraction.document_id,
-               format="pdf" if raw.lstrip()[:5] == b"%PDF-" else "docx", sha256=digest, size=len(raw),
+               format="pdf" if is_pdf(raw) else "docx", sha256=digest, size=len(raw),
                result=db.sealer.dumps(result), error_count=len(extraction.errors),
                warning_count=len(extraction.warnings), status="received", uploaded_by=actor.user_id,
                uploaded_at=_now())
 
     def store(connection) -> None:
-        connection.execute(_INSERT, row)
+        plain.execute(connection, _INSERT, row)
         record(connection, db.sealer, user_id=actor.user_id, username=actor.username, action="submission.upload",
                target=f"submission:{row['id']}", detail=f"form {row['form']}")
 
-    db.write_together(store)  # committed with the other uploads waiting, durable before we answer
+    await db.write_together_async(store)  # committed with the other uploads waiting, durable before we answer
     return {**_summary(SimpleNamespace(**row, accepted_at=None), actor.username), "result": result,
             "case_values": case_values}
+
+
+def receive_submission(db: Database, actor: Actor, registry, raw: bytes, *, case_id: str | None = None,
+                       form: str | None = None) -> dict:
+    """``receive_submission_async`` for a caller that is not a coroutine (a script, a test): on a
+    loop of its own, in a thread of its own if this thread is already running one."""
+    def run() -> dict:
+        return asyncio.run(receive_submission_async(db, actor, registry, raw, case_id=case_id, form=form))
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # no loop here: the usual case
+        return run()
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(run).result()
 
 
 # Core statements built once: an upload runs them in nearly every request, without the ORM's bookkeeping
@@ -94,12 +109,27 @@ _CASE_BY_ID = select(*_CASE_FIELDS).where(_CASES.c.id == bindparam("id"))
 _INSERT = Submission.__table__.insert()
 
 
-def _team_case(db: Database, connection, actor: Actor, case_id: str):
-    """The case ``case_id`` of the actor's team, or NotFound (audited, as ``load_for_team``)."""
-    row = connection.execute(_CASE_BY_ID, {"id": case_id}).first() if len(case_id) <= MAX_ID else None
-    if row is None or row.team_id != actor.team_id:
-        raise deny(db, actor, "submission.upload", f"case:{case_id}")
-    return row
+async def _case_for(db: Database, actor: Actor, spec: FormSpec, data: dict, case_id: str | None):
+    """The case an upload belongs to: ``case_id`` of the actor's team (else NotFound, audited
+    as ``load_for_team`` does), or the team's case with the form's SU number, or None. Read in
+    place where it can be (``Database.first_in_place``), else in a thread."""
+    if case_id:
+        if len(case_id) > MAX_ID:
+            found = None
+        else:
+            found = await _first(db, _CASE_BY_ID, {"id": case_id})
+        if found is None or found.team_id != actor.team_id:
+            raise await asyncio.to_thread(deny, db, actor, "submission.upload", f"case:{case_id}")
+        return found
+    su = case_values_from(spec, data).get("su_number")
+    return await _first(db, _CASE_BY_SU, {"team": actor.team_id, "su": su_key(su)}) if su else None
+
+
+async def _first(db: Database, statement, params: dict):
+    try:
+        return db.first_in_place(statement, params)
+    except ReadElsewhere:
+        return await asyncio.to_thread(db.first, statement, params)
 
 
 def _case_comparison(db: Database, spec: FormSpec, data: dict, case) -> list[dict]:

@@ -9,13 +9,12 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from ..case_record import LABELS
 from ..errors import StepDownError
 from ..spec.diff import describe_applied
 from ..records import (
-    accept_submission, discard_submission, get_submission, list_cases, list_submissions, receive_submission,
+    accept_submission, discard_submission, get_submission, list_cases, list_submissions, receive_submission_async,
 )
 from .api.submissions import read_upload
 from .deps import check_csrf, get_db
@@ -50,7 +49,7 @@ async def upload(request: Request, session: PageUser, file: Annotated[UploadFile
         if form:
             request.app.state.registry.get(form)  # a form we have, or the page says so
         raw = await read_upload(file, db.settings.max_upload_bytes)
-        sub = await run_in_threadpool(receive_submission, db, user, request.app.state.registry, raw, form=form or None)
+        sub = await receive_submission_async(db, user, request.app.state.registry, raw, form=form or None)
     except StepDownError as exc:
         if exc.code == "unauthenticated":
             return login_redirect(request)

@@ -98,7 +98,7 @@ def test_the_pdf_worker_holds_its_parser_and_little_else():
              f"runpy.run_path({sandbox.__file__!r}, run_name='probe');"
              "print(sorted(m for m in sys.modules if m.startswith(('service', 'sdf_'))))")
     out = subprocess.run([sys.executable, "-I", "-c", probe], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "['sdf_errors', 'sdf_isolation', 'sdf_pdf_names']"
+    assert out.strip() == "['sdf_errors', 'sdf_pdf_names', 'sdf_worker']"
 
 
 @pytest.mark.parametrize("raw", [b"%PDF-1.7\n" + b"\x00" * 5000, b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 1 0 R >> endobj\n",

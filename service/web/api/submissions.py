@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
-from starlette.concurrency import run_in_threadpool
 
 from ...limits import check_document_size
-from ...records import accept_submission, discard_submission, get_submission, list_submissions, receive_submission
+from ...records import accept_submission, discard_submission, get_submission, list_submissions, receive_submission_async
 from ..deps import ApiUser, Db, Forms
 from .schemas import ERRORS, AcceptRequest, AcceptResult, SubmissionOut, SubmissionSummary
 
@@ -28,8 +27,7 @@ async def upload(user: ApiUser, db: Db, registry: Forms,
                  case_id: Annotated[str | None, Form(max_length=36)] = None,
                  form: Annotated[str | None, Form(max_length=80)] = None) -> dict:
     raw = await read_upload(file, db.settings.max_upload_bytes)
-    return await run_in_threadpool(receive_submission, db, user, registry, raw, case_id=case_id or None,
-                                   form=form or None)
+    return await receive_submission_async(db, user, registry, raw, case_id=case_id or None, form=form or None)
 
 
 @router.get("", response_model=list[SubmissionSummary],
