@@ -56,8 +56,9 @@ class BodyLimit:
             if complete:  # the body is in: the app is only waiting to hear of a disconnect
                 return await receive()
             try:
-                message = await asyncio.wait_for(receive(), timeout=self.idle)
-            except asyncio.TimeoutError:
+                async with asyncio.timeout(self.idle):  # a timer on this task: wait_for made a task a message
+                    message = await receive()
+            except TimeoutError:
                 message = None
             if message is not None and message["type"] == "http.request":
                 received += len(message.get("body", b""))

@@ -19,6 +19,12 @@ clients were found split 10 to 6, and those on the busier process waited two thi
 (generating PDFs: p50 23 ms, p95 74 ms). A client told to close after its response loses
 nothing (it was told before it could send on that connection again). httptools' protocol
 only; with h11 connections stay where they landed.
+
+uvicorn writes a response's head and its body to the socket separately: two sends, two
+segments, and on loopback the first one woke the client, which often ran at once and took the
+core while this process still held its interpreter lock — with py-spy under upload load a tenth
+of a server process's samples were that one line. Here what a turn of the event loop writes to
+a connection goes out in one send (``Coalesced``).
 """
 
 from __future__ import annotations
@@ -71,6 +77,7 @@ class HeadersInTime(_Protocol):
         if self._shares is not None:
             self._shares.opened()
         super().connection_made(transport)
+        self.transport = Coalesced(transport, self.loop)  # what requests write; flow control keeps the real one
         self._arm()
 
     def on_headers_complete(self) -> None:
@@ -115,3 +122,57 @@ class HeadersInTime(_Protocol):
         if self._waiting() and not self.transport.is_closing():
             self.transport.write(_TIMEOUT)
             self.transport.close()
+
+
+class Coalesced:
+    """A transport whose writes made in one turn of the event loop go out together, in order,
+    in one send at the end of the turn (or at once when it is closed, or when ``AT_ONCE`` bytes
+    are waiting, so a long stream still meets the real transport's flow control). Everything
+    else is the real transport's."""
+
+    AT_ONCE = 64 * 1024
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._pending: list[bytes] = []
+        self._size = 0
+
+    def write(self, data: bytes) -> None:
+        if not self._pending:
+            self._loop.call_soon(self._flush)
+        self._pending.append(bytes(data))
+        self._size += len(data)
+        if self._size >= self.AT_ONCE:
+            self._flush()
+
+    def writelines(self, lines) -> None:
+        for line in lines:
+            self.write(line)
+
+    def _flush(self) -> None:
+        if self._pending:
+            data = b"".join(self._pending) if len(self._pending) > 1 else self._pending[0]
+            self._pending.clear()
+            self._size = 0
+            if not self._transport.is_closing():
+                self._transport.write(data)
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def write_eof(self) -> None:
+        self._flush()
+        self._transport.write_eof()
+
+    def abort(self) -> None:
+        self._pending.clear()
+        self._size = 0
+        self._transport.abort()
+
+    def get_write_buffer_size(self) -> int:
+        return self._transport.get_write_buffer_size() + self._size
+
+    def __getattr__(self, name: str):
+        return getattr(self._transport, name)

@@ -192,3 +192,60 @@ def test_the_server_parses_http_with_httptools_on_uvloop():
     from service.web.server import HeadersInTime
 
     assert issubclass(HeadersInTime, HttpToolsProtocol)
+
+
+def test_what_a_turn_of_the_loop_writes_goes_out_in_one_send_in_order():
+    """``Coalesced``: uvicorn's separate writes of a response's head and body leave as one send
+    at the end of the loop's turn; closing sends what waits first; a long stream is sent as it
+    grows (so the real transport's flow control still applies); aborting drops what waits."""
+    from service.web.server import Coalesced
+
+    class Transport:
+        def __init__(self):
+            self.sent, self.closed = [], False
+
+        def write(self, data):
+            self.sent.append(data)
+
+        def is_closing(self):
+            return self.closed
+
+        def close(self):
+            self.closed = True
+
+        def abort(self):
+            self.closed = True
+
+        def get_write_buffer_size(self):
+            return 0
+
+        def get_extra_info(self, name):
+            return f"info:{name}"
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        real = Transport()
+        out = Coalesced(real, loop)
+        out.write(b"HTTP/1.1 200 OK\r\n\r\n")
+        out.write(b"body")
+        assert real.sent == [] and out.get_write_buffer_size() == 23
+        await asyncio.sleep(0)
+        assert real.sent == [b"HTTP/1.1 200 OK\r\n\r\nbody"]
+        out.write(b"last")
+        out.close()
+        assert real.sent[-1] == b"last" and real.closed
+        streamed = Transport()
+        out = Coalesced(streamed, loop)
+        for _ in range(3):
+            out.write(b"x" * (Coalesced.AT_ONCE // 2))
+        assert [len(d) for d in streamed.sent] == [Coalesced.AT_ONCE]  # sent as it grew, not at the end
+        await asyncio.sleep(0)
+        assert sum(map(len, streamed.sent)) == 3 * Coalesced.AT_ONCE // 2
+        dropped = Transport()
+        out = Coalesced(dropped, loop)
+        out.write(b"never")
+        out.abort()
+        await asyncio.sleep(0)
+        assert dropped.sent == [] and out.get_extra_info("peername") == "info:peername"
+
+    asyncio.run(main())
