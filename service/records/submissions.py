@@ -26,7 +26,7 @@ from ..documents import extract_document_async, is_pdf
 from ..errors import Conflict, DocumentError, RecordInvalid
 from ..extract import up_to_date
 from ..spec.model import FormSpec
-from ..store import Database, ReadElsewhere, plain, record
+from ..store import Database, plain, record
 from ..store.models import Case, Submission, User
 from .access import MAX_ID, deny, load_for_team, log_refusal
 from .accounts import Actor
@@ -117,19 +117,12 @@ async def _case_for(db: Database, actor: Actor, spec: FormSpec, data: dict, case
         if len(case_id) > MAX_ID:
             found = None
         else:
-            found = await _first(db, _CASE_BY_ID, {"id": case_id})
+            found = await db.first_async(_CASE_BY_ID, {"id": case_id})
         if found is None or found.team_id != actor.team_id:
             raise await asyncio.to_thread(deny, db, actor, "submission.upload", f"case:{case_id}")
         return found
     su = case_values_from(spec, data).get("su_number")
-    return await _first(db, _CASE_BY_SU, {"team": actor.team_id, "su": su_key(su)}) if su else None
-
-
-async def _first(db: Database, statement, params: dict):
-    try:
-        return db.first_in_place(statement, params)
-    except ReadElsewhere:
-        return await asyncio.to_thread(db.first, statement, params)
+    return await db.first_async(_CASE_BY_SU, {"team": actor.team_id, "su": su_key(su)}) if su else None
 
 
 def _case_comparison(db: Database, spec: FormSpec, data: dict, case) -> list[dict]:

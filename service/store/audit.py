@@ -80,8 +80,20 @@ def record_read(commits, sealer: Sealer, **entry) -> None:
     try:
         commits.run(lambda s: record(s, sealer, **entry))
     except Exception as exc:
-        raise AuditUnavailable("The access could not be recorded, so it was not allowed; "
-                               "try again, or tell the service's administrator.") from exc
+        raise _unrecorded() from exc
+
+
+async def record_read_async(commits, sealer: Sealer, **entry) -> None:
+    """``record_read`` awaited on the event loop (``GroupCommit.run_async``)."""
+    try:
+        await commits.run_async(lambda s: record(s, sealer, **entry))
+    except Exception as exc:
+        raise _unrecorded() from exc
+
+
+def _unrecorded() -> AuditUnavailable:
+    return AuditUnavailable("The access could not be recorded, so it was not allowed; "
+                            "try again, or tell the service's administrator.")
 
 
 @dataclass

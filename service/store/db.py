@@ -18,6 +18,7 @@ are dropped by a filter on its engine logger.
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import logging
 import os
@@ -32,7 +33,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..settings import Settings
-from .audit import record_read
+from .audit import record_read, record_read_async
 from .commits import GroupCommit
 from .credentials import CredentialWatch, NoCredentials
 from .files import FileStore
@@ -160,6 +161,14 @@ class Database:
         with self.read() as connection:
             return connection.execute(statement, params).first()
 
+    async def first_async(self, statement, params: dict):
+        """``first`` for a caller on the event loop: read in place where it can be
+        (``first_in_place``), else in a thread."""
+        try:
+            return self.first_in_place(statement, params)
+        except ReadElsewhere:
+            return await asyncio.to_thread(self.first, statement, params)
+
     def first_in_place(self, statement, params: dict):
         """The first row of ``statement`` (a SELECT built once, with named parameters), or None,
         read on this thread's own connection: for a read small enough to make on the event loop
@@ -188,6 +197,10 @@ class Database:
         if self.in_session():
             raise RuntimeError("audit_read inside a session would wait for its own turn")
         record_read(self.commits, self.sealer, **entry)
+
+    async def audit_read_async(self, **entry) -> None:
+        """``audit_read`` awaited on the event loop: answered once the entry is durable."""
+        await record_read_async(self.commits, self.sealer, **entry)
 
     def write_together(self, work):
         """``work(connection)`` committed with the other small writes waiting (``GroupCommit``),

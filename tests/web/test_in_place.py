@@ -126,3 +126,26 @@ def test_an_upload_is_read_and_stored_with_no_thread_waiting_for_it(world, monke
         r = world.post("worker", "/api/submissions", files={"file": (f"form.{fmt}", raw)})
         assert r.status_code == 201, r.text
         assert r.json()["format"] == fmt and r.json()["case_id"] == case["id"] and r.json()["result"]["valid"]
+
+
+def test_a_case_is_viewed_with_no_thread_waiting_and_another_teams_is_not_found_and_audited(world, monkeypatch):
+    from service.store import commits
+    from service.store.models import AuditEntry
+
+    case = world.post("worker", "/api/cases", json={"values": {"su_number": "SU-EX-9001"}}).json()
+
+    def no_thread(*_args, **_kwargs):
+        raise AssertionError("a thread waited for this view")
+
+    monkeypatch.setattr(commits.GroupCommit, "run", no_thread)  # the audit entry: awaited, not waited for
+    if world.db.dialect == "sqlite":
+        monkeypatch.setattr(type(world.db), "first", no_thread)  # the row: read in place
+    seen = world.get("worker", f"/api/cases/{case['id']}")
+    assert seen.status_code == 200 and seen.json()["su_number"] == "SU-EX-9001"
+    monkeypatch.undo()
+    assert world.get("south", f"/api/cases/{case['id']}").status_code == 404
+    assert world.get("worker", "/api/cases/" + "x" * 40).status_code == 404
+    with world.db.read() as conn:
+        outcomes = [(r.action, r.outcome) for r in conn.execute(
+            select(AuditEntry.action, AuditEntry.outcome).where(AuditEntry.target == f"case:{case['id']}"))]
+    assert ("case.read", "ok") in outcomes and ("case.read", "denied") in outcomes

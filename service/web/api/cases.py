@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from ...records import case_history, create_case, get_case, list_cases, update_case
+from ...records import case_history, create_case, get_case_async, list_cases, update_case
 from ..deps import ApiUser, Db
 from .schemas import ERRORS, CaseChangeIn, CaseChangeOut, CaseIn, CaseOut
 
@@ -25,8 +25,8 @@ def new_case(body: CaseIn, user: ApiUser, db: Db) -> dict:
 
 
 @router.get("/{case_id}", response_model=CaseOut)
-def one_case(case_id: str, user: ApiUser, db: Db) -> dict:
-    return get_case(db, user, case_id)
+async def one_case(case_id: str, user: ApiUser, db: Db) -> dict:
+    return await get_case_async(db, user, case_id)
 
 
 @router.patch("/{case_id}", response_model=CaseOut)
