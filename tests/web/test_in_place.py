@@ -149,3 +149,22 @@ def test_a_case_is_viewed_with_no_thread_waiting_and_another_teams_is_not_found_
         outcomes = [(r.action, r.outcome) for r in conn.execute(
             select(AuditEntry.action, AuditEntry.outcome).where(AuditEntry.target == f"case:{case['id']}"))]
     assert ("case.read", "ok") in outcomes and ("case.read", "denied") in outcomes
+
+
+def test_an_uploads_answer_written_directly_is_what_its_response_model_gives(world):
+    """The upload's answer skips validating its own dict again (``schemas.model_json``); it must
+    be exactly the JSON its declared model gives: same fields, defaults, times."""
+    import service
+    from service.web.api.schemas import SubmissionOut
+
+    spec = world.app.state.registry.get("key-criteria")
+    world.post("worker", "/api/cases", json={"values": {"su_number": SAMPLE["su_number"], "child_name": "Other Name"}})
+    broken = {**SAMPLE, "age": None}
+    for data, fmt in ((SAMPLE, "docx"), (broken, "pdf")):
+        r = world.post("worker", "/api/submissions",
+                       files={"file": (f"f.{fmt}", service.generate_document(spec, data, format=fmt))})
+        assert r.status_code == 201, r.text
+        sent = r.json()
+        assert sent == json.loads(SubmissionOut.model_validate(sent).model_dump_json())
+        assert any(row["status"] == "conflict" for row in sent["case_values"])
+        assert sent["uploads"] is None and sent["su_number"] is None and sent["uploaded_at"].endswith("Z")

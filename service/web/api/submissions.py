@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from ...limits import check_document_size
 from ...records import accept_submission, discard_submission, get_submission, list_submissions, receive_submission_async
 from ..deps import ApiUser, Db, Forms
-from .schemas import ERRORS, AcceptRequest, AcceptResult, SubmissionOut, SubmissionSummary
+from .schemas import ERRORS, AcceptRequest, AcceptResult, SubmissionOut, SubmissionSummary, model_json
 
 router = APIRouter(prefix="/submissions", tags=["submissions"], responses=ERRORS)
 
@@ -25,9 +25,10 @@ async def read_upload(upload: UploadFile, limit: int) -> bytes:
 async def upload(user: ApiUser, db: Db, registry: Forms,
                  file: Annotated[UploadFile, File(description="A completed .docx or .pdf form")],
                  case_id: Annotated[str | None, Form(max_length=36)] = None,
-                 form: Annotated[str | None, Form(max_length=80)] = None) -> dict:
+                 form: Annotated[str | None, Form(max_length=80)] = None) -> Response:
     raw = await read_upload(file, db.settings.max_upload_bytes)
-    return await receive_submission_async(db, user, registry, raw, case_id=case_id or None, form=form or None)
+    received = await receive_submission_async(db, user, registry, raw, case_id=case_id or None, form=form or None)
+    return model_json(SubmissionOut, received, status_code=201)
 
 
 @router.get("", response_model=list[SubmissionSummary],
