@@ -153,12 +153,13 @@ def test_nothing_raises_the_base_class_or_an_exception_outside_the_tree():
         "ConstructorError",  # PyYAML's own protocol inside its loader; spec/loader.py makes it a SpecError
         "BadParameter",  # click's, for a bad command-line argument
         "LoginRequired",  # the pages' redirect to the login page, not an error
-        "deny", "_spec_error", "_unusable", "_too_many", "_lost", "_docx_lost", "_unrecorded",  # functions that build and return an error of the tree
+        "deny", "_spec_error", "_unusable", "_too_many", "_lost", "_docx_lost", "unrecorded",  # functions that build and return an error of the tree
         "unknown",  # a Catalogue's own class of the tree: UnknownFormError or UnknownPackError
         "cls",  # isolation.call raising again, here, an error of the tree a worker raised
         "Lost",  # isolation's "the worker gave no answer": each caller turns it into its format's error
         "Failed",  # isolation's "a worker hit a bug": like any bug, a 500 (only the exception's type travels)
         "ReadElsewhere",  # the store's "this read cannot be made in place": the caller reads the ordinary way
+        "_OneFailed",  # inside the group commit: a batch run without savepoints is run again with them
         "retry",  # Celery's Task.retry: the exception that asks the broker to run a part again
         "RuntimeError",  # a call our own code must never make (Database.audit_read inside a session would wait for itself)
     }

@@ -5,7 +5,6 @@ kept in the history with its old and new value, who made it and from where."""
 
 from __future__ import annotations
 
-import asyncio
 import unicodedata
 import uuid
 from datetime import datetime, timezone
@@ -16,11 +15,11 @@ from sqlalchemy import bindparam, select
 from ..case_mapping import left_out, prefill_from_case
 from ..case_record import clean_values, su_key
 from ..dates import read_date
-from ..errors import Conflict, RecordInvalid, Unreadable
+from ..errors import Conflict, NotFound, RecordInvalid, Unreadable
 from ..spec.model import FormSpec
-from ..store import Database, record
+from ..store import Database, record, unrecorded
 from ..store.models import Case, CaseChange, CaseUse, User
-from .access import MAX_ID, deny, load_for_team
+from .access import MAX_ID, load_for_team
 from .accounts import Actor
 
 
@@ -81,15 +80,22 @@ _CASE = select(*(Case.__table__.c[k] for k in ("id", "team_id", "su_number", "va
 
 
 async def get_case_async(db: Database, actor: Actor, case_id: str) -> dict:
-    """``get_case`` for a caller on the event loop: the row read in place where it can be (a
-    thread otherwise), the audit entry awaited until durable; a refusal audited as there."""
-    row = await db.first_async(_CASE, {"id": case_id}) if len(case_id) <= MAX_ID else None
-    if row is None or row.team_id != actor.team_id:
-        raise await asyncio.to_thread(deny, db, actor, "case.read", f"case:{case_id}")
-    view = _view(db, row)
-    await db.audit_read_async(user_id=actor.user_id, username=actor.username, action="case.read",
-                              target=f"case:{view['id']}")
-    return view
+    """``get_case`` for a caller on the event loop: the row read and the access recorded with the
+    other small writes waiting (``Database.read_then_write``), answered once the entry is
+    durable; another team's case (or none) not found, and recorded as refused, as there."""
+    def audited(connection, row):
+        allowed = row is not None and row.team_id == actor.team_id
+        record(connection, db.sealer, user_id=actor.user_id, username=actor.username, action="case.read",
+               target=f"case:{case_id}"[:100], outcome="ok" if allowed else "denied")
+        return row if allowed else None
+
+    try:
+        row = await db.read_then_write(_CASE if len(case_id) <= MAX_ID else None, {"id": case_id}, audited)
+    except Exception as exc:  # not recorded, so not answered
+        raise unrecorded() from exc
+    if row is None:
+        raise NotFound("There is no such record, or it belongs to another team.")
+    return _view(db, row)
 
 
 def _folded(text: object) -> str:

@@ -23,7 +23,7 @@ from ..case_mapping import case_values_from, compare
 from ..case_record import su_key
 from .duplicates import check_acceptable, earlier_uploads
 from ..documents import extract_document_async, is_pdf
-from ..errors import Conflict, DocumentError, RecordInvalid
+from ..errors import Conflict, DocumentError, NotFound, RecordInvalid
 from ..extract import up_to_date
 from ..spec.model import FormSpec
 from ..store import Database, plain, record
@@ -48,10 +48,10 @@ async def receive_submission_async(db: Database, actor: Actor, registry, raw: by
                                    form: str | None = None) -> dict:
     """Read an uploaded .docx or .pdf (the format decided by its content), store what was read
     and link it to a case of the user's team (the one given, or the one whose SU number the
-    form carries). For a caller on an event loop: the parser's answer, the case's row and the
-    commit are each awaited there, so no thread is handed the request and none waits for it
-    (the few ways that need a thread take one: a worker that must be started, a read that
-    cannot be made in place, a refusal)."""
+    form carries). For a caller on an event loop: the parser's answer and the commit are each
+    awaited there, so no thread is handed the request and none waits for it (the case is read in
+    place on SQLite, inside the commit's transaction on PostgreSQL: ``read_then_write``; only a
+    worker that must be started, or a read SQLite cannot make in place, takes a thread)."""
     digest = hashlib.sha256(raw).hexdigest()
     try:
         if not raw:
@@ -66,24 +66,32 @@ async def receive_submission_async(db: Database, actor: Actor, registry, raw: by
         raise
     spec = registry.get(extraction.form)
     result = extraction.to_dict()
-    case = await _case_for(db, actor, spec, extraction.data, case_id)  # a read: the write below only inserts
-    case_values = _case_comparison(db, spec, extraction.data, case)
-    row = dict(id=str(uuid.uuid4()), team_id=actor.team_id, case_id=case.id if case else None,
-               form=extraction.form, spec_version=extraction.spec_version,
-               document_version=extraction.document_version, document_id=extraction.document_id,
-               format="pdf" if is_pdf(raw) else "docx", sha256=digest, size=len(raw),
-               result=db.sealer.dumps(result), error_count=len(extraction.errors),
+    row = dict(id=str(uuid.uuid4()), team_id=actor.team_id, case_id=None, form=extraction.form,
+               spec_version=extraction.spec_version, document_version=extraction.document_version,
+               document_id=extraction.document_id, format="pdf" if is_pdf(raw) else "docx", sha256=digest,
+               size=len(raw), result=db.sealer.dumps(result), error_count=len(extraction.errors),
                warning_count=len(extraction.warnings), status="received", uploaded_by=actor.user_id,
                uploaded_at=_now())
 
-    def store(connection) -> None:
+    def store(connection, case):
+        """The upload's row and audit entry, in the case found; or, for a case asked for that is
+        not one of the team's, only the refusal (NotFound, as ``load_for_team``)."""
+        if case_id and (case is None or case.team_id != actor.team_id):
+            record(connection, db.sealer, user_id=actor.user_id, username=actor.username, action="submission.upload",
+                   target=f"case:{case_id}"[:100], outcome="denied")
+            return _DENIED
+        row["case_id"] = case.id if case else None
         plain.execute(connection, _INSERT, row)
         record(connection, db.sealer, user_id=actor.user_id, username=actor.username, action="submission.upload",
                target=f"submission:{row['id']}", detail=f"form {row['form']}")
+        return case
 
-    await db.write_together_async(store)  # committed with the other uploads waiting, durable before we answer
+    statement, params = _case_query(actor, spec, extraction.data, case_id)
+    case = await db.read_then_write(statement, params, store)  # committed with the others waiting: durable now
+    if case is _DENIED:
+        raise NotFound("There is no such record, or it belongs to another team.")
     return {**_summary(SimpleNamespace(**row, accepted_at=None), actor.username), "result": result,
-            "case_values": case_values}
+            "case_values": _case_comparison(db, spec, extraction.data, case)}
 
 
 def receive_submission(db: Database, actor: Actor, registry, raw: bytes, *, case_id: str | None = None,
@@ -109,20 +117,16 @@ _CASE_BY_ID = select(*_CASE_FIELDS).where(_CASES.c.id == bindparam("id"))
 _INSERT = Submission.__table__.insert()
 
 
-async def _case_for(db: Database, actor: Actor, spec: FormSpec, data: dict, case_id: str | None):
-    """The case an upload belongs to: ``case_id`` of the actor's team (else NotFound, audited
-    as ``load_for_team`` does), or the team's case with the form's SU number, or None. Read in
-    place where it can be (``Database.first_in_place``), else in a thread."""
+_DENIED = object()  # what ``store`` gives for a case of another team's
+
+
+def _case_query(actor: Actor, spec: FormSpec, data: dict, case_id: str | None):
+    """The read that finds an upload's case (statement, parameters), or (None, {}) for none:
+    the case asked for, else the team's case with the form's SU number."""
     if case_id:
-        if len(case_id) > MAX_ID:
-            found = None
-        else:
-            found = await db.first_async(_CASE_BY_ID, {"id": case_id})
-        if found is None or found.team_id != actor.team_id:
-            raise await asyncio.to_thread(deny, db, actor, "submission.upload", f"case:{case_id}")
-        return found
+        return (_CASE_BY_ID, {"id": case_id}) if len(case_id) <= MAX_ID else (None, {})
     su = case_values_from(spec, data).get("su_number")
-    return await db.first_async(_CASE_BY_SU, {"team": actor.team_id, "su": su_key(su)}) if su else None
+    return (_CASE_BY_SU, {"team": actor.team_id, "su": su_key(su)}) if su else (None, {})
 
 
 def _case_comparison(db: Database, spec: FormSpec, data: dict, case) -> list[dict]:

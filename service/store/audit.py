@@ -57,18 +57,70 @@ def record(session: Session | Connection, sealer: Sealer, *, user_id: int | None
     """Append one entry in the caller's transaction (so it commits or rolls back with the action).
     The head row is locked from here to the commit (FOR UPDATE; on SQLite the transaction holds
     the write lock from its start), so call this last. Statements built once and run on the
-    driver (``plain``), not the ORM's unit of work: this runs in nearly every request."""
+    driver (``plain``), not the ORM's unit of work: this runs in nearly every request. In a
+    transaction that appends many entries (``Tail``), the head is read once and moved once."""
     connection = session.connection() if isinstance(session, Session) else session
-    head = plain.first(connection, _HEAD)
-    seq, prev = (head.seq, head.hash) if head is not None else (0, GENESIS)
+    tail = _tails.get(connection)
+    if tail is None:
+        head = plain.first(connection, _HEAD)
+        seq, prev = (head.seq, head.hash) if head is not None else (0, GENESIS)
+    else:
+        seq, prev = tail.head()
     entry = AuditEntry(seq=seq + 1, at=datetime.now(timezone.utc), user_id=user_id, username=username[:80],
                        action=action[:40], target=target[:100], outcome=outcome[:20], detail=detail[:200],
                        prev_hash=prev)
     entry.hash = _digest(entry, sealer.chain_key())
     plain.execute(connection, _APPEND, {c: getattr(entry, c) for c in _COLUMNS})
-    plain.execute(connection, _START if head is None else _MOVE, {"seq": entry.seq, "hash": entry.hash})
+    if tail is None:
+        plain.execute(connection, _START if head is None else _MOVE, {"seq": entry.seq, "hash": entry.hash})
+    else:
+        tail.moved_to(entry.seq, entry.hash)
     return entry
 
+
+class Tail:
+    """The chain's head for one transaction that appends many entries (``GroupCommit``'s): read,
+    and locked, at the first entry, kept here as entries are appended, and written back once by
+    ``close`` before the commit. ``mark`` and ``back_to`` follow a savepoint that is undone."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self._head: tuple[int, str] | None = None
+        self._stored = False  # whether the head row exists (else it is inserted)
+        self._written: tuple[int, str] | None = None
+
+    def __enter__(self) -> "Tail":
+        _tails[self.connection] = self
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _tails.pop(self.connection, None)
+
+    def head(self) -> tuple[int, str]:
+        if self._head is None:
+            row = plain.first(self.connection, _HEAD)
+            self._stored = row is not None
+            self._head = self._written = (row.seq, row.hash) if row is not None else (0, GENESIS)
+        return self._head
+
+    def moved_to(self, seq: int, hash_: str) -> None:
+        self._head = (seq, hash_)
+
+    def mark(self) -> tuple[int, str] | None:
+        return self._head
+
+    def back_to(self, mark: tuple[int, str] | None) -> None:
+        self._head = mark
+
+    def close(self) -> None:
+        """Write the head where the entries left it (nothing if none were appended)."""
+        if self._head is not None and self._head != self._written:
+            plain.execute(self.connection, _MOVE if self._stored else _START,
+                          {"seq": self._head[0], "hash": self._head[1]})
+            self._stored, self._written = True, self._head
+
+
+_tails: dict[Connection, Tail] = {}  # a connection -> the Tail of the transaction it is in, while it appends
 
 _COLUMNS = ("seq", "at", "user_id", "username", "action", "target", "outcome", "detail", "prev_hash", "hash")
 
@@ -80,18 +132,11 @@ def record_read(commits, sealer: Sealer, **entry) -> None:
     try:
         commits.run(lambda s: record(s, sealer, **entry))
     except Exception as exc:
-        raise _unrecorded() from exc
+        raise unrecorded() from exc
 
 
-async def record_read_async(commits, sealer: Sealer, **entry) -> None:
-    """``record_read`` awaited on the event loop (``GroupCommit.run_async``)."""
-    try:
-        await commits.run_async(lambda s: record(s, sealer, **entry))
-    except Exception as exc:
-        raise _unrecorded() from exc
-
-
-def _unrecorded() -> AuditUnavailable:
+def unrecorded() -> AuditUnavailable:
+    """The error of a read whose access could not be recorded (the read is not answered)."""
     return AuditUnavailable("The access could not be recorded, so it was not allowed; "
                             "try again, or tell the service's administrator.")
 

@@ -4,14 +4,15 @@ The hot writes of a busy service are small (an upload's row and its audit entry;
 entry) and each took a write turn of its own: SQLite has one writer, PostgreSQL queues them on
 the audit chain's head row, and under load a turn was held mostly by the commit's fsync and by
 the holder waiting for its process's GIL, while every other request queued behind it. Here one
-thread per process takes the writes waiting at that moment, runs each in a SAVEPOINT of one
-transaction, in the order they came, commits once, and only then lets their callers go on:
+thread per process takes the writes waiting at that moment, runs them in one transaction, in the
+order they came, commits once, and only then lets their callers go on:
 
-- a write whose own work raises is rolled back alone (its savepoint), its caller gets the error,
-  and the others still commit;
+- a write whose own work raises is rolled back alone, its caller gets the error, and the others
+  still commit (the batch is run again with a savepoint for each write: see ``_commit``);
 - nothing is acknowledged before it is durable: a caller returns only after the commit that
   holds its write, and if that commit fails every caller in it gets the failure;
-- the audit chain is unchanged: entries are appended in the order the writes ran.
+- the audit chain is unchanged: entries are appended in the order the writes ran (its head is
+  read once a batch and written back once, ``audit.Tail``).
 
 A caller on the event loop awaits its write (``run_async``): the commit thread hands the result
 to the loop once durable, so no thread of the caller's waits in between.
@@ -22,9 +23,12 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
+import time
 from typing import Callable, TypeVar
 
 from sqlalchemy import Connection
+
+from .audit import Tail
 
 T = TypeVar("T")
 SAVEPOINT, UNDO, RELEASE = "SAVEPOINT stepdown_write", "ROLLBACK TO SAVEPOINT stepdown_write", "RELEASE SAVEPOINT stepdown_write"
@@ -33,12 +37,16 @@ SAVEPOINT, UNDO, RELEASE = "SAVEPOINT stepdown_write", "ROLLBACK TO SAVEPOINT st
 class GroupCommit:
     MOST = 256  # writes in one transaction
 
+    KEEP_SECONDS = 1.0  # a connection idle longer is given back, and the next batch takes one the pool checks
+
     def __init__(self, database, name: str) -> None:
         self.db = database
         self.name = name
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start = threading.Lock()
+        self._kept: Connection | None = None  # the commit thread's own connection, between batches
+        self._last = 0.0
 
     def run(self, work: Callable[[Connection], T]) -> T:
         """Run ``work(connection)`` in the next shared transaction and return its result once that
@@ -72,6 +80,27 @@ class GroupCommit:
             self._queue.put(None)
             self._thread.join(10)
 
+    def _connection(self) -> Connection:
+        """The connection a batch runs on: the one kept from the last batch if that was under
+        ``KEEP_SECONDS`` ago (under load, batches follow each other by milliseconds), else one from
+        the pool, which checks a connection before lending it (on PostgreSQL a round trip, and
+        SQLAlchemy's checkout on both, which every batch paid before). A batch that fails gives
+        its connection back."""
+        if self._kept is not None and (self._kept.invalidated or time.monotonic() - self._last > self.KEEP_SECONDS):
+            self._give_back()
+        if self._kept is None:
+            self._kept = self.db.engine.connect()
+        self._last = time.monotonic()
+        return self._kept
+
+    def _give_back(self) -> None:
+        kept, self._kept = self._kept, None
+        if kept is not None:
+            try:
+                kept.close()
+            except Exception:  # a broken connection: the pool discards it
+                pass
+
     def _ensure_thread(self) -> None:
         if self._thread is None or not self._thread.is_alive():
             with self._start:
@@ -96,18 +125,14 @@ class GroupCommit:
         while (first := self._queue.get()) is not None:
             batch = self._take(first)
             try:
-                with self.db.writing() as connection:
-                    self._current = connection
-                    savepoints = connection.connection.dbapi_connection.cursor()  # on the driver: see plain.py
+                try:
+                    self._commit(batch, careful=False)
+                except _OneFailed:  # undone whole; again, each write in a savepoint of its own
                     for waiter in batch:
-                        savepoints.execute(SAVEPOINT)
-                        try:
-                            waiter.result = waiter.work(connection)
-                        except Exception as exc:  # this write alone is undone; the others go on
-                            savepoints.execute(UNDO)
-                            waiter.error = exc
-                        savepoints.execute(RELEASE)
+                        waiter.error = None
+                    self._commit(batch, careful=True)
             except Exception as exc:  # the commit failed (or the database is gone): nothing here is kept
+                self._give_back()  # the next batch starts on a checked connection
                 for waiter in batch:
                     if waiter.error is None:
                         waiter.error, waiter.result = exc, None
@@ -115,8 +140,40 @@ class GroupCommit:
                 self._current = None
             for waiter in batch:
                 waiter.done.set()
+        self._give_back()
+
+    def _commit(self, batch: list["_Waiter"], careful: bool) -> None:
+        """The batch in one transaction, the chain's head read and moved once (``audit.Tail``).
+        First without savepoints (a write very rarely fails, and on PostgreSQL each savepoint is
+        two more round trips): a write that raises undoes them all (``_OneFailed``), and the
+        batch runs again ``careful``, each write in a savepoint, so it alone is undone."""
+        with self.db.writing(self._connection()) as connection, Tail(connection) as tail:
+            self._current = connection
+            savepoints = connection.connection.dbapi_connection.cursor() if careful else None  # see plain.py
+            for waiter in batch:
+                if not careful:
+                    try:
+                        waiter.result = waiter.work(connection)
+                    except Exception as exc:
+                        waiter.error = exc
+                        raise _OneFailed() from exc
+                    continue
+                mark = tail.mark()
+                savepoints.execute(SAVEPOINT)
+                try:
+                    waiter.result = waiter.work(connection)
+                except Exception as exc:  # this write alone is undone; the others go on
+                    savepoints.execute(UNDO)
+                    tail.back_to(mark)
+                    waiter.error = exc
+                savepoints.execute(RELEASE)
+            tail.close()
 
     _current: Connection | None = None
+
+
+class _OneFailed(Exception):
+    """A write of a batch run without savepoints raised: the batch is undone and run again."""
 
 
 class _Waiter:

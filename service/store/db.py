@@ -27,13 +27,13 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..settings import Settings
-from .audit import record_read, record_read_async
+from .audit import record_read
 from .commits import GroupCommit
 from .credentials import CredentialWatch, NoCredentials
 from .files import FileStore
@@ -112,12 +112,18 @@ class Database:
                 session.close()
 
     @contextmanager
-    def writing(self):
+    def writing(self, kept: Connection | None = None):
         """A Core connection in a write transaction (after the write turn, as ``session``):
         committed when the block ends, rolled back if it raises. For small, hot writes of plain
-        statements, without the ORM's bookkeeping."""
-        with self._turn(), self.engine.begin() as connection:
-            yield connection
+        statements, without the ORM's bookkeeping. ``kept``: a connection of the caller's own
+        to begin it on (the group commit keeps one), rather than one from the pool."""
+        with self._turn():
+            if kept is None:
+                with self.engine.begin() as connection:
+                    yield connection
+            else:
+                with kept.begin():
+                    yield kept
 
     @contextmanager
     def _turn(self):
@@ -198,9 +204,20 @@ class Database:
             raise RuntimeError("audit_read inside a session would wait for its own turn")
         record_read(self.commits, self.sealer, **entry)
 
-    async def audit_read_async(self, **entry) -> None:
-        """``audit_read`` awaited on the event loop: answered once the entry is durable."""
-        await record_read_async(self.commits, self.sealer, **entry)
+    async def read_then_write(self, statement, params: dict, work):
+        """``work(connection, row)`` committed with the other small writes waiting (as
+        ``write_together_async``), ``row`` the first row of ``statement`` (None: no row, or no
+        statement). On SQLite the row is read first, in place, so the write's turn is held only
+        to write; elsewhere (PostgreSQL) it is read inside the write's own transaction: one round
+        trip there, rather than a thread and a read transaction of its own (a ping, SET
+        TRANSACTION READ ONLY, the read, a rollback)."""
+        if statement is None:
+            return await self.write_together_async(lambda connection: work(connection, None))
+        if self._in_place is not None:
+            row = await self.first_async(statement, params)
+            return await self.write_together_async(lambda connection: work(connection, row))
+        return await self.write_together_async(lambda connection: work(connection, plain.first(connection, statement,
+                                                                                                 params)))
 
     def write_together(self, work):
         """``work(connection)`` committed with the other small writes waiting (``GroupCommit``),

@@ -168,8 +168,8 @@ def test_when_the_shared_commit_fails_every_write_in_it_fails_and_nothing_is_kep
     real = db.writing
 
     @contextlib.contextmanager
-    def commit_fails():
-        with real() as connection:
+    def commit_fails(kept=None):
+        with real(kept) as connection:
             yield connection
             raise OSError("the disk went away at commit")  # raised inside the transaction: rolled back
 
@@ -236,3 +236,55 @@ def test_writes_awaited_on_an_event_loop_share_commits_with_threads_and_are_dura
     assert len(commits) < 26  # shared
     with db.session() as s:
         assert verify_audit(s, db.sealer).ok
+
+
+def test_a_shared_commit_reads_the_chains_head_once_and_writes_it_once(db, monkeypatch):
+    """In a batch the audit chain's head is read (and locked) at its first entry and written back
+    once before the commit, however many entries it appends; the chain still verifies."""
+    from service.store import audit, plain
+
+    counted = {"read": 0, "moved": 0}
+    first, execute = plain.first, plain.execute
+
+    def counting_first(connection, statement, params=None):
+        counted["read"] += statement is audit._HEAD
+        return first(connection, statement, params)
+
+    def counting_execute(connection, statement, params=None):
+        counted["moved"] += statement is audit._MOVE or statement is audit._START
+        return execute(connection, statement, params)
+
+    monkeypatch.setattr(plain, "first", counting_first)
+    monkeypatch.setattr(plain, "execute", counting_execute)
+    commits = []
+    event.listen(db.engine, "commit", lambda conn: commits.append(1))
+
+    def two_entries(i):
+        def work(connection):
+            for k in range(2):
+                record(connection, db.sealer, user_id=1, username="t", action="case.read", target=f"h:{i}:{k}")
+            return i
+        return work
+
+    assert _writes_together(db, [two_entries(i) for i in range(40)]) == list(range(40))
+    assert counted["read"] == counted["moved"] == len(commits) < 40
+    assert _entries(db) == 80
+    with db.session() as s:
+        assert verify_audit(s, db.sealer).ok
+
+
+def test_the_group_commit_keeps_its_connection_while_busy_and_takes_a_checked_one_after_a_pause(db, monkeypatch):
+    from service.store import commits as commits_module
+
+    work = lambda c: record(c, db.sealer, user_id=1, username="t", action="case.read", target="k")  # noqa: E731
+    db.write_together(work)
+    kept = db.commits._kept
+    db.write_together(work)
+    assert db.commits._kept is kept  # batches close together: the same connection, no checkout
+    monkeypatch.setattr(commits_module.GroupCommit, "KEEP_SECONDS", 0.0)
+    db.write_together(work)
+    assert db.commits._kept is not kept and kept.closed  # after a pause: given back, another taken
+    kept = db.commits._kept
+    kept.invalidate()  # it broke (the database restarted, say)
+    db.write_together(work)
+    assert db.commits._kept is not kept and _entries(db) == 4

@@ -117,8 +117,7 @@ def test_an_upload_is_read_and_stored_with_no_thread_waiting_for_it(world, monke
 
     monkeypatch.setattr(isolation._Exchange, "run", no_thread)
     monkeypatch.setattr(commits.GroupCommit, "run", no_thread)
-    if world.db.dialect == "sqlite":
-        monkeypatch.setattr(type(world.db), "first", no_thread)
+    monkeypatch.setattr(type(world.db), "first", no_thread)  # the case: in place (SQLite), in the write (PostgreSQL)
     spec = world.app.state.registry.get("key-criteria")
     case = world.post("worker", "/api/cases", json={"values": {"su_number": SAMPLE["su_number"]}}).json()
     for fmt in ("docx", "pdf"):
@@ -138,8 +137,7 @@ def test_a_case_is_viewed_with_no_thread_waiting_and_another_teams_is_not_found_
         raise AssertionError("a thread waited for this view")
 
     monkeypatch.setattr(commits.GroupCommit, "run", no_thread)  # the audit entry: awaited, not waited for
-    if world.db.dialect == "sqlite":
-        monkeypatch.setattr(type(world.db), "first", no_thread)  # the row: read in place
+    monkeypatch.setattr(type(world.db), "first", no_thread)  # the row: in place (SQLite), in the write (PostgreSQL)
     seen = world.get("worker", f"/api/cases/{case['id']}")
     assert seen.status_code == 200 and seen.json()["su_number"] == "SU-EX-9001"
     monkeypatch.undo()
