@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from functools import partial
+from functools import lru_cache, partial
 
 from ..brand import Brand
+from ..cache import PerObject
 from ..convert import display
 from ..dates import DATE_HINT, DATETIME_HINT
 from ..identity import Identity
@@ -58,6 +59,13 @@ MK_FIELD = "/MK << /BC [0.6 0.6 0.6] /BG [1 1 1] >> /BS << /W 0.6 /S /S >>"
 MK_BOX = "/MK << /BC [0.6 0.6 0.6] /BG [1 1 1] /CA (8) >> /BS << /W 0.6 /S /S >>"
 HINTS = {"date": DATE_HINT, "datetime": DATETIME_HINT}
 LINE = FIELD_SIZE + 2  # line height inside a multi-line field
+_TITLES: PerObject[FormSpec, dict[str, str]] = PerObject(lambda spec: {})  # field name -> its tooltip, per spec
+
+
+@lru_cache(maxsize=8192)
+def _spec_string(value: str) -> str:
+    """A PDF string of text from a spec (a tooltip): escaped once a process. Never a value."""
+    return text(value)
 
 
 def fitting_size(line: str, field_width: float) -> float:
@@ -71,19 +79,27 @@ def fits_one_line(line: str, field_width: float) -> bool:
     return fonts.face(fonts.REGULAR).width(line, MIN_SIZE) <= field_width - 6
 
 
-def _wrapped(value: str, field_width: float) -> list[str]:
+def _wrapped(value: str, field_width: float, memo: dict | None = None) -> list[str]:
     """The lines a multi-line field shows: its paragraphs wrapped to the field, in the font that
-    draws them (measuring and drawing with the same metrics keeps every line inside the box)."""
-    return wrap(value, fonts.REGULAR, FIELD_SIZE, field_width - 6)
+    draws them (measuring and drawing with the same metrics keeps every line inside the box).
+    ``memo``: the document's own, so a value measured for its row's height is not wrapped again
+    to be drawn (it lives as long as the document is being made: values are never kept)."""
+    if memo is None:
+        return wrap(value, fonts.REGULAR, FIELD_SIZE, field_width - 6)
+    lines = memo.get((value, field_width))
+    if lines is None:
+        lines = memo[(value, field_width)] = wrap(value, fonts.REGULAR, FIELD_SIZE, field_width - 6)
+    return lines
 
 
 class FormCanvas(Canvas):
     """A page canvas that also makes a form's fields: their dictionaries (each merged with its
     widget), values and appearances."""
 
-    def __init__(self, pdf: PdfFile, spec: FormSpec, brand: Brand | None = None) -> None:
+    def __init__(self, pdf: PdfFile, spec: FormSpec, brand: Brand | None = None, wrapped: dict | None = None) -> None:
         super().__init__(pdf, brand)
         self.spec = spec
+        self.wrapped = wrapped if wrapped is not None else {}  # this document's values, as wrapped for their rows
         self.helv, self.zadb = pdf.reserve(), pdf.reserve()  # the AcroForm's fonts for what people type
         self.fields: list[int] = []
         self.values: dict[str, object] = {}  # field name -> value as entered (text, bool, export value)
@@ -91,16 +107,21 @@ class FormCanvas(Canvas):
         self._options: dict[int, int] = {}
 
     def title(self, name: str) -> str:
-        """The tooltip for a field name ('attendees/2/name' -> 'Attendees, row 3: Name')."""
-        parts = name.split("/")
-        row = next((int(p) for p in parts if p.isdigit()), None)
-        path = ".".join(p for p in parts if not p.isdigit())
-        return field_title(self.spec, path.replace(".", "[].", 1) if row is not None else path, row)
+        """The tooltip for a field name ('attendees/2/name' -> 'Attendees, row 3: Name'): from
+        the spec alone, so made once a process for each field of each row."""
+        titles = _TITLES.get(self.spec)
+        found = titles.get(name)
+        if found is None:
+            parts = name.split("/")
+            row = next((int(p) for p in parts if p.isdigit()), None)
+            path = ".".join(p for p in parts if not p.isdigit())
+            found = titles[name] = field_title(self.spec, path.replace(".", "[].", 1) if row is not None else path, row)
+        return found
 
     def _tooltip(self, tooltip: str) -> str:
         """The tooltip as an indirect string: viewers and screen readers follow the reference,
         and a reader that wants only names and values (ours) skips a third of the text."""
-        return ref(self.pdf.add(text(tooltip)))
+        return ref(self.pdf.add(_spec_string(tooltip)))
 
     def _widget(self, entries: str, x: float, y: float, w: float, h: float, appearance: int, *,
                 mk: str = MK_FIELD) -> None:
@@ -171,7 +192,7 @@ class FormCanvas(Canvas):
             self.chars[fonts.REGULAR].update(shown)
             if multiline:
                 ops.append(f"q 1 1 {num(w - 2)} {num(h - 2)} re W n BT /F1 {FIELD_SIZE} Tf 0 g")
-                for j, line in enumerate(_wrapped(shown, w)):
+                for j, line in enumerate(_wrapped(shown, w, self.wrapped)):
                     y = h - 2 - (j + 1) * LINE
                     if y < 1:
                         break
@@ -194,7 +215,7 @@ class FormCanvas(Canvas):
 
 # -- layout -----------------------------------------------------------------------------------
 
-def _rows(spec: FormSpec, values: dict) -> list[Row]:
+def _rows(spec: FormSpec, values: dict, wrapped: dict) -> list[Row]:
     rows: list[Row] = []
     spec_text = partial(text_row, from_spec=True)  # titles, headings, help: laid out once a process
     for block in plan(spec):
@@ -214,14 +235,14 @@ def _rows(spec: FormSpec, values: dict) -> list[Row]:
         elif isinstance(block, TablePlan):
             widths = [w / 20 for w in block.widths]
             for r, cells in enumerate(block.rows):
-                rows.append(_table_row(cells, widths, values, header=r < block.header_rows, group=block))
+                rows.append(_table_row(cells, widths, values, wrapped, header=r < block.header_rows, group=block))
             rows.append(space(8))
         elif isinstance(block, RepeatPlan):
-            rows += _repeat_rows(block, values)
+            rows += _repeat_rows(block, values, wrapped)
     return rows
 
 
-def _table_row(cells: list, widths: list[float], values: dict, *, header: bool = False,
+def _table_row(cells: list, widths: list[float], values: dict, wrapped: dict, *, header: bool = False,
                names: list[str] | None = None, group: object = None) -> Row:
     """One table row: labels wrap, fields get the height their type and content need."""
     heights, label_lines = [], {}
@@ -232,7 +253,7 @@ def _table_row(cells: list, widths: list[float], values: dict, *, header: bool =
             heights.append(len(label_lines[i]) * 11 + 2 * PAD)
         else:
             value = value_at(values, cell.path) if names is None else values.get(cell.field.key)
-            heights.append(_field_height(cell.field, value, w))
+            heights.append(_field_height(cell.field, value, w, wrapped))
     height = max(heights + [16])
 
     def draw(c: FormCanvas, y_top: float) -> None:
@@ -260,15 +281,15 @@ def _table_row(cells: list, widths: list[float], values: dict, *, header: bool =
     return Row(height, draw, keep_with_next=header, group=group, group_role="Table" if group is not None else "")
 
 
-def _repeat_rows(r: RepeatPlan, values: dict) -> list[Row]:
+def _repeat_rows(r: RepeatPlan, values: dict, wrapped: dict) -> list[Row]:
     widths = [w / 20 for w in r.widths]
-    out = [_table_row([Label(h, header=True) for h in r.headers], widths, values, header=True, group=r)]
+    out = [_table_row([Label(h, header=True) for h in r.headers], widths, values, wrapped, header=True, group=r)]
     filled = value_at(values, r.path) or []
     for i in range(r.row_count(filled)):
         row_values = filled[i] if i < len(filled) else {}
         cells = ([Label(str(i + 1))] if r.field.numbered else []) + [Slot(f"{r.path}[].{f.key}", f) for f in r.field.fields]
         names = ([""] if r.field.numbered else []) + [field_name(f"{r.path}.{i}.{f.key}") for f in r.field.fields]
-        out.append(_table_row(cells, widths, row_values, names=names, group=r))
+        out.append(_table_row(cells, widths, row_values, wrapped, names=names, group=r))
     out.append(space(8))
     return out
 
@@ -281,12 +302,12 @@ def _wraps(f, value: object, width: float) -> bool:
     return isinstance(f, TextField) and bool(value) and not fits_one_line(display(f, value), width - 2 * PAD)
 
 
-def _field_height(f, value: object, width: float) -> float:
+def _field_height(f, value: object, width: float, wrapped: dict) -> float:
     if isinstance(f, MultiChoiceField):
         return len(f.choices) * 13 + 2 * PAD
     if _wraps(f, value, width):
         shown = display(f, value)
-        lines = len(_wrapped(shown, width - 2 * PAD)) if shown else 0
+        lines = len(_wrapped(shown, width - 2 * PAD, wrapped)) if shown else 0
         least = 40 if isinstance(f, (LongTextField, ListField)) else 18
         return min(max(least, lines * LINE + 6 + 2 * PAD), 500)
     if isinstance(f, (DateField, DateTimeField)):
@@ -324,9 +345,10 @@ def _draw_field(c: FormCanvas, f, name: str, value: object, x: float, y: float, 
 def _build(spec: FormSpec, data: dict | None, document_id: str | None, generated: datetime | None,
            brand: Brand | None = None, keep_source: bool = False):
     values = complete(spec, data)
-    pages = paginate(_rows(spec, values))
+    wrapped: dict = {}  # the values' lines, measured once for both the layout and the drawing
+    pages = paginate(_rows(spec, values, wrapped))
     pdf = PdfFile()
-    c = FormCanvas(pdf, spec, brand)
+    c = FormCanvas(pdf, spec, brand, wrapped)
     root, info, acroform = pdf.reserve(), pdf.reserve(), pdf.reserve()
     pages_ref = write_pages(c, pages)
     pdf.put(acroform, f"<< {FIELDS} [{' '.join(ref(f) for f in c.fields)}] {DA} (/F1 {FIELD_SIZE} Tf 0 g) "

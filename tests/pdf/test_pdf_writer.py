@@ -166,6 +166,27 @@ def test_a_specs_text_is_laid_out_once_and_no_value_is_kept():
     assert wrap_spec_text.cache_info().currsize == kept  # and nothing of the second document's values was added
 
 
+def test_tooltips_are_made_once_from_the_spec_and_no_value_is_kept():
+    """Field tooltips (``_TITLES``, ``_spec_string``) are the spec's text: made once a process,
+    never holding a value; a value wrapped for its row's height is wrapped once for drawing too."""
+    from service.pdf import writer
+
+    spec = REGISTRY.get("key-criteria")
+    generate_pdf(spec, {"child_name": "Example Child"})
+    strings, titles = writer._spec_string.cache_info().currsize, dict(writer._TITLES.get(spec))
+    long_value = "A distinctive answer that wraps over several lines of its box. " * 6
+    wraps = []
+    real = writer.wrap
+    writer.wrap = lambda value, *a: wraps.append(value) or real(value, *a)
+    try:
+        generate_pdf(spec, {"child_name": "Another Example", "preferred_area": long_value})
+    finally:
+        writer.wrap = real
+    assert writer._spec_string.cache_info().currsize == strings and writer._TITLES.get(spec) == titles
+    assert not any("distinctive" in key for key in writer._TITLES.get(spec).values())
+    assert wraps.count(long_value) == 1  # measured for the layout, drawn from the same lines
+
+
 def test_numbers_are_formatted_the_same_whatever_was_formatted_before():
     """num() keeps what it formatted: the answer must not depend on what came first (-0.0 and
     0.0 are one key; 3 and 3.0 are one key) nor on the table having been emptied."""
